@@ -1,0 +1,318 @@
+import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ANOMALY_KINDS, RULES, type AnomalyKind, type RuleConfig, type Severity } from '../core/analysis/anomalies';
+import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
+import { openTrace, summarize, type TraceModel, type TraceSummary } from '../core/trace';
+import { FORMATS } from '../core/formats/registry';
+import { fileSource } from '../node/fileSource';
+import { diffSnapshots, listComparable, type DiffResult } from '../core/analysis/snapshotDiff';
+import { toSarif } from '../core/export/sarif';
+
+/** Exit codes: documented in `pageledger --help` and the README. */
+export const EXIT_OK = 0;
+export const EXIT_ANOMALIES = 1;
+export const EXIT_USAGE = 2;
+
+class UsageError extends Error {}
+
+const HELP = `pageledger: who owns every physical page frame, from kernel memory traces
+
+Usage:
+  pageledger analyze FILE... [--json] [--sarif OUT] [--fail-on-anomaly [error|warning]] [--config FILE] [--format NAME]
+  pageledger synth --scenario NAME --seed N --events N -o FILE [--truth TRUTH.json] [--inject-every N]
+  pageledger diff A B [--json] [--snapshot-a ID] [--snapshot-b ID]
+  pageledger COMMAND --help
+
+Exit codes: 0 ok; 1 anomalies found with --fail-on-anomaly; 2 bad usage or unreadable input.`;
+
+const HELP_ANALYZE = `pageledger analyze FILE... [options]
+
+Reads one or more traces (merged into one timeline), works out page ownership over time and reports
+anomalies. The format of each file is detected from its content; .gz files are read transparently.
+
+Options:
+  --json                   print one JSON object (format, counts, livePages, owners, snapshots, anomalies, stats)
+  --sarif OUT              also write the anomalies as SARIF 2.1.0 to OUT
+  --fail-on-anomaly [SEV]  exit 1 when an anomaly of severity SEV or worse is found (default SEV: warning)
+  --config FILE            JSON rule settings: {"rules": {"disabled": [kind...], "severity": {kind: "error"|"warning"|"info"}}}
+  --format NAME            skip detection; one of: ${FORMATS.map((f) => f.name).join(', ')}
+  --quiet                  no progress line
+
+Rules: ${ANOMALY_KINDS.join(', ')}`;
+
+const HELP_SYNTH = `pageledger synth --scenario NAME --seed N --events N -o FILE [--truth TRUTH.json] [--inject-every N]
+
+Writes a deterministic synthetic trace in the Page Ledger format, with anomalies injected at known lines.
+  --scenario NAME     one of: ${SCENARIOS.join(', ')}
+  --seed N            random seed (same seed, same trace)
+  --events N          number of events
+  -o, --output FILE   the trace to write
+  --truth FILE        where to write the injected anomalies as JSON ({anomalies: [{kind, line, pfn}]})
+  --inject-every N    about one injected anomaly per N events (default 500; 0 = clean trace)`;
+
+const HELP_DIFF = `pageledger diff A B [--json]
+
+Compares two snapshots page by page: two snapshot logs, two page_owner dumps, two CRIU pagemaps, or two
+snapshots inside one trace (A and B the same file, with --snapshot-a/--snapshot-b ids). Prints totals per
+class (unchanged, added, removed, ownerChanged, ...) and, with --json, every changed page range.
+  --snapshot-a ID, --snapshot-b ID   which snapshot of each file (default: the last one in each)
+  --json                              print the full result as JSON`;
+
+/** Run the CLI; returns the exit code. Output goes through the given writers (tests capture them). */
+export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'analyze':
+        return await analyze(rest, out, err);
+      case 'synth':
+        return await synth(rest, out, err);
+      case 'diff':
+        return await diff(rest, out, err);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        out(HELP + '\n');
+        return cmd === undefined ? EXIT_USAGE : EXIT_OK;
+      default:
+        throw new UsageError(`unknown command "${cmd}": expected analyze, synth or diff`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`pageledger: ${e.message}\n(see pageledger ${cmd && ['analyze', 'synth', 'diff'].includes(cmd) ? cmd + ' ' : ''}--help)\n`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof InputError) {
+      err(`pageledger: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+class InputError extends Error {}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+type Values = Record<string, string | boolean | undefined>;
+
+function parse(args: string[], options: OptionSpec): { values: Values; positionals: string[] } {
+  try {
+    const r = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    return { values: r.values as Values, positionals: r.positionals };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function checkReadable(files: string[]): void {
+  for (const f of files) {
+    if (!existsSync(f)) throw new InputError(`${f}: no such file`);
+    const st = statSync(f);
+    if (st.isDirectory()) throw new InputError(`${f}: is a directory, expected a trace file`);
+    try {
+      readFileSync(f, { flag: 'r' }).subarray(0, 0);
+    } catch (e) {
+      throw new InputError(`${f}: cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+}
+
+function loadConfig(path: string | undefined): RuleConfig {
+  if (!path) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError(`${path}: cannot read the rule config: ${(e as Error).message}`);
+  }
+  const rules = (raw as { rules?: { disabled?: unknown; severity?: unknown } }).rules ?? {};
+  const cfg: RuleConfig = {};
+  if (rules.disabled !== undefined) {
+    if (!Array.isArray(rules.disabled)) throw new InputError(`${path}: rules.disabled must be a list of rule names`);
+    for (const k of rules.disabled) if (!ANOMALY_KINDS.includes(k as AnomalyKind)) throw new InputError(`${path}: unknown rule "${k}" in rules.disabled; expected one of ${ANOMALY_KINDS.join(', ')}`);
+    cfg.disabled = rules.disabled as AnomalyKind[];
+  }
+  if (rules.severity !== undefined) {
+    const sev: Partial<Record<AnomalyKind, Severity>> = {};
+    for (const [k, v] of Object.entries(rules.severity as Record<string, unknown>)) {
+      if (!ANOMALY_KINDS.includes(k as AnomalyKind)) throw new InputError(`${path}: unknown rule "${k}" in rules.severity`);
+      if (v !== 'error' && v !== 'warning' && v !== 'info') throw new InputError(`${path}: severity of ${k} must be error, warning or info`);
+      sev[k as AnomalyKind] = v;
+    }
+    cfg.severity = sev;
+  }
+  return cfg;
+}
+
+async function load(files: string[], opts: { config?: string; format?: string; quiet?: boolean }, err: (s: string) => void): Promise<TraceModel> {
+  checkReadable(files);
+  const rules = loadConfig(opts.config);
+  const tty = !opts.quiet && process.stderr.isTTY === true;
+  let lastShown = 0;
+  const model = await openTrace(files.map(fileSource), {
+    rules,
+    format: opts.format,
+    onProgress: tty
+      ? (done, total) => {
+          const now = Date.now();
+          if (now - lastShown < 200) return;
+          lastShown = now;
+          const pct = total ? ` ${((100 * done) / total).toFixed(0)}%` : '';
+          err(`\rreading${pct} ${(done / 1e6).toFixed(0)} MB`);
+        }
+      : undefined,
+  });
+  if (tty && lastShown) err('\r\x1b[K');
+  return model;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
+
+async function analyze(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  // --fail-on-anomaly takes an optional value; parseArgs has no optional values, so split it off first.
+  let failOn: Severity | undefined;
+  const rest: string[] = [];
+  for (let k = 0; k < args.length; k++) {
+    if (args[k] === '--fail-on-anomaly') {
+      failOn = 'warning';
+      const v = args[k + 1];
+      if (v === 'error' || v === 'warning' || v === 'info') {
+        failOn = v;
+        k++;
+      }
+    } else if (args[k].startsWith('--fail-on-anomaly=')) {
+      const v = args[k].slice('--fail-on-anomaly='.length);
+      if (v !== 'error' && v !== 'warning' && v !== 'info') throw new UsageError(`--fail-on-anomaly takes error, warning or info, not "${v}"`);
+      failOn = v;
+    } else rest.push(args[k]);
+  }
+  const { values, positionals } = parse(rest, {
+    json: { type: 'boolean' },
+    sarif: { type: 'string' },
+    config: { type: 'string' },
+    format: { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (values.help) {
+    out(HELP_ANALYZE + '\n');
+    return EXIT_OK;
+  }
+  if (positionals.length === 0) throw new UsageError('analyze needs at least one FILE');
+  const model = await load(positionals, values as { config?: string; format?: string; quiet?: boolean }, err);
+  const summary = summarize(model);
+  if (values.sarif) writeFileSync(values.sarif as string, JSON.stringify(toSarif(summary), null, 2) + '\n');
+  if (values.json) out(JSON.stringify(summary, null, 2) + '\n');
+  else out(renderText(summary));
+  if (failOn) {
+    const worst = summary.anomalies.some((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[failOn!]);
+    if (worst) return EXIT_ANOMALIES;
+  }
+  return EXIT_OK;
+}
+
+function renderText(s: TraceSummary): string {
+  const lines: string[] = [];
+  const files = s.files.map((f) => `${f.path} (${f.format}, ${f.lines} lines)`).join(', ');
+  lines.push(`${files}`);
+  const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+  lines.push(`events: ${s.stats.events} (${counts || 'none'})`);
+  lines.push(`live pages at end: ${s.livePages}`);
+  if (s.layout.regions.length) {
+    lines.push('layout:');
+    for (const r of s.layout.regions) lines.push(`  node ${r.node} ${r.name} ${r.type} pfn ${r.start} +${r.pages}${r.device ? ` ${r.device}` : ''}`);
+    const off = s.layout.blocks.filter((b) => b.state === 'offline').length;
+    if (s.layout.blocks.length) lines.push(`  memory blocks: ${s.layout.blocks.length} (${off} offline at start)`);
+  }
+  lines.push('top owners (live / peak pages):');
+  for (const o of s.owners.slice(0, 10)) {
+    const label = o.kind === 'process' ? `pid ${o.pid}${o.comm ? ` ${o.comm}` : ''}` : o.kind === 'file' ? `file ${o.dev}/${o.ino}` : o.kind === 'snapshot' ? `snapshot ${o.snap}` : o.kind === 'agent' ? `agent ${o.name}` : o.kind;
+    lines.push(`  ${label.padEnd(32)} ${String(o.livePages).padStart(9)} ${String(o.peakPages).padStart(9)}`);
+  }
+  if (s.snapshots.length) lines.push(`snapshots: ${s.snapshots.length} (${s.snapshots.filter((x) => !x.dropped).length} live at end)`);
+  const byKind = Object.entries(s.anomalyCounts).map(([k, v]) => `${k} ${v}`).join(', ');
+  lines.push(`anomalies: ${s.anomalies.length}${byKind ? ` (${byKind})` : ''}`);
+  for (const a of s.anomalies.slice(0, 20)) {
+    lines.push(`  ${a.file}:${a.line}: ${a.severity} ${a.kind}: ${a.message}`);
+  }
+  if (s.anomalies.length > 20) lines.push(`  ... ${s.anomalies.length - 20} more (use --json or --sarif)`);
+  lines.push(`read ${(s.stats.bytes / 1e6).toFixed(1)} MB, ${s.stats.lines} lines in ${s.stats.parseMs} ms, analysed in ${s.stats.analyzeMs} ms`);
+  return lines.join('\n') + '\n';
+}
+
+async function synth(args: string[], out: (s: string) => void, _err: (s: string) => void): Promise<number> {
+  const { values } = parse(args, {
+    scenario: { type: 'string' },
+    seed: { type: 'string' },
+    events: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    truth: { type: 'string' },
+    'inject-every': { type: 'string' },
+  });
+  if (values.help) {
+    out(HELP_SYNTH + '\n');
+    return EXIT_OK;
+  }
+  const scenario = values.scenario as string | undefined;
+  if (!scenario || !SCENARIOS.includes(scenario as ScenarioName)) throw new UsageError(`--scenario must be one of ${SCENARIOS.join(', ')}`);
+  const seed = intArg('--seed', values.seed as string | undefined, 0);
+  const events = intArg('--events', values.events as string | undefined, 1);
+  const injectEvery = values['inject-every'] === undefined ? 500 : intArg('--inject-every', values['inject-every'] as string, 0);
+  const output = values.output as string | undefined;
+  if (!output) throw new UsageError('synth needs -o FILE');
+  const stream = createWriteStream(output);
+  let pending = Promise.resolve();
+  const truth = synthesize({ scenario: scenario as ScenarioName, seed, events, injectEvery }, (chunk) => {
+    if (!stream.write(chunk)) pending = new Promise((r) => stream.once('drain', () => r()));
+  });
+  await pending;
+  await new Promise<void>((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  if (values.truth) writeFileSync(values.truth as string, JSON.stringify(truth, null, 1) + '\n');
+  out(`wrote ${output}: ${truth.events} events, ${truth.lines} lines, ${truth.anomalies.length} injected anomalies${values.truth ? ` (truth: ${values.truth})` : ''}\n`);
+  return EXIT_OK;
+}
+
+function intArg(name: string, v: string | undefined, min: number): number {
+  if (v === undefined) throw new UsageError(`${name} N is required`);
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, not "${v}"`);
+  const n = Number(v);
+  if (n < min) throw new UsageError(`${name} must be at least ${min}`);
+  return n;
+}
+
+async function diff(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const { values, positionals } = parse(args, {
+    json: { type: 'boolean' },
+    'snapshot-a': { type: 'string' },
+    'snapshot-b': { type: 'string' },
+    quiet: { type: 'boolean', short: 'q' },
+  });
+  if (values.help) {
+    out(HELP_DIFF + '\n');
+    return EXIT_OK;
+  }
+  if (positionals.length !== 2) throw new UsageError('diff needs exactly two files, A and B');
+  const [a, b] = positionals;
+  const ma = await load([a], { quiet: values.quiet as boolean }, err);
+  const mb = a === b ? ma : await load([b], { quiet: values.quiet as boolean }, err);
+  const pick = (m: TraceModel, v: unknown, which: string): number => {
+    const list = listComparable(m);
+    if (list.length === 0) throw new InputError(`${which === 'a' ? a : b}: has no snapshot to compare`);
+    if (v === undefined) return which === 'a' && a === b && list.length > 1 ? list[list.length - 2].id : list[list.length - 1].id;
+    const id = Number(v);
+    if (!list.some((s) => s.id === id)) throw new InputError(`no snapshot ${v} in ${which === 'a' ? a : b}; it has ${list.map((s) => s.id).join(', ')}`);
+    return id;
+  };
+  const result = diffSnapshots(ma, pick(ma, values['snapshot-a'], 'a'), mb, pick(mb, values['snapshot-b'], 'b'));
+  out(values.json ? JSON.stringify(result, null, 2) + '\n' : renderDiff(result));
+  return EXIT_OK;
+}
+
+function renderDiff(d: DiffResult): string {
+  const lines = [`${d.a.name} (${d.a.file})  ->  ${d.b.name} (${d.b.file})`];
+  for (const [k, v] of Object.entries(d.classes)) if (v) lines.push(`  ${k.padEnd(14)} ${String(v).padStart(9)} pages`);
+  lines.push(`  ${d.changes.length} changed page ranges`);
+  return lines.join('\n') + '\n';
+}
+
+export { RULES };

@@ -1,0 +1,545 @@
+import { EventKind, EVENT_NAMES, newEventRecord, type EventRecord } from '../model/events';
+import { isExclusiveKind, type OwnerKind } from '../model/owners';
+import type { TraceBuilder } from '../model/traceBuilder';
+import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
+import { FREE, LIVE, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+
+/** Per-snapshot figures at the end of the trace. */
+export interface SnapshotStats {
+  id: number;
+  /** Pages it references. */
+  pages: number;
+  /** Referenced pages still mapped by the process (shared) at the end. */
+  shared: number;
+  /** Copy-on-write breaks since it was taken. */
+  cows: number;
+  /** Dropped within the trace. */
+  dropped: boolean;
+  /** Event indices of its begin and end (-1 when absent). */
+  begin: number;
+  end: number;
+}
+
+/** What one pass over the events in time order produces. */
+export interface ReplayResult {
+  anomalies: Anomaly[];
+  /** Events by kind name. */
+  counts: Record<string, number>;
+  /** Pages live (allocated in the trace and still owned) at the end. */
+  livePages: number;
+  /** Pages per owner id at the end and at the peak. */
+  ownerLive: Float64Array;
+  ownerPeak: Float64Array;
+  snapshots: Map<number, SnapshotStats>;
+  /** Time of the first and last timed event (ns). */
+  timeStart: number;
+  timeEnd: number;
+  /** Event indices in time order (null: store order is time order). */
+  order: Uint32Array | null;
+  pages: PageTable;
+  /** Pages referenced by each snapshot, in reference order. */
+  snapshotPages: Map<number, number[]>;
+}
+
+interface SnapState {
+  live: boolean;
+  pid: number;
+  pages: number[];
+  stats: SnapshotStats;
+}
+
+
+
+
+/**
+ * The ownership pass: visits every event in time order, keeps the state of each page, counts pages per
+ * owner, and applies the anomaly rules as it goes (one pass, no second read of the trace).
+ */
+export class Replay {
+  private readonly pages = new PageTable();
+  private readonly b: TraceBuilder;
+  private readonly e: EventRecord = newEventRecord();
+  private ownerLive: Float64Array;
+  private ownerPeak: Float64Array;
+  private readonly anomalies: Anomaly[] = [];
+  private readonly refs = new Map<number, { snap: number; ev: number }[]>();
+  private readonly snaps = new Map<number, SnapState>();
+  private readonly bound = new Map<number, number>();
+  private readonly exited = new Map<number, number>();
+  private readonly blockState = new Map<number, 'online' | 'offline'>();
+  private readonly disabled: Set<AnomalyKind>;
+  private readonly severity: Partial<Record<AnomalyKind, Severity>>;
+  private readonly kinds: OwnerKind[];
+  private livePages = 0;
+  private cur = 0;
+  private readonly counts: number[] = [];
+
+  constructor(builder: TraceBuilder, config: RuleConfig = {}) {
+    this.b = builder;
+    this.ownerLive = new Float64Array(builder.owners.size + 16);
+    this.ownerPeak = new Float64Array(builder.owners.size + 16);
+    this.disabled = new Set(config.disabled ?? []);
+    this.severity = config.severity ?? {};
+    this.kinds = builder.owners.list.map((o) => o.kind);
+    for (const blk of builder.layout.blocks) this.blockState.set(blk.id, blk.state);
+  }
+
+  run(): ReplayResult {
+    const ev = this.b.events;
+    const order = ev.order();
+    const n = ev.length;
+    const e = this.e;
+    let t0 = Infinity;
+    let t1 = -Infinity;
+    for (let k = 0; k < n; k++) {
+      const i = order ? order[k] : k;
+      ev.read(i, e);
+      this.cur = i;
+      this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
+      if (e.time === e.time) {
+        if (e.time < t0) t0 = e.time;
+        if (e.time > t1) t1 = e.time;
+      }
+      this.apply(e, i);
+    }
+    this.finish();
+    for (const err of this.b.errors) {
+      this.report('parse-error', err.file, err.line, NaN, NaN, err.message, []);
+    }
+    this.anomalies.sort((a, b) => a.file - b.file || a.line - b.line);
+    const counts: Record<string, number> = {};
+    for (let k = 0; k < this.counts.length; k++) if (this.counts[k]) counts[EVENT_NAMES[k]] = this.counts[k];
+    for (const [name, v] of this.b.counters) counts[name] = (counts[name] ?? 0) + v;
+    const snapshots = new Map<number, SnapshotStats>();
+    const snapshotPages = new Map<number, number[]>();
+    for (const [id, s] of this.snaps) {
+      let shared = 0;
+      for (const pfn of s.pages) {
+        const c = this.pages.peek(pfn);
+        if (c && c.owner[pfn % 4096] !== 0 && this.kinds[c.owner[pfn % 4096]] === 'process') shared++;
+      }
+      s.stats.shared = shared;
+      s.stats.pages = s.pages.length;
+      snapshots.set(id, s.stats);
+      snapshotPages.set(id, s.pages);
+    }
+    return {
+      anomalies: this.anomalies,
+      counts,
+      livePages: this.livePages,
+      ownerLive: this.ownerLive,
+      ownerPeak: this.ownerPeak,
+      snapshots,
+      timeStart: t0 === Infinity ? 0 : t0,
+      timeEnd: t1 === -Infinity ? 0 : t1,
+      order,
+      pages: this.pages,
+      snapshotPages,
+    };
+  }
+
+  private apply(e: EventRecord, i: number): void {
+    switch (e.kind) {
+      case EventKind.Alloc:
+      case EventKind.Record:
+        return this.alloc(e, i);
+      case EventKind.Free:
+      case EventKind.FsFree:
+        return this.free(e, i);
+      case EventKind.FsAlloc:
+        return this.fsAlloc(e, i);
+      case EventKind.Fault:
+        return this.fault(e, i);
+      case EventKind.Map:
+      case EventKind.Write:
+        return this.access(e, i);
+      case EventKind.CacheAdd:
+        return this.transfer(e.pfn, 1 << e.order, e.owner, i);
+      case EventKind.SnapBegin:
+        this.snap(e.ref, e.pid, i);
+        return;
+      case EventKind.SnapRef:
+        return this.snapRef(e, i);
+      case EventKind.SnapEnd:
+        this.snap(e.ref, e.pid, i).stats.end = i;
+        return;
+      case EventKind.Cow:
+        return this.cow(e, i);
+      case EventKind.Restore:
+        return this.restore(e, i);
+      case EventKind.SnapDrop:
+        return this.drop(e, i);
+      case EventKind.Migrate:
+        return this.migrate(e, i);
+      case EventKind.Bind:
+        this.bound.set(e.pid, e.node);
+        return;
+      case EventKind.Fork: {
+        const node = this.bound.get(e.pid);
+        if (node !== undefined) this.bound.set(e.ref, node);
+        this.exited.delete(e.ref);
+        return;
+      }
+      case EventKind.Exit:
+        this.exited.set(e.pid, i);
+        return;
+      case EventKind.Online:
+        this.blockState.set(e.ref, 'online');
+        return;
+      case EventKind.Offline:
+        this.blockState.set(e.ref, 'offline');
+        return;
+    }
+  }
+
+  // ---- ownership bookkeeping
+
+  private grow(owner: number): void {
+    if (owner < this.ownerLive.length) return;
+    const n = Math.max(owner + 1, this.ownerLive.length * 2);
+    const live = new Float64Array(n);
+    live.set(this.ownerLive);
+    const peak = new Float64Array(n);
+    peak.set(this.ownerPeak);
+    this.ownerLive = live;
+    this.ownerPeak = peak;
+    for (let k = this.kinds.length; k < this.b.owners.size; k++) this.kinds.push(this.b.owners.get(k).kind);
+  }
+
+  /** Give one page to `owner` (0 = free). */
+  private setPage(c: PageChunk, s: number, owner: number, state: number, ev: number): void {
+    const prev = c.owner[s];
+    if (prev !== 0) this.ownerLive[prev]--;
+    if (c.state[s] === LIVE) this.livePages--;
+    c.owner[s] = owner;
+    c.state[s] = state;
+    c.since[s] = ev;
+    if (owner !== 0) {
+      if (owner >= this.ownerLive.length) this.grow(owner);
+      const v = ++this.ownerLive[owner];
+      if (v > this.ownerPeak[owner]) this.ownerPeak[owner] = v;
+    }
+    if (state === LIVE) this.livePages++;
+  }
+
+  private transfer(pfn: number, n: number, owner: number, ev: number): void {
+    for (let p = pfn; p < pfn + n; p++) {
+      const c = this.pages.chunk(p);
+      const s = p % 4096;
+      this.setPage(c, s, owner, LIVE, ev);
+    }
+  }
+
+  private kindOf(owner: number): OwnerKind {
+    if (owner >= this.kinds.length) this.grow(owner);
+    return this.kinds[owner] ?? 'free';
+  }
+
+  // ---- event handlers
+
+  private alloc(e: EventRecord, i: number): void {
+    const n = 2 ** e.order;
+    let reported = false;
+    this.checkPlacement(e, i);
+    for (let p = e.pfn; p < e.pfn + n; p++) {
+      const c = this.pages.chunk(p);
+      const s = p % 4096;
+      if (c.state[s] === LIVE && e.kind === EventKind.Alloc && !reported) {
+        reported = true;
+        const prev = c.since[s];
+        this.reportAt('double-alloc', e, p, `pfn ${hex(p)} allocated while still live: no free since the allocation at line ${this.lineOf(prev)}`, [prev]);
+      }
+      if (this.refs.has(p) && c.state[s] === FREE) this.dangling(p, i, 'reallocated');
+      this.setPage(c, s, e.owner, LIVE, i);
+      c.headOrder[s] = p === e.pfn ? e.order : 255;
+    }
+  }
+
+  private free(e: EventRecord, i: number): void {
+    const n = 2 ** e.order;
+    let reported = false;
+    const head = this.pages.chunk(e.pfn);
+    const hs = e.pfn % 4096;
+    if (e.kind === EventKind.Free && head.state[hs] === LIVE && head.headOrder[hs] !== 255 && head.headOrder[hs] !== e.order) {
+      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder[hs]} at line ${this.lineOf(head.since[hs])}`, [head.since[hs]]);
+    }
+    for (let p = e.pfn; p < e.pfn + n; p++) {
+      const c = this.pages.chunk(p);
+      const s = p % 4096;
+      if (c.state[s] === FREE && !reported) {
+        reported = true;
+        const prev = c.since[s];
+        this.reportAt('double-free', e, p, `pfn ${hex(p)} freed again: already freed at line ${this.lineOf(prev)}`, [prev]);
+        continue;
+      }
+      if (this.refs.has(p)) this.dangling(p, i, 'freed');
+      this.setPage(c, s, 0, FREE, i);
+      c.headOrder[s] = 255;
+    }
+  }
+
+  private fsAlloc(e: EventRecord, i: number): void {
+    const n = 2 ** e.order;
+    let reported = false;
+    this.checkPlacement(e, i);
+    for (let p = e.pfn; p < e.pfn + n; p++) {
+      const c = this.pages.chunk(p);
+      const s = p % 4096;
+      const prev = c.owner[s];
+      if (c.state[s] === LIVE && prev !== e.owner && isExclusiveKind(this.kindOf(prev)) && this.kindOf(prev) !== 'kernel' && !reported) {
+        reported = true;
+        this.reportAt('owner-conflict', e, p, `filesystem block placed on pfn ${hex(p)}, which ${this.ownerText(prev)} still holds (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
+      }
+      this.setPage(c, s, e.owner, LIVE, i);
+      c.headOrder[s] = p === e.pfn ? e.order : 255;
+    }
+  }
+
+  private fault(e: EventRecord, i: number): void {
+    const p = e.pfn;
+    const c = this.pages.chunk(p);
+    const s = p % 4096;
+    const prev = c.owner[s];
+    this.checkPlacement(e, i);
+    if (c.state[s] === LIVE && prev !== e.owner && prev !== 0) {
+      const k = this.kindOf(prev);
+      if (k === 'file' || k === 'process' || k === 'agent') {
+        this.reportAt('owner-conflict', e, p, `agent mapped pfn ${hex(p)} into pid ${e.pid}, but ${this.ownerText(prev)} holds it (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
+      }
+    }
+    if (this.refs.has(p) && c.state[s] === FREE) this.dangling(p, i, 'reallocated');
+    this.setPage(c, s, e.owner, LIVE, i);
+  }
+
+  private access(e: EventRecord, i: number): void {
+    const p = e.pfn;
+    const c = this.pages.chunk(p);
+    const s = p % 4096;
+    const st = c.state[s];
+    if (e.kind === EventKind.Map) this.checkBlock(e, p, i);
+    if (st === UNKNOWN) {
+      this.setPage(c, s, e.owner, LIVE, i);
+      return;
+    }
+    const what = e.kind === EventKind.Map ? 'maps' : 'writes';
+    if (st === FREE) {
+      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)} after it was freed at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      return;
+    }
+    const owner = c.owner[s];
+    const k = this.kindOf(owner);
+    if (owner !== e.owner && (k === 'process' || k === 'agent' || k === 'snapshot')) {
+      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)}, which was handed to ${this.ownerText(owner)} at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      return;
+    }
+    if (e.kind === EventKind.Write && owner === e.owner) {
+      const rs = this.refs.get(p);
+      if (rs) {
+        const live = rs.find((r) => this.snaps.get(r.snap)?.live);
+        if (live) {
+          this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${live.snap} shares it, with no copy-on-write break`, [live.ev]);
+        }
+      }
+    }
+  }
+
+  private snap(id: number, pid: number, i: number): SnapState {
+    let s = this.snaps.get(id);
+    if (!s) {
+      s = { live: true, pid, pages: [], stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 } };
+      this.snaps.set(id, s);
+    }
+    if (!s.pid && pid) s.pid = pid;
+    return s;
+  }
+
+  private snapRef(e: EventRecord, i: number): void {
+    const s = this.snap(e.ref, e.pid, i);
+    const n = 2 ** e.order;
+    for (let p = e.pfn; p < e.pfn + n; p++) {
+      s.pages.push(p);
+      let rs = this.refs.get(p);
+      if (!rs) this.refs.set(p, (rs = []));
+      rs.push({ snap: e.ref, ev: i });
+      const c = this.pages.chunk(p);
+      const sl = p % 4096;
+      if (c.state[sl] === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
+      else if (c.state[sl] === FREE) {
+        this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since[sl])}`, [c.since[sl]]);
+      }
+    }
+  }
+
+  private cow(e: EventRecord, i: number): void {
+    const s = this.snap(e.ref, e.pid, i);
+    s.stats.cows++;
+    const old = e.pfn;
+    const c = this.pages.chunk(old);
+    const sl = old % 4096;
+    if (c.owner[sl] === e.owner || c.state[sl] !== LIVE) {
+      this.setPage(c, sl, this.b.owners.snapshot(e.ref), LIVE, i);
+    }
+    const np = e.arg;
+    const nc = this.pages.chunk(np);
+    const ns = np % 4096;
+    if (nc.state[ns] === LIVE) {
+      this.reportAt('double-alloc', e, np, `copy-on-write gave pid ${e.pid} pfn ${hex(np)}, which is still live since line ${this.lineOf(nc.since[ns])}`, [nc.since[ns]]);
+    }
+    this.setPage(nc, ns, e.owner, LIVE, i);
+    nc.headOrder[ns] = 0;
+  }
+
+  private restore(e: EventRecord, i: number): void {
+    const s = this.snap(e.ref, e.pid, i);
+    const snapOwner = this.b.owners.snapshot(e.ref);
+    for (const p of s.pages) {
+      const c = this.pages.chunk(p);
+      const sl = p % 4096;
+      if (c.owner[sl] === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
+    }
+  }
+
+  private drop(e: EventRecord, i: number): void {
+    const s = this.snap(e.ref, e.pid, i);
+    s.live = false;
+    s.stats.dropped = true;
+    const snapOwner = this.b.owners.snapshot(e.ref);
+    for (const p of s.pages) {
+      const rs = this.refs.get(p);
+      if (rs) {
+        const left = rs.filter((r) => r.snap !== e.ref);
+        if (left.length) this.refs.set(p, left);
+        else this.refs.delete(p);
+      }
+      const c = this.pages.chunk(p);
+      const sl = p % 4096;
+      if (c.owner[sl] === snapOwner) this.setPage(c, sl, 0, FREE, i);
+    }
+  }
+
+  private migrate(e: EventRecord, i: number): void {
+    const n = 2 ** e.order;
+    for (let k = 0; k < n; k++) {
+      const from = e.pfn + k;
+      const to = e.arg + k;
+      const fc = this.pages.chunk(from);
+      const fs = from % 4096;
+      const owner = fc.owner[fs];
+      if (this.refs.has(from)) this.dangling(from, i, 'migrated away');
+      this.setPage(fc, fs, 0, FREE, i);
+      const tc = this.pages.chunk(to);
+      this.setPage(tc, to % 4096, owner, LIVE, i);
+    }
+  }
+
+  // ---- rules that look at placement
+
+  private checkPlacement(e: EventRecord, i: number): void {
+    this.checkBlock(e, e.pfn, i);
+    if (this.disabled.has('membind-violation')) return;
+    const layout = this.b.layout;
+    if (e.kind === EventKind.Fault && e.arg2 === e.arg2) {
+      const agentName = this.b.owners.get(e.ref)?.name;
+      void agentName;
+      const dax = layout.regions.find((r) => r.device !== undefined && (r.type === 'kmem' || r.type === 'devdax'));
+      if (dax && (e.pfn < dax.start || e.pfn >= dax.start + dax.pages)) {
+        this.reportAt('membind-violation', e, e.pfn, `fault of pid ${e.pid} serviced with pfn ${hex(e.pfn)}, outside ${dax.device} (pfn ${hex(dax.start)}..${hex(dax.start + dax.pages - 1)})`, []);
+        return;
+      }
+    }
+    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : e.kind === EventKind.Fault ? e.pid : undefined;
+    if (pid === undefined) return;
+    const want = this.bound.get(pid);
+    if (want === undefined) return;
+    const node = e.node >= 0 ? e.node : layout.regionOf(e.pfn)?.node;
+    if (node !== undefined && node !== want) {
+      this.reportAt('membind-violation', e, e.pfn, `pid ${pid} is bound to node ${want}, but pfn ${hex(e.pfn)} is on node ${node}`, []);
+    }
+  }
+
+  private checkBlock(e: EventRecord, pfn: number, _i: number): void {
+    if (this.b.layout.blocks.length === 0 || this.disabled.has('offline-block')) return;
+    const blk = this.b.layout.blockOf(pfn);
+    if (blk && this.blockState.get(blk.id) === 'offline') {
+      this.reportAt('offline-block', e, pfn, `pfn ${hex(pfn)} is in memory block ${blk.id}, which is offline`, blk.line ? [] : []);
+    }
+  }
+
+  private dangling(p: number, i: number, how: string): void {
+    const rs = this.refs.get(p);
+    if (!rs) return;
+    const live = rs.find((r) => this.snaps.get(r.snap)?.live);
+    if (!live) return;
+    this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${live.snap} still references it (line ${this.lineOf(live.ev)})`, [live.ev]);
+    void i;
+  }
+
+  private finish(): void {
+    if (this.exited.size === 0 || this.disabled.has('leak')) return;
+    // Group leaked pages by the allocation that gave them to the exited process.
+    const byAlloc = new Map<number, { pfn: number; pages: number; pid: number }>();
+    for (const c of this.pages.all()) {
+      for (let s = 0; s < 4096; s++) {
+        if (c.state[s] !== LIVE) continue;
+        const o = c.owner[s];
+        if (o === 0 || this.kinds[o] !== 'process') continue;
+        const pid = this.b.owners.get(o).pid!;
+        if (!this.exited.has(pid)) continue;
+        const pfn = c.base + s;
+        if (this.refs.has(pfn)) continue;
+        const at = c.since[s];
+        const g = byAlloc.get(at);
+        if (g) {
+          g.pages++;
+          if (pfn < g.pfn) g.pfn = pfn;
+        } else byAlloc.set(at, { pfn, pages: 1, pid });
+      }
+    }
+    const ev = this.b.events;
+    for (const [at, g] of byAlloc) {
+      const exit = this.exited.get(g.pid)!;
+      this.report('leak', ev.file.get(at), ev.line.get(at), g.pfn, ev.time.get(at), `${g.pages} page${g.pages === 1 ? '' : 's'} from pfn ${hex(g.pfn)} still owned by pid ${g.pid} after it exited at line ${ev.line.get(exit)}`, [{ file: ev.file.get(exit), line: ev.line.get(exit) }]);
+    }
+  }
+
+  // ---- reporting
+
+  private lineOf(ev: number): number {
+    return ev >= 0 ? this.b.events.line.get(ev) : 0;
+  }
+
+  private ownerText(owner: number): string {
+    const o = this.b.owners.get(owner);
+    switch (o.kind) {
+      case 'process':
+        return `pid ${o.pid}${o.comm ? ` (${o.comm})` : ''}`;
+      case 'file':
+        return `file ${o.dev}/${o.ino}`;
+      case 'snapshot':
+        return `snapshot ${o.snap}`;
+      case 'agent':
+        return `agent ${o.name}`;
+      default:
+        return o.kind;
+    }
+  }
+
+  private reportAt(kind: AnomalyKind, e: EventRecord, pfn: number, message: string, related: number[]): void {
+    const ev = this.b.events;
+    const i = this.cur;
+    const rel: Location[] = [];
+    for (const r of related) if (r >= 0) rel.push({ file: ev.file.get(r), line: ev.line.get(r) });
+    this.report(kind, ev.file.get(i), e.line, pfn, e.time, message, rel);
+  }
+
+  private report(kind: AnomalyKind, file: number, line: number, pfn: number, time: number, message: string, related: Location[]): void {
+    if (this.disabled.has(kind)) return;
+    const severity = this.severity[kind] ?? RULES[kind].severity;
+    this.anomalies.push({ kind, severity, file, line, pfn, time, message, related });
+  }
+}
+
+/** `0x1a2b` */
+export function hex(n: number): string {
+  return '0x' + n.toString(16);
+}

@@ -1,0 +1,102 @@
+/** Receives one line: bytes[start, end) without its line terminator, and its 1-based number. */
+export type LineSink = (bytes: Uint8Array, start: number, end: number, lineNo: number) => void;
+
+/** Options for LineReader. */
+export interface LineReaderOptions {
+  /** Lines longer than this are skipped and reported through onLongLine (default 64 KiB). */
+  maxLineBytes?: number;
+  /** Called once per over-long line with its number and full length. */
+  onLongLine?: (lineNo: number, length: number) => void;
+}
+
+/**
+ * Splits a stream of byte chunks into numbered lines without decoding them. Handles `\n` and `\r\n`,
+ * a last line with no terminator, lines split across chunks, and lines of any length (an over-long line
+ * is measured and skipped, never buffered whole: a 1 GB file with no newline costs maxLineBytes).
+ */
+export class LineReader {
+  private carry: Uint8Array;
+  private carryLen = 0;
+  private longLen = -1;
+  private lineNo = 0;
+  private readonly max: number;
+
+  constructor(private readonly sink: LineSink, private readonly opts: LineReaderOptions = {}) {
+    this.max = opts.maxLineBytes ?? 65536;
+    this.carry = new Uint8Array(Math.min(this.max, 4096));
+  }
+
+  /** Lines delivered so far (including skipped over-long ones). */
+  get lines(): number {
+    return this.lineNo;
+  }
+
+  feed(chunk: Uint8Array): void {
+    const n = chunk.length;
+    let start = 0;
+    while (start < n) {
+      const nl = chunk.indexOf(0x0a, start);
+      if (nl < 0) {
+        this.stash(chunk, start, n);
+        return;
+      }
+      if (this.longLen >= 0 || this.carryLen > 0) {
+        this.stash(chunk, start, nl);
+        this.flushCarry();
+      } else {
+        let end = nl;
+        if (end > start && chunk[end - 1] === 0x0d) end--;
+        this.emit(chunk, start, end, nl - start);
+      }
+      start = nl + 1;
+    }
+  }
+
+  /** Flush a last line that had no terminator. */
+  end(): void {
+    if (this.carryLen > 0 || this.longLen >= 0) this.flushCarry();
+  }
+
+  private emit(b: Uint8Array, start: number, end: number, rawLen: number): void {
+    this.lineNo++;
+    if (rawLen > this.max) {
+      this.opts.onLongLine?.(this.lineNo, rawLen);
+      return;
+    }
+    this.sink(b, start, end, this.lineNo);
+  }
+
+  private stash(b: Uint8Array, start: number, end: number): void {
+    const len = end - start;
+    if (this.longLen >= 0) {
+      this.longLen += len;
+      return;
+    }
+    if (this.carryLen + len > this.max) {
+      this.longLen = this.carryLen + len;
+      this.carryLen = 0;
+      return;
+    }
+    if (this.carryLen + len > this.carry.length) {
+      const next = new Uint8Array(Math.min(this.max, Math.max(this.carry.length * 2, this.carryLen + len)));
+      next.set(this.carry.subarray(0, this.carryLen));
+      this.carry = next;
+    }
+    this.carry.set(b.subarray(start, end), this.carryLen);
+    this.carryLen += len;
+  }
+
+  private flushCarry(): void {
+    if (this.longLen >= 0) {
+      const len = this.longLen;
+      this.longLen = -1;
+      this.lineNo++;
+      this.opts.onLongLine?.(this.lineNo, len);
+      return;
+    }
+    let end = this.carryLen;
+    if (end > 0 && this.carry[end - 1] === 0x0d) end--;
+    this.carryLen = 0;
+    this.emit(this.carry, 0, end, end);
+  }
+}

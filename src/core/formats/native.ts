@@ -1,0 +1,433 @@
+import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
+import type { RegionType } from '../model/addressSpace';
+import type { TraceBuilder } from '../model/traceBuilder';
+import { indexOfByte, parseInt10, parseUint, skipSpaces, skipToken, text } from './bytes';
+import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
+
+/** First line of a Page Ledger trace (docs/trace-format.md). */
+export const NATIVE_HEADER = 'pageledger-trace 1';
+/** First line of a Page Ledger snapshot log. */
+export const SNAPSHOT_LOG_HEADER = 'pageledger-snapshot 1';
+
+const EVENT_BY_NAME: Record<string, EventKind> = {
+  alloc: EventKind.Alloc,
+  free: EventKind.Free,
+  'alloc-failed': EventKind.AllocFailed,
+  map: EventKind.Map,
+  unmap: EventKind.Unmap,
+  write: EventKind.Write,
+  fault: EventKind.Fault,
+  fsalloc: EventKind.FsAlloc,
+  fsfree: EventKind.FsFree,
+  'snapshot-begin': EventKind.SnapBegin,
+  snapref: EventKind.SnapRef,
+  'snapshot-end': EventKind.SnapEnd,
+  cow: EventKind.Cow,
+  restore: EventKind.Restore,
+  'snapshot-drop': EventKind.SnapDrop,
+  migrate: EventKind.Migrate,
+  fork: EventKind.Fork,
+  exit: EventKind.Exit,
+  online: EventKind.Online,
+  offline: EventKind.Offline,
+  membind: EventKind.Bind,
+};
+
+/** Fields each event must carry, for the error message when one is missing. */
+const REQUIRED: Partial<Record<EventKind, readonly string[]>> = {
+  [EventKind.Alloc]: ['pfn'],
+  [EventKind.Free]: ['pfn'],
+  [EventKind.Map]: ['pid', 'vaddr', 'pfn'],
+  [EventKind.Unmap]: ['pid', 'vaddr', 'pfn'],
+  [EventKind.Write]: ['pid', 'vaddr', 'pfn'],
+  [EventKind.Fault]: ['pid', 'vaddr', 'pfn'],
+  [EventKind.FsAlloc]: ['dev', 'ino', 'pfn'],
+  [EventKind.FsFree]: ['dev', 'ino', 'pfn'],
+  [EventKind.SnapBegin]: ['snap', 'pid'],
+  [EventKind.SnapRef]: ['snap', 'pfn'],
+  [EventKind.SnapEnd]: ['snap'],
+  [EventKind.Cow]: ['snap', 'pid', 'old', 'new'],
+  [EventKind.Restore]: ['snap', 'pid'],
+  [EventKind.SnapDrop]: ['snap'],
+  [EventKind.Migrate]: ['pfn', 'to'],
+  [EventKind.Fork]: ['pid', 'child'],
+  [EventKind.Exit]: ['pid'],
+  [EventKind.Online]: ['block'],
+  [EventKind.Offline]: ['block'],
+  [EventKind.Bind]: ['pid', 'node'],
+};
+
+// Key ids: a field seen on the line sets bit (1 << id) in `seen`.
+const K = {
+  pfn: 0, order: 1, owner: 2, pid: 3, comm: 4, tgid: 5, node: 6, gfp: 7, vaddr: 8, dev: 9, devoff: 10, ino: 11,
+  off: 12, snap: 13, old: 14, new: 15, to: 16, block: 17, child: 18, agent: 19, id: 20, name: 21, start: 22,
+  pages: 23, type: 24, state: 25, reserved: 26, time: 27,
+} as const;
+const KEY_IDS = new Map<string, number>(Object.entries(K));
+const KEY_NAMES = Object.keys(K);
+
+const REGION_TYPES: readonly RegionType[] = ['ram', 'kmem', 'devdax', 'fsdax', 'other'];
+
+/**
+ * Parser for the native format and the snapshot log form. Byte-level: the only strings it makes are
+ * event and key names (short, cached) and the values of comm/dev/name fields.
+ */
+class NativeParser implements LineParser {
+  private readonly b: TraceBuilder;
+  private readonly e: EventRecord = newEventRecord();
+  private sawHeader = false;
+  private snapshotLog = false;
+  private logSnap = -1;
+  private logTime = NaN;
+  private logPid = 0;
+  // Field values of the current line.
+  private seen = 0;
+  private readonly num = new Float64Array(KEY_NAMES.length);
+  private readonly str: (string | undefined)[] = new Array(KEY_NAMES.length);
+  private readonly nameCache = new Map<number, string>();
+
+  constructor(ctx: ParseContext) {
+    this.b = ctx.builder;
+  }
+
+  line(b: Uint8Array, start: number, end: number, lineNo: number): void {
+    let i = skipSpaces(b, start, end);
+    if (i >= end || b[i] === 0x23 /* # */) return;
+    if (!this.sawHeader) {
+      const t = text(b, i, end).trim();
+      if (t === NATIVE_HEADER || t === SNAPSHOT_LOG_HEADER) {
+        this.sawHeader = true;
+        this.snapshotLog = t === SNAPSHOT_LOG_HEADER;
+        return;
+      }
+      const m = /^pageledger-(trace|snapshot) (\d+)$/.exec(t);
+      this.b.error(lineNo, m ? `unsupported version ${m[2]}: expected "${m[1] === 'trace' ? NATIVE_HEADER : SNAPSHOT_LOG_HEADER}"` : `expected the header "${NATIVE_HEADER}" on the first line`);
+      this.sawHeader = true;
+      if (m) this.snapshotLog = m[1] === 'snapshot';
+      if (!m) this.line(b, start, end, lineNo);
+      return;
+    }
+    const tokEnd = skipToken(b, i, end);
+    const c = b[i];
+    const e = this.e;
+    resetEventRecord(e);
+    e.line = lineNo;
+    if (c >= 0x30 && c <= 0x39) {
+      e.time = parseUint(b, i, tokEnd);
+      if (e.time !== e.time) return this.b.error(lineNo, `expected a time in nanoseconds, found "${text(b, i, tokEnd)}"`);
+      i = skipSpaces(b, tokEnd, end);
+      const nameEnd = skipToken(b, i, end);
+      const name = this.word(b, i, nameEnd);
+      const kind = EVENT_BY_NAME[name];
+      if (kind === undefined) return this.b.error(lineNo, `unknown event "${name}": expected one of ${Object.keys(EVENT_BY_NAME).join(', ')}`);
+      if (!this.fields(b, nameEnd, end, lineNo)) return;
+      this.event(kind, lineNo);
+      return;
+    }
+    const name = this.word(b, i, tokEnd);
+    if (!this.fields(b, tokEnd, end, lineNo)) return;
+    switch (name) {
+      case 'node':
+        return this.nodeLine(lineNo);
+      case 'region':
+        return this.regionLine(lineNo);
+      case 'block':
+        return this.blockLine(lineNo);
+      case 'snapshot':
+        if (this.snapshotLog) return this.snapshotHead(lineNo);
+        break;
+      case 'page':
+        if (this.snapshotLog) return this.snapshotPage(lineNo);
+        break;
+    }
+    this.b.error(lineNo, `expected "<time> <event> key=value..." or a layout line (node, region, block), found "${name}"`);
+  }
+
+  end(lines: number): void {
+    if (this.snapshotLog && this.logSnap >= 0) this.closeLogSnapshot(lines);
+  }
+
+  /** Read `key=value` tokens into num/str. False (error reported) on a malformed token. */
+  private fields(b: Uint8Array, i: number, end: number, lineNo: number): boolean {
+    this.seen = 0;
+    for (;;) {
+      i = skipSpaces(b, i, end);
+      if (i >= end) return true;
+      let tEnd = skipToken(b, i, end);
+      const eq = indexOfByte(b, 0x3d, i, tEnd);
+      let vStart = eq + 1;
+      let vEnd = tEnd;
+      if (eq > i && b[vStart] === 0x22 /* " */) {
+        // A quoted value may hold spaces: comm="nginx: worker".
+        const close = indexOfByte(b, 0x22, vStart + 1, end);
+        if (close < 0) {
+          this.b.error(lineNo, `unterminated quoted value for ${text(b, i, eq)}=`);
+          return false;
+        }
+        vStart++;
+        vEnd = close;
+        tEnd = close + 1;
+      }
+      if (eq <= i) {
+        this.b.error(lineNo, `expected key=value, found "${text(b, i, tEnd)}"`);
+        return false;
+      }
+      const key = this.word(b, i, eq);
+      const id = KEY_IDS.get(key);
+      if (id !== undefined) {
+        this.seen |= 1 << id;
+        if (id === K.comm || id === K.dev || id === K.name || id === K.type || id === K.state || id === K.owner || id === K.agent || id === K.gfp) {
+          this.str[id] = text(b, vStart, vEnd);
+        } else {
+          const v = id === K.node ? parseInt10(b, vStart, vEnd) : parseUint(b, vStart, vEnd);
+          if (v !== v) {
+            this.b.error(lineNo, `expected a number for ${key}=, found "${text(b, vStart, vEnd)}"`);
+            return false;
+          }
+          this.num[id] = v;
+        }
+      }
+      i = tEnd;
+    }
+  }
+
+  private has(id: number): boolean {
+    return (this.seen & (1 << id)) !== 0;
+  }
+
+  private word(b: Uint8Array, s: number, e: number): string {
+    // Event and key names are few and short: a hash of their bytes finds the cached string, so a line
+    // costs no string for its names.
+    let h = e - s;
+    for (let k = s; k < e; k++) h = (h * 31 + b[k]) | 0;
+    const hit = this.nameCache.get(h);
+    if (hit !== undefined && sameAscii(hit, b, s, e)) return hit;
+    const t = text(b, s, e);
+    if (hit === undefined && this.nameCache.size < 256) this.nameCache.set(h, t);
+    return t;
+  }
+
+  private ownerOf(lineNo: number): number | undefined {
+    const kind = this.has(K.owner) ? this.str[K.owner] : this.has(K.pid) ? 'process' : 'kernel';
+    const owners = this.b.owners;
+    switch (kind) {
+      case 'kernel':
+        return owners.kernel();
+      case 'process':
+        if (!this.has(K.pid)) {
+          this.b.error(lineNo, 'owner=process needs pid=');
+          return undefined;
+        }
+        return owners.process(this.num[K.pid], this.str[K.comm], this.has(K.tgid) ? this.num[K.tgid] : undefined);
+      case 'agent':
+        return owners.agent(this.has(K.agent) ? this.str[K.agent]! : 'agent');
+      case 'file':
+        if (!this.has(K.dev) || !this.has(K.ino)) {
+          this.b.error(lineNo, 'owner=file needs dev= and ino=');
+          return undefined;
+        }
+        return owners.file(this.str[K.dev]!, this.num[K.ino]);
+      default:
+        this.b.error(lineNo, `unknown owner "${kind}": expected kernel, process, agent or file`);
+        return undefined;
+    }
+  }
+
+  private event(kind: EventKind, lineNo: number): void {
+    const need = REQUIRED[kind];
+    if (need) {
+      for (const k of need) {
+        if (!this.has(KEY_IDS.get(k)!)) return this.b.error(lineNo, `${nameOf(kind)}: missing ${k}=`);
+      }
+    }
+    const e = this.e;
+    const n = this.num;
+    e.kind = kind;
+    if (this.has(K.pfn)) e.pfn = n[K.pfn];
+    if (this.has(K.order)) e.order = n[K.order];
+    if (e.order > 30) return this.b.error(lineNo, `order=${e.order} is out of range (0..30)`);
+    if (this.has(K.node)) e.node = n[K.node];
+    if (this.has(K.pid)) e.pid = n[K.pid];
+    const owners = this.b.owners;
+    switch (kind) {
+      case EventKind.Alloc: {
+        const o = this.ownerOf(lineNo);
+        if (o === undefined) return;
+        e.owner = o;
+        break;
+      }
+      case EventKind.Map:
+      case EventKind.Unmap:
+      case EventKind.Write:
+        e.arg = n[K.vaddr];
+        e.owner = owners.process(e.pid, this.str[K.comm]);
+        break;
+      case EventKind.Fault:
+        e.arg = n[K.vaddr];
+        e.arg2 = this.has(K.devoff) ? n[K.devoff] : NaN;
+        e.owner = owners.process(e.pid, this.str[K.comm]);
+        e.ref = owners.agent(this.has(K.agent) ? this.str[K.agent]! : 'agent');
+        break;
+      case EventKind.FsAlloc:
+      case EventKind.FsFree:
+        e.owner = owners.file(this.str[K.dev]!, n[K.ino]);
+        e.arg2 = this.has(K.off) ? n[K.off] : NaN;
+        break;
+      case EventKind.SnapBegin: {
+        e.ref = n[K.snap];
+        e.owner = owners.snapshot(e.ref, e.pid);
+        owners.process(e.pid, this.str[K.comm]);
+        if (!this.b.snapshot(e.ref)) {
+          this.b.addSnapshot({ id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.str[K.comm], time: e.time, line: lineNo });
+        }
+        break;
+      }
+      case EventKind.SnapRef:
+      case EventKind.SnapEnd:
+      case EventKind.SnapDrop:
+        e.ref = n[K.snap];
+        e.owner = owners.snapshot(e.ref);
+        e.arg = this.has(K.vaddr) ? n[K.vaddr] : NaN;
+        break;
+      case EventKind.Cow:
+        e.ref = n[K.snap];
+        e.pfn = n[K.old];
+        e.arg = n[K.new];
+        e.arg2 = this.has(K.vaddr) ? n[K.vaddr] : NaN;
+        e.owner = owners.process(e.pid, this.str[K.comm]);
+        break;
+      case EventKind.Restore:
+        e.ref = n[K.snap];
+        e.owner = owners.process(e.pid, this.str[K.comm]);
+        break;
+      case EventKind.Migrate:
+        e.arg = n[K.to];
+        break;
+      case EventKind.Fork:
+        e.ref = n[K.child];
+        e.owner = owners.process(e.ref, this.str[K.comm] ?? owners.get(owners.process(e.pid)).comm);
+        break;
+      case EventKind.Exit:
+      case EventKind.Bind:
+        e.owner = owners.process(e.pid, this.str[K.comm]);
+        break;
+      case EventKind.Online:
+      case EventKind.Offline:
+        e.ref = n[K.block];
+        break;
+    }
+    this.b.push(e);
+  }
+
+  private nodeLine(lineNo: number): void {
+    if (!this.has(K.id)) return this.b.error(lineNo, 'node: missing id=');
+    this.b.layout.addNode(this.num[K.id], this.str[K.name]);
+  }
+
+  private regionLine(lineNo: number): void {
+    for (const k of ['name', 'node', 'start', 'pages'] as const) {
+      if (!this.has(K[k])) return this.b.error(lineNo, `region: missing ${k}=`);
+    }
+    const type = (this.str[K.type] ?? 'ram') as RegionType;
+    if (!REGION_TYPES.includes(type)) return this.b.error(lineNo, `region: type=${type} is not one of ${REGION_TYPES.join(', ')}`);
+    this.b.layout.addRegion({
+      name: this.str[K.name]!,
+      type,
+      node: this.num[K.node],
+      start: this.num[K.start],
+      pages: this.num[K.pages],
+      device: this.str[K.dev],
+      reserved: this.has(K.reserved) ? this.num[K.reserved] : undefined,
+      file: this.b.currentFile,
+      line: lineNo,
+    });
+  }
+
+  private blockLine(lineNo: number): void {
+    for (const k of ['id', 'start', 'pages'] as const) {
+      if (!this.has(K[k])) return this.b.error(lineNo, `block: missing ${k}=`);
+    }
+    const state = this.str[K.state] ?? 'online';
+    if (state !== 'online' && state !== 'offline') return this.b.error(lineNo, `block: state=${state} is not online or offline`);
+    this.b.layout.addBlock({
+      id: this.num[K.id],
+      start: this.num[K.start],
+      pages: this.num[K.pages],
+      state,
+      node: this.has(K.node) ? this.num[K.node] : undefined,
+      file: this.b.currentFile,
+      line: lineNo,
+    });
+  }
+
+  private snapshotHead(lineNo: number): void {
+    if (this.logSnap >= 0) this.closeLogSnapshot(lineNo);
+    if (!this.has(K.id)) return this.b.error(lineNo, 'snapshot: missing id=');
+    const pid = this.has(K.pid) ? this.num[K.pid] : 0;
+    const time = this.has(K.time) ? this.num[K.time] : 0;
+    const info = this.b.addSnapshot({ id: this.num[K.id], source: 'snapshot-log', name: this.str[K.name] ?? `snapshot ${this.num[K.id]}`, pid: pid || undefined, comm: this.str[K.comm], time, line: lineNo });
+    this.logSnap = info.id;
+    this.logTime = time;
+    this.logPid = pid;
+    const e = this.e;
+    e.kind = EventKind.SnapBegin;
+    e.time = time;
+    e.ref = info.id;
+    e.pid = pid;
+    if (pid) this.b.owners.process(pid, this.str[K.comm]);
+    e.owner = this.b.owners.snapshot(info.id, pid || undefined);
+    this.b.push(e);
+  }
+
+  private snapshotPage(lineNo: number): void {
+    if (this.logSnap < 0) return this.b.error(lineNo, 'page: expected a "snapshot id=..." line before the first page');
+    if (!this.has(K.pfn)) return this.b.error(lineNo, 'page: missing pfn=');
+    const e = this.e;
+    e.kind = EventKind.SnapRef;
+    e.time = this.logTime;
+    e.ref = this.logSnap;
+    e.pid = this.has(K.pid) ? this.num[K.pid] : this.logPid;
+    e.pfn = this.num[K.pfn];
+    e.order = this.has(K.order) ? this.num[K.order] : 0;
+    e.arg = this.has(K.vaddr) ? this.num[K.vaddr] : NaN;
+    e.node = this.has(K.node) ? this.num[K.node] : -1;
+    e.owner = this.b.owners.snapshot(this.logSnap);
+    this.b.push(e);
+  }
+
+  private closeLogSnapshot(lineNo: number): void {
+    const e = this.e;
+    resetEventRecord(e);
+    e.kind = EventKind.SnapEnd;
+    e.time = this.logTime;
+    e.line = lineNo;
+    e.ref = this.logSnap;
+    e.owner = this.b.owners.snapshot(this.logSnap);
+    this.b.push(e);
+    this.logSnap = -1;
+  }
+}
+
+function sameAscii(t: string, b: Uint8Array, s: number, e: number): boolean {
+  if (t.length !== e - s) return false;
+  for (let k = 0; k < t.length; k++) if (t.charCodeAt(k) !== b[s + k]) return false;
+  return true;
+}
+
+function nameOf(kind: EventKind): string {
+  for (const [k, v] of Object.entries(EVENT_BY_NAME)) if (v === kind) return k;
+  return String(kind);
+}
+
+/** The Page Ledger trace format and its snapshot-log form (docs/trace-format.md). */
+export const nativeFormat: TraceFormat = {
+  name: 'pageledger',
+  description: 'Page Ledger trace (pageledger-trace 1) or snapshot log (pageledger-snapshot 1)',
+  detect(head) {
+    const first = headLines(head, 20).find((l) => !l.startsWith('#'));
+    if (!first) return 0;
+    if (/^pageledger-(trace|snapshot) \d+\s*$/.test(first)) return 1;
+    return 0;
+  },
+  create: (ctx) => new NativeParser(ctx),
+};

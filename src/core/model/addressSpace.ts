@@ -1,0 +1,112 @@
+/** How a range of physical memory is used. */
+export type RegionType =
+  /** Ordinary system RAM. */
+  | 'ram'
+  /** A DAX device onlined as system RAM (the kmem driver). */
+  | 'kmem'
+  /** A DAX device in device-dax mode (`/dev/daxX.Y`), not RAM. */
+  | 'devdax'
+  /** A DAX namespace used by a filesystem (fsdax). */
+  | 'fsdax'
+  /** Anything else a layout source reports (reserved, ACPI, ...). */
+  | 'other';
+
+/** A contiguous range of page frames. */
+export interface Region {
+  name: string;
+  type: RegionType;
+  node: number;
+  /** First pfn. */
+  start: number;
+  /** Number of pages. */
+  pages: number;
+  /** The character device backing it (`/dev/dax0.0`). */
+  device?: string;
+  /** Pages at the start of the region that a persistence driver keeps for itself (MHP_ALLOCATE-style). */
+  reserved?: number;
+  /** File and line that declared it. */
+  file?: number;
+  line?: number;
+}
+
+/** A hot-plug memory block (`/sys/devices/system/memory/memoryN`). */
+export interface MemoryBlock {
+  id: number;
+  start: number;
+  pages: number;
+  /** State as first declared; online/offline events change it over time. */
+  state: 'online' | 'offline';
+  node?: number;
+  file?: number;
+  line?: number;
+}
+
+/** A NUMA node and what is known of it. */
+export interface NumaNode {
+  id: number;
+  name?: string;
+  /** Pages known to be on the node (from layout sources). */
+  pages?: number;
+}
+
+/** Regions, nodes and memory blocks of the physical address space, as declared by layout sources. */
+export class AddressSpace {
+  readonly regions: Region[] = [];
+  readonly blocks: MemoryBlock[] = [];
+  readonly nodes = new Map<number, NumaNode>();
+  private sortedRegions: Region[] | null = null;
+  private sortedBlocks: MemoryBlock[] | null = null;
+
+  addRegion(r: Region): void {
+    this.regions.push(r);
+    this.sortedRegions = null;
+    this.addNode(r.node);
+  }
+
+  addBlock(b: MemoryBlock): void {
+    const existing = this.blocks.findIndex((x) => x.id === b.id);
+    if (existing >= 0) this.blocks[existing] = b;
+    else this.blocks.push(b);
+    this.sortedBlocks = null;
+    if (b.node !== undefined) this.addNode(b.node);
+  }
+
+  addNode(id: number, name?: string): NumaNode {
+    let n = this.nodes.get(id);
+    if (!n) {
+      n = { id };
+      this.nodes.set(id, n);
+    }
+    if (name && !n.name) n.name = name;
+    return n;
+  }
+
+  /** The region holding pfn, if any layout declared it. */
+  regionOf(pfn: number): Region | undefined {
+    const rs = (this.sortedRegions ??= [...this.regions].sort((a, b) => a.start - b.start));
+    return findRange(rs, pfn);
+  }
+
+  /** The memory block holding pfn, if declared. */
+  blockOf(pfn: number): MemoryBlock | undefined {
+    const bs = (this.sortedBlocks ??= [...this.blocks].sort((a, b) => a.start - b.start));
+    return findRange(bs, pfn);
+  }
+
+  get empty(): boolean {
+    return this.regions.length === 0 && this.blocks.length === 0 && this.nodes.size === 0;
+  }
+}
+
+function findRange<T extends { start: number; pages: number }>(sorted: T[], pfn: number): T | undefined {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const r = sorted[mid];
+    if (pfn < r.start) hi = mid - 1;
+    else if (pfn >= r.start + r.pages) lo = mid + 1;
+    else return r;
+  }
+  return undefined;
+}

@@ -1,0 +1,127 @@
+/** What kind of thing holds a page. */
+export type OwnerKind = 'kernel' | 'process' | 'file' | 'snapshot' | 'agent' | 'free';
+
+/** One owner, as it appears in summaries and in the UI. */
+export interface Owner {
+  id: number;
+  kind: OwnerKind;
+  /** Process id (process owners, and the process a snapshot was taken of). */
+  pid?: number;
+  /** Thread group id where the source has it. */
+  tgid?: number;
+  /** Task name. */
+  comm?: string;
+  /** Block device or `major:minor` of a file owner. */
+  dev?: string;
+  /** Inode number of a file owner. */
+  ino?: number;
+  /** Snapshot id of a snapshot owner. */
+  snap?: number;
+  /** Agent name (e.g. `numactlX`). */
+  name?: string;
+}
+
+/** Kinds whose holding of a page excludes every other exclusive holder. Snapshots share. */
+export function isExclusiveKind(kind: OwnerKind): boolean {
+  return kind !== 'snapshot' && kind !== 'free';
+}
+
+/**
+ * Interns owners to small integer ids so the event columns store 4 bytes per owner. Id 0 means "no
+ * owner named"; id 1 is always the kernel.
+ */
+export class OwnerTable {
+  private readonly byKey = new Map<string, number>();
+  readonly list: Owner[] = [{ id: 0, kind: 'free' }];
+
+  constructor() {
+    this.intern('k', { id: 0, kind: 'kernel' });
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  get(id: number): Owner {
+    return this.list[id];
+  }
+
+  kernel(): number {
+    return 1;
+  }
+
+  /**
+   * A process. The comm is taken from the first sighting; a later sighting with a different comm
+   * (exec, or a thread name) keeps the first, since pid is the key the kernel uses.
+   */
+  process(pid: number, comm?: string, tgid?: number): number {
+    const key = 'p' + pid;
+    const found = this.byKey.get(key);
+    if (found !== undefined) {
+      const o = this.list[found];
+      if (o.comm === undefined && comm) o.comm = comm;
+      if (o.tgid === undefined && tgid !== undefined) o.tgid = tgid;
+      return found;
+    }
+    const o: Owner = { id: 0, kind: 'process', pid };
+    if (comm) o.comm = comm;
+    if (tgid !== undefined) o.tgid = tgid;
+    return this.intern(key, o);
+  }
+
+  file(dev: string, ino: number): number {
+    return this.intern('f' + dev + '/' + ino, { id: 0, kind: 'file', dev, ino });
+  }
+
+  snapshot(snap: number, pid?: number): number {
+    const key = 's' + snap;
+    const found = this.byKey.get(key);
+    if (found !== undefined) {
+      const o = this.list[found];
+      if (o.pid === undefined && pid !== undefined) o.pid = pid;
+      return found;
+    }
+    const o: Owner = { id: 0, kind: 'snapshot', snap };
+    if (pid !== undefined) o.pid = pid;
+    return this.intern(key, o);
+  }
+
+  agent(name: string): number {
+    return this.intern('a' + name, { id: 0, kind: 'agent', name });
+  }
+
+  /** Find an existing process owner without creating one. */
+  findProcess(pid: number): number | undefined {
+    return this.byKey.get('p' + pid);
+  }
+
+  /** Find an existing snapshot owner without creating one. */
+  findSnapshot(snap: number): number | undefined {
+    return this.byKey.get('s' + snap);
+  }
+
+  private intern(key: string, o: Owner): number {
+    const found = this.byKey.get(key);
+    if (found !== undefined) return found;
+    o.id = this.list.length;
+    this.list.push(o);
+    this.byKey.set(key, o.id);
+    return o.id;
+  }
+}
+
+/** A short human label: `pid 123 (bash)`, `file 259:1/42`, `snapshot 3 of pid 10`, `kernel`. */
+export function ownerLabel(o: Owner): string {
+  switch (o.kind) {
+    case 'process':
+      return `pid ${o.pid}${o.comm ? ` (${o.comm})` : ''}`;
+    case 'file':
+      return `file ${o.dev}/${o.ino}`;
+    case 'snapshot':
+      return `snapshot ${o.snap}${o.pid !== undefined ? ` of pid ${o.pid}` : ''}`;
+    case 'agent':
+      return `agent ${o.name}`;
+    default:
+      return o.kind;
+  }
+}

@@ -1,0 +1,105 @@
+import { AddressSpace } from './addressSpace';
+import { EventStore } from './eventStore';
+import type { EventRecord } from './events';
+import { OwnerTable } from './owners';
+
+/** A line that could not be read, with what was expected there. */
+export interface ParseError {
+  file: number;
+  line: number;
+  message: string;
+}
+
+/** Where a snapshot comes from. */
+export type SnapshotSource = 'native' | 'snapshot-log' | 'page_owner' | 'criu';
+
+/** A snapshot: a set of pages held at one moment (a native snapshot, a page_owner dump, a CRIU dump). */
+export interface SnapshotInfo {
+  /** Snapshot id, unique in the trace (native ids; generated ids for dumps). */
+  id: number;
+  source: SnapshotSource;
+  /** Display name, e.g. `snapshot 3`, `page_owner dump 2`, `pagemap-1234 (dump 2)`. */
+  name: string;
+  pid?: number;
+  comm?: string;
+  /** Time it was taken (ns), NaN if unknown. */
+  time: number;
+  file: number;
+  line: number;
+  /** The parent snapshot in an incremental chain (CRIU `parent`). */
+  parent?: number;
+}
+
+/** One input file of a trace. */
+export interface SourceFile {
+  index: number;
+  path: string;
+  format: string;
+  bytes: number;
+  lines: number;
+}
+
+/**
+ * What parsers write into: the event columns, the owner table, the address-space layout, snapshots,
+ * parse errors and per-format counters. One builder may take several files (a merged timeline).
+ */
+export class TraceBuilder {
+  readonly events = new EventStore();
+  readonly owners = new OwnerTable();
+  readonly layout = new AddressSpace();
+  readonly errors: ParseError[] = [];
+  readonly files: SourceFile[] = [];
+  readonly snapshots: SnapshotInfo[] = [];
+  /** Extra counters a format reports (`records`, `unknownEvents`, ...), summed over files. */
+  readonly counters = new Map<string, number>();
+  /** Index of the file being parsed. */
+  currentFile = 0;
+  /** Parse errors beyond this many per file are counted but not stored. */
+  maxErrorsPerFile = 1000;
+  private errorsInFile = 0;
+  droppedErrors = 0;
+
+  beginFile(path: string, format: string, bytes: number): number {
+    const index = this.files.length;
+    this.files.push({ index, path, format, bytes, lines: 0 });
+    this.currentFile = index;
+    this.errorsInFile = 0;
+    return index;
+  }
+
+  endFile(lines: number): void {
+    this.files[this.currentFile].lines = lines;
+  }
+
+  push(e: EventRecord): number {
+    return this.events.push(e, this.currentFile);
+  }
+
+  error(line: number, message: string): void {
+    if (this.errorsInFile++ >= this.maxErrorsPerFile) {
+      this.droppedErrors++;
+      return;
+    }
+    this.errors.push({ file: this.currentFile, line, message });
+  }
+
+  count(name: string, by = 1): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + by);
+  }
+
+  /** Register a snapshot and return its id (`id` when given and free, else the next free one). */
+  addSnapshot(s: Omit<SnapshotInfo, 'id' | 'file'> & { id?: number }): SnapshotInfo {
+    let id = s.id;
+    if (id === undefined || this.snapshots.some((x) => x.id === id)) {
+      id = this.snapshots.reduce((m, x) => Math.max(m, x.id), 0) + 1;
+      if (s.id !== undefined) id = Math.max(id, 1_000_000 + this.snapshots.length);
+    }
+    const info: SnapshotInfo = { ...s, id, file: this.currentFile };
+    this.snapshots.push(info);
+    return info;
+  }
+
+  snapshot(id: number): SnapshotInfo | undefined {
+    return this.snapshots.find((s) => s.id === id);
+  }
+}

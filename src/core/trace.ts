@@ -1,0 +1,295 @@
+import { Replay, hex, type ReplayResult } from './analysis/replay';
+import { RULES, type Anomaly, type RuleConfig } from './analysis/anomalies';
+import { LineReader } from './formats/lineReader';
+import { detectFormat, formatByName, FORMATS } from './formats/registry';
+import type { TraceFormat } from './formats/format';
+import { TraceBuilder } from './model/traceBuilder';
+import type { OwnerKind } from './model/owners';
+
+/** A file to read: its bytes arrive as chunks (the caller handles disk, gzip, or memory). */
+export interface InputSource {
+  /** Path or name shown in messages. */
+  path: string;
+  /** Size in bytes on disk if known (for progress). */
+  size?: number;
+  chunks(): AsyncIterable<Uint8Array>;
+}
+
+/** Options for opening a trace. */
+export interface OpenOptions {
+  rules?: RuleConfig;
+  /** Force a format instead of detecting it. */
+  format?: string;
+  /** Called now and then with bytes read so far over all files. */
+  onProgress?: (bytesRead: number, bytesTotal: number) => void;
+  /** Checked between chunks; when it returns true, reading stops with a CancelledError. */
+  isCancelled?: () => boolean;
+}
+
+/** Thrown when OpenOptions.isCancelled asked to stop. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** A parsed and analysed trace: everything the CLI prints and the extension shows. */
+export interface TraceModel {
+  builder: TraceBuilder;
+  result: ReplayResult;
+  /** The detected format of the first file (or `mixed` when files differ). */
+  format: string;
+  stats: { bytes: number; lines: number; parseMs: number; analyzeMs: number };
+}
+
+const HEAD_BYTES = 64 * 1024;
+
+/** Open one or more files as one timeline: detect, parse, replay. */
+export async function openTrace(sources: InputSource[], opts: OpenOptions = {}): Promise<TraceModel> {
+  const builder = new TraceBuilder();
+  const total = sources.reduce((n, s) => n + (s.size ?? 0), 0);
+  let done = 0;
+  let lines = 0;
+  const t0 = performance.now();
+  for (const src of sources) {
+    const r = await parseSource(builder, src, opts, (n) => {
+      done += n;
+      opts.onProgress?.(done, total);
+    });
+    lines += r;
+  }
+  const t1 = performance.now();
+  const result = new Replay(builder, opts.rules).run();
+  const t2 = performance.now();
+  const formats = new Set(builder.files.map((f) => f.format));
+  return {
+    builder,
+    result,
+    format: formats.size === 1 ? [...formats][0] : formats.size === 0 ? 'none' : 'mixed',
+    stats: { bytes: done, lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) },
+  };
+}
+
+/** Parse one file into the builder; returns its line count. */
+export async function parseSource(builder: TraceBuilder, src: InputSource, opts: OpenOptions, progress: (n: number) => void): Promise<number> {
+  const pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let reader: LineReader | null = null;
+  let parser: ReturnType<TraceFormat['create']> | null = null;
+  let rejected = false;
+  let fileBytes = 0;
+
+  const start = (): void => {
+    const head = concat(pending, Math.min(pendingBytes, HEAD_BYTES));
+    const headText = new TextDecoder('utf-8').decode(head);
+    let format = opts.format ? formatByName(opts.format) : undefined;
+    if (opts.format && !format) {
+      builder.beginFile(src.path, 'unknown', 0);
+      builder.error(1, `unknown format "${opts.format}": expected one of ${FORMATS.map((f) => f.name).join(', ')}`);
+      rejected = true;
+      return;
+    }
+    if (pendingBytes === 0) {
+      builder.beginFile(src.path, 'empty', 0);
+      builder.error(1, 'the file is empty: expected a trace');
+      rejected = true;
+      return;
+    }
+    if (looksBinary(head)) {
+      builder.beginFile(src.path, 'binary', 0);
+      builder.error(1, 'binary data, not a text trace: expected a Page Ledger trace, ftrace/trace-cmd/perf text, a page_owner dump, CRIU JSON or a layout listing');
+      rejected = true;
+      return;
+    }
+    format ??= detectFormat(headText);
+    if (!format) {
+      builder.beginFile(src.path, 'unknown', 0);
+      builder.error(1, `unrecognized content: expected one of ${FORMATS.map((f) => f.description).join('; ')}`);
+      rejected = true;
+      return;
+    }
+    builder.beginFile(src.path, format.name, src.size ?? 0);
+    const p = format.create({ builder, path: src.path });
+    parser = p;
+    reader = new LineReader((b, s, e, n) => p.line(b, s, e, n), {
+      onLongLine: (n, len) => builder.error(n, `line of ${len} bytes skipped: longer than 65536 bytes, expected one record per line`),
+    });
+    for (const c of pending) reader.feed(c);
+    pending.length = 0;
+  };
+
+  for await (const chunk of src.chunks()) {
+    if (opts.isCancelled?.()) throw new CancelledError();
+    fileBytes += chunk.length;
+    progress(chunk.length);
+    if (rejected) continue;
+    if (reader) {
+      (reader as LineReader).feed(chunk);
+      continue;
+    }
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    if (pendingBytes >= HEAD_BYTES) start();
+  }
+  if (!reader && !rejected) start();
+  const r = reader as LineReader | null;
+  if (r) {
+    r.end();
+    (parser as unknown as ReturnType<TraceFormat['create']>).end(r.lines);
+    builder.endFile(r.lines);
+  }
+  builder.files[builder.files.length - 1].bytes = fileBytes;
+  return r ? r.lines : 0;
+}
+
+function concat(chunks: Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const c of chunks) {
+    if (off >= n) break;
+    const take = Math.min(c.length, n - off);
+    out.set(c.subarray(0, take), off);
+    off += take;
+  }
+  return out;
+}
+
+/** NUL bytes, or mostly non-text bytes, in the head: not a text trace. */
+function looksBinary(head: Uint8Array): boolean {
+  // gzip that reached us undecoded is binary too; text traces never hold NUL.
+  let odd = 0;
+  const n = Math.min(head.length, 8192);
+  for (let i = 0; i < n; i++) {
+    const c = head[i];
+    if (c === 0) return true;
+    if (c < 0x09 || (c > 0x0d && c < 0x20)) odd++;
+  }
+  return odd > n / 10;
+}
+
+// ---------------------------------------------------------------- summary (the JSON the CLI prints)
+
+/** One owner in the summary. */
+export interface OwnerSummary {
+  id: number;
+  kind: OwnerKind;
+  pid?: number;
+  tgid?: number;
+  comm?: string;
+  dev?: string;
+  ino?: number;
+  snap?: number;
+  name?: string;
+  livePages: number;
+  peakPages: number;
+}
+
+/** An anomaly as printed: file by path, pfn as hex. */
+export interface AnomalySummary {
+  kind: Anomaly['kind'];
+  severity: Anomaly['severity'];
+  file: string;
+  line: number;
+  pfn: string | null;
+  time: number | null;
+  message: string;
+  related: number[];
+  relatedLocations: { file: string; line: number }[];
+}
+
+/** A snapshot as printed. */
+export interface SnapshotSummary {
+  id: number;
+  name: string;
+  source: string;
+  pid?: number;
+  comm?: string;
+  time: number | null;
+  file: string;
+  line: number;
+  pages: number;
+  shared: number;
+  cows: number;
+  dropped: boolean;
+}
+
+/** The `analyze --json` object. */
+export interface TraceSummary {
+  format: string;
+  files: { path: string; format: string; bytes: number; lines: number }[];
+  counts: Record<string, number>;
+  livePages: number;
+  owners: OwnerSummary[];
+  snapshots: SnapshotSummary[];
+  layout: {
+    nodes: { id: number; name?: string }[];
+    regions: { name: string; type: string; node: number; start: string; pages: number; device?: string; reserved?: number }[];
+    blocks: { id: number; start: string; pages: number; state: string; node?: number }[];
+  };
+  anomalies: AnomalySummary[];
+  anomalyCounts: Record<string, number>;
+  time: { start: number; end: number };
+  stats: { bytes: number; lines: number; parseMs: number; analyzeMs: number; events: number; parseErrorsDropped: number };
+}
+
+/** Build the printed summary of a model. */
+export function summarize(m: TraceModel): TraceSummary {
+  const { builder: b, result: r } = m;
+  const path = (f: number): string => b.files[f]?.path ?? '?';
+  const owners: OwnerSummary[] = [];
+  for (const o of b.owners.list) {
+    if (o.id === 0) continue;
+    const live = r.ownerLive[o.id] ?? 0;
+    const peak = r.ownerPeak[o.id] ?? 0;
+    if (peak === 0 && live === 0) continue;
+    owners.push({ ...o, livePages: live, peakPages: peak });
+  }
+  owners.sort((a, c) => c.livePages - a.livePages || c.peakPages - a.peakPages || a.id - c.id);
+  const anomalyCounts: Record<string, number> = {};
+  for (const a of r.anomalies) anomalyCounts[a.kind] = (anomalyCounts[a.kind] ?? 0) + 1;
+  return {
+    format: m.format,
+    files: b.files.map((f) => ({ path: f.path, format: f.format, bytes: f.bytes, lines: f.lines })),
+    counts: r.counts,
+    livePages: r.livePages,
+    owners,
+    snapshots: b.snapshots.map((s) => {
+      const st = r.snapshots.get(s.id);
+      return {
+        id: s.id,
+        name: s.name,
+        source: s.source,
+        pid: s.pid,
+        comm: s.comm,
+        time: s.time === s.time ? s.time : null,
+        file: path(s.file),
+        line: s.line,
+        pages: st?.pages ?? 0,
+        shared: st?.shared ?? 0,
+        cows: st?.cows ?? 0,
+        dropped: st?.dropped ?? false,
+      };
+    }),
+    layout: {
+      nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((n) => ({ id: n.id, name: n.name })),
+      regions: b.layout.regions.map((g) => ({ name: g.name, type: g.type, node: g.node, start: hex(g.start), pages: g.pages, device: g.device, reserved: g.reserved })),
+      blocks: b.layout.blocks.map((k) => ({ id: k.id, start: hex(k.start), pages: k.pages, state: k.state, node: k.node })),
+    },
+    anomalies: r.anomalies.map((a) => ({
+      kind: a.kind,
+      severity: a.severity,
+      file: path(a.file),
+      line: a.line,
+      pfn: a.pfn === a.pfn ? hex(a.pfn) : null,
+      time: a.time === a.time ? a.time : null,
+      message: a.message,
+      related: a.related.map((l) => l.line),
+      relatedLocations: a.related.map((l) => ({ file: path(l.file), line: l.line })),
+    })),
+    anomalyCounts,
+    time: { start: r.timeStart, end: r.timeEnd },
+    stats: { ...m.stats, events: b.events.length, parseErrorsDropped: b.droppedErrors },
+  };
+}
+
+export { RULES };

@@ -1,0 +1,2 @@
+// The webview bundles live in webview/ownership and webview/diff.
+export {};
