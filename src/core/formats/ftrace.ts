@@ -1,0 +1,564 @@
+import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
+import type { TraceBuilder } from '../model/traceBuilder';
+import { indexOf, parseDecimalScaled, parseUint, skipSpaces, skipToken, startsWith, text } from './bytes';
+import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
+
+/**
+ * Kernel event traces as text: ftrace (`/sys/kernel/tracing/trace` and `trace_pipe`), `trace-cmd report`
+ * and `perf script`. The three print the same tracepoint fields behind different line prefixes, so one
+ * byte-level parser reads all three; the formats differ only in how they are recognised. See
+ * docs/formats.md for the events and the quirks handled.
+ */
+
+/** What the parser does with an event, by tracepoint name. */
+const enum Ev {
+  Alloc = 1,
+  Free,
+  FreeBatched,
+  /** Allocator-internal events: counted and kept as Other, never an ownership change. */
+  Internal,
+  CacheAdd,
+  CacheDelete,
+  /** A migration summary (`mm_migrate_pages`): a count of pages moved, with no pfn to follow. */
+  MigrateSummary,
+  MigratePage,
+  Fork,
+  Exit,
+}
+
+const EVENTS = new Map<string, Ev>([
+  ['mm_page_alloc', Ev.Alloc],
+  ['mm_page_free', Ev.Free],
+  // Kernels before 3.3 called it mm_page_free_direct.
+  ['mm_page_free_direct', Ev.Free],
+  ['mm_page_free_batched', Ev.FreeBatched],
+  ['mm_pagevec_free', Ev.FreeBatched],
+  // zone_locked fires inside the buddy allocator when pages leave a free list for a per-cpu list or an
+  // allocation that mm_page_alloc reports afterwards; pcpu_drain moves already-freed pages back to the
+  // buddy lists; alloc_extfrag reports a pageblock stolen across migratetypes. None of them hands a page
+  // to an owner, so counting them as ownership changes would double every allocation.
+  ['mm_page_alloc_zone_locked', Ev.Internal],
+  ['mm_page_pcpu_drain', Ev.Internal],
+  ['mm_page_alloc_extfrag', Ev.Internal],
+  ['mm_filemap_add_to_page_cache', Ev.CacheAdd],
+  ['mm_filemap_delete_from_page_cache', Ev.CacheDelete],
+  ['mm_migrate_pages', Ev.MigrateSummary],
+  ['mm_migrate_pages_start', Ev.MigrateSummary],
+  // Mainline has no page-level migration tracepoint; vendor kernels and out-of-tree probes use these
+  // names with src/dst pfns (docs/formats.md).
+  ['mm_page_migrate', Ev.MigratePage],
+  ['mm_migrate_page', Ev.MigratePage],
+  ['migrate_page', Ev.MigratePage],
+  ['sched_process_fork', Ev.Fork],
+  ['sched_process_exit', Ev.Exit],
+]);
+
+// pfn values at or above this are the -1UL that kernels store for a failed allocation when the text is
+// printed from raw fields (`[FAILED TO PARSE]` in trace-cmd and perf), never real frames.
+const PFN_LIMIT = 2 ** 52;
+
+/** The parser shared by the three formats. */
+class FtraceParser implements LineParser {
+  private readonly b: TraceBuilder;
+  private readonly e: EventRecord = newEventRecord();
+  /** Last comm string seen per pid: a line costs no string when the task's name has not changed. */
+  private readonly commByPid = new Map<number, string>();
+  private readonly nameCache = new Map<number, string>();
+  // Fields of the current line's prefix.
+  private pid = 0;
+  private tgid = -1;
+  private commStart = 0;
+  private commEnd = 0;
+  // Fields of the current event body.
+  private pfn = NaN;
+  private order = 0;
+  private pageNull = false;
+  private ofs = NaN;
+  private ino = NaN;
+  private devStart = -1;
+  private devEnd = -1;
+  private dstPfn = NaN;
+
+  constructor(ctx: ParseContext) {
+    this.b = ctx.builder;
+  }
+
+  line(b: Uint8Array, start: number, end: number, lineNo: number): void {
+    // perf script call chains are tab-indented under their event; event lines are space-padded.
+    if (start < end && b[start] === 0x09) return;
+    const i = skipSpaces(b, start, end);
+    if (i >= end) return;
+    const c = b[i];
+    if (c === 0x23 /* # */) return;
+    if (c === 0x3d /* = */ && startsWith(b, i, end, '=>')) return; // ftrace stacktrace option
+    if (this.headerLine(b, i, end)) return;
+    this.eventLine(b, i, end, lineNo);
+  }
+
+  end(_lines: number): void {}
+
+  /** Non-event lines the tools print: trace-cmd's header, lost-event markers, ftrace stack markers. */
+  private headerLine(b: Uint8Array, i: number, end: number): boolean {
+    const c = b[i];
+    if (c === 0x76 /* v */ && startsWith(b, i, end, 'version = ')) return true;
+    if (c === 0x63 /* c */ && startsWith(b, i, end, 'cpus=')) return true;
+    if (c === 0x43 /* C */ && startsWith(b, i, end, 'CPU')) {
+      // `CPU 2 is empty` (trace-cmd); `CPU:3 [LOST 1234 EVENTS]` (ftrace, when the ring buffer overran).
+      if (indexOf(b, ' is empty', i, end) > 0) return true;
+      const lost = indexOf(b, '[LOST ', i, end);
+      if (lost > 0) {
+        const n = parseUint(b, lost + 6, skipToken(b, lost + 6, end));
+        this.b.count('lostEvents', n === n ? n : 0);
+        return true;
+      }
+    }
+    if (c === 0x3c /* < */ && (startsWith(b, i, end, '<stack trace>') || startsWith(b, i, end, '<user stack trace>'))) return true;
+    return false;
+  }
+
+  private eventLine(b: Uint8Array, i: number, end: number, lineNo: number): void {
+    // The CPU column `[003]` anchors the line: the task is to its left (comm may hold spaces, `-`, `/`
+    // and `<...>`, so it cannot be tokenised from the front), the time and event to its right.
+    let cpuOpen = -1;
+    let cpuClose = -1;
+    for (let k = i; k < end; k++) {
+      if (b[k] !== 0x5b /* [ */ || k === i) continue;
+      let m = k + 1;
+      while (m < end && b[m] >= 0x30 && b[m] <= 0x39) m++;
+      if (m > k + 1 && m < end && b[m] === 0x5d /* ] */) {
+        cpuOpen = k;
+        cpuClose = m;
+        break;
+      }
+    }
+    let rest: number;
+    if (cpuOpen < 0) {
+      // perf script without a cpu field: `comm pid ts: event: ...`.
+      const ts = this.findTimestamp(b, i, end);
+      if (ts < 0 || !this.task(b, i, ts)) {
+        return this.b.error(lineNo, `expected "TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: fields" (ftrace, trace-cmd) or "COMM PID [CPU] TIMESTAMP: EVENT: fields" (perf script), found "${clip(b, i, end)}"`);
+      }
+      rest = ts;
+    } else {
+      if (!this.task(b, i, cpuOpen)) {
+        return this.b.error(lineNo, `expected the task as COMM-PID or "COMM PID" before the CPU column, found "${clip(b, i, cpuOpen)}"`);
+      }
+      rest = skipSpaces(b, cpuClose + 1, end);
+    }
+    // Time: the first token ending in `:`; a token before it is the irq-flags column (`d..1.`, `....`).
+    let tEnd = skipToken(b, rest, end);
+    if (tEnd > rest && b[tEnd - 1] !== 0x3a /* : */) {
+      rest = skipSpaces(b, tEnd, end);
+      tEnd = skipToken(b, rest, end);
+    }
+    if (tEnd <= rest || b[tEnd - 1] !== 0x3a) {
+      return this.b.error(lineNo, `expected a timestamp in seconds followed by ":" after the CPU column, found "${clip(b, rest, end)}"`);
+    }
+    const time = parseDecimalScaled(b, rest, tEnd - 1, 1e9);
+    if (time !== time) return this.b.error(lineNo, `expected a timestamp in seconds (e.g. 1234.567890:), found "${text(b, rest, tEnd)}"`);
+    let nameStart = skipSpaces(b, tEnd, end);
+    let nameEnd = skipToken(b, nameStart, end);
+    // perf script may print a sample period between the time and the event.
+    if (nameEnd < end && b[nameEnd - 1] !== 0x3a && isDigits(b, nameStart, nameEnd)) {
+      nameStart = skipSpaces(b, nameEnd, end);
+      nameEnd = skipToken(b, nameStart, end);
+    }
+    if (nameEnd <= nameStart || b[nameEnd - 1] !== 0x3a) {
+      return this.b.error(lineNo, `expected an event name followed by ":" after the timestamp, found "${clip(b, nameStart, end)}"`);
+    }
+    const bodyStart = nameEnd;
+    nameEnd--;
+    // perf names the subsystem too: `kmem:mm_page_alloc:`.
+    for (let k = nameEnd - 1; k > nameStart; k--) {
+      if (b[k] === 0x3a) {
+        nameStart = k + 1;
+        break;
+      }
+    }
+    const name = this.word(b, nameStart, nameEnd);
+    const ev = EVENTS.get(name);
+    if (ev === undefined) {
+      this.b.count('unknownEvents');
+      return;
+    }
+    const e = this.e;
+    resetEventRecord(e);
+    e.line = lineNo;
+    e.time = time;
+    this.event(ev, name, b, bodyStart, end, lineNo);
+  }
+
+  /** Read the task (comm, pid, tgid) from bytes[i, stop); false when it is not there. */
+  private task(b: Uint8Array, i: number, stop: number): boolean {
+    let j = stop - 1;
+    while (j >= i && (b[j] === 0x20 || b[j] === 0x09)) j--;
+    this.tgid = -1;
+    if (j >= i && b[j] === 0x29 /* ) */) {
+      // ftrace's record-tgid column: `(  123)`, or dashes when the tgid was not recorded.
+      let open = j - 1;
+      while (open >= i && b[open] !== 0x28 /* ( */) open--;
+      if (open < i) return false;
+      const s = skipSpaces(b, open + 1, j);
+      if (s < j && b[s] !== 0x2d /* - */) {
+        const t = parseUint(b, s, j);
+        if (t !== t) return false;
+        this.tgid = t;
+      }
+      j = open - 1;
+      while (j >= i && (b[j] === 0x20 || b[j] === 0x09)) j--;
+    }
+    const numEnd = j + 1;
+    while (j >= i && b[j] >= 0x30 && b[j] <= 0x39) j--;
+    if (j + 1 === numEnd || j < i) return false;
+    let pid = parseUint(b, j + 1, numEnd);
+    if (b[j] === 0x2f /* / */) {
+      // perf `pid/tid`: the thread is the task, the process its thread group.
+      const tidPid = pid;
+      const pEnd = j;
+      j--;
+      while (j >= i && b[j] >= 0x30 && b[j] <= 0x39) j--;
+      if (j + 1 === pEnd || j < i) return false;
+      this.tgid = parseUint(b, j + 1, pEnd);
+      pid = tidPid;
+    }
+    const sep = b[j];
+    if (sep !== 0x2d /* - */ && sep !== 0x20 && sep !== 0x09) return false;
+    let cs = i;
+    let ce = j;
+    if (sep !== 0x2d) while (ce > cs && (b[ce - 1] === 0x20 || b[ce - 1] === 0x09)) ce--;
+    cs = skipSpaces(b, cs, ce);
+    this.pid = pid;
+    this.commStart = cs;
+    this.commEnd = ce;
+    return true;
+  }
+
+  /** Index just past the `seconds.micros:` token of a line with no CPU column, or -1. */
+  private findTimestamp(b: Uint8Array, i: number, end: number): number {
+    for (let k = i; k < end; k++) {
+      if (b[k] !== 0x3a || k + 1 >= end || (b[k + 1] !== 0x20 && b[k + 1] !== 0x09)) continue;
+      let s = k - 1;
+      let dots = 0;
+      for (; s >= i; s--) {
+        if (b[s] === 0x2e) dots++;
+        else if (b[s] < 0x30 || b[s] > 0x39) break;
+      }
+      if (dots === 1 && s < k - 2 && s >= i && (b[s] === 0x20 || b[s] === 0x09)) return s + 1;
+    }
+    return -1;
+  }
+
+  /** The task's comm; undefined for `<...>` (ftrace lost the name) and empty names. */
+  private comm(b: Uint8Array): string | undefined {
+    const s = this.commStart;
+    const e = this.commEnd;
+    if (e <= s || (e - s === 5 && b[s] === 0x3c && b[s + 1] === 0x2e && b[s + 4] === 0x3e)) return undefined;
+    const cached = this.commByPid.get(this.pid);
+    if (cached !== undefined && sameAscii(cached, b, s, e)) return cached;
+    const t = text(b, s, e);
+    this.commByPid.set(this.pid, t);
+    return t;
+  }
+
+  /** The task on the line as an owner: pid 0 is the idle task, i.e. the kernel itself. */
+  private taskOwner(b: Uint8Array): number {
+    if (this.pid === 0) return this.b.owners.kernel();
+    return this.b.owners.process(this.pid, this.comm(b), this.tgid >= 0 ? this.tgid : undefined);
+  }
+
+  private event(ev: Ev, name: string, b: Uint8Array, i: number, end: number, lineNo: number): void {
+    const e = this.e;
+    const builder = this.b;
+    if (ev === Ev.Fork || ev === Ev.Exit) return this.schedEvent(ev, b, i, end, lineNo);
+    this.fields(b, i, end);
+    switch (ev) {
+      case Ev.Alloc:
+        if (this.pageNull || this.pfn >= PFN_LIMIT) {
+          e.kind = EventKind.AllocFailed;
+          e.pfn = 0;
+          e.order = this.order;
+          e.owner = this.taskOwner(b);
+          builder.push(e);
+          return;
+        }
+        if (!this.needPfn(name, lineNo)) return;
+        e.kind = EventKind.Alloc;
+        e.owner = this.taskOwner(b);
+        break;
+      case Ev.Free:
+      case Ev.FreeBatched:
+        if (!this.needPfn(name, lineNo)) return;
+        e.kind = EventKind.Free;
+        if (ev === Ev.FreeBatched) this.order = 0;
+        break;
+      case Ev.Internal:
+      case Ev.MigrateSummary:
+        builder.count(name);
+        e.kind = EventKind.Other;
+        if (this.pfn === this.pfn && this.pfn < PFN_LIMIT) e.pfn = this.pfn;
+        e.order = this.order;
+        builder.push(e);
+        return;
+      case Ev.CacheAdd:
+      case Ev.CacheDelete:
+        if (this.devStart < 0 || this.ino !== this.ino) {
+          return builder.error(lineNo, `${name}: expected "dev MAJOR:MINOR ino HEX" before the page fields`);
+        }
+        if (!this.needPfn(name, lineNo)) return;
+        e.kind = ev === Ev.CacheAdd ? EventKind.CacheAdd : EventKind.CacheDelete;
+        e.owner = builder.owners.file(this.word(b, this.devStart, this.devEnd), this.ino);
+        e.arg2 = this.ofs;
+        break;
+      case Ev.MigratePage:
+        if (!this.needPfn(name, lineNo)) return;
+        if (this.dstPfn !== this.dstPfn) return builder.error(lineNo, `${name}: expected dst_pfn= (or new_pfn=) with the destination frame`);
+        e.kind = EventKind.Migrate;
+        e.arg = this.dstPfn;
+        break;
+    }
+    if (this.order > 30) return builder.error(lineNo, `${name}: order=${this.order} is out of range (0..30)`);
+    e.pfn = this.pfn;
+    e.order = this.order;
+    builder.push(e);
+  }
+
+  private needPfn(name: string, lineNo: number): boolean {
+    if (this.pfn === this.pfn && this.pfn < PFN_LIMIT) return true;
+    this.b.error(lineNo, `${name}: expected pfn= with a page frame number (decimal or 0x hex)`);
+    return false;
+  }
+
+  /**
+   * Read the `key=value` body. Only the keys Page Ledger uses are looked at; `page=` is read only to
+   * recognise a failed allocation (its value is a hashed or raw pointer, never a key). The byte tests on
+   * key length and first letter keep this at one pass with no string per field.
+   */
+  private fields(b: Uint8Array, i: number, end: number): void {
+    this.pfn = NaN;
+    this.order = 0;
+    this.pageNull = false;
+    this.ofs = NaN;
+    this.ino = NaN;
+    this.devStart = -1;
+    this.devEnd = -1;
+    this.dstPfn = NaN;
+    for (;;) {
+      i = skipSpaces(b, i, end);
+      if (i >= end) return;
+      const tEnd = skipToken(b, i, end);
+      let eq = -1;
+      for (let k = i; k < tEnd; k++) {
+        if (b[k] === 0x3d) {
+          eq = k;
+          break;
+        }
+      }
+      if (eq < 0) {
+        // The filemap events print `dev 253:6 ino 7580` as words, ino in hex without 0x.
+        const len = tEnd - i;
+        if (len === 3 && b[i] === 0x64 && b[i + 1] === 0x65 && b[i + 2] === 0x76) {
+          this.devStart = skipSpaces(b, tEnd, end);
+          this.devEnd = skipToken(b, this.devStart, end);
+          i = this.devEnd;
+          continue;
+        }
+        if (len === 3 && b[i] === 0x69 && b[i + 1] === 0x6e && b[i + 2] === 0x6f) {
+          const vs = skipSpaces(b, tEnd, end);
+          const ve = skipToken(b, vs, end);
+          this.ino = parseUint(b, vs, ve, true);
+          i = ve;
+          continue;
+        }
+        i = tEnd;
+        continue;
+      }
+      const vs = eq + 1;
+      let ve = tEnd;
+      const klen = eq - i;
+      const k0 = b[i];
+      if (klen === 3 && k0 === 0x70 && b[i + 1] === 0x66 && b[i + 2] === 0x6e) {
+        this.pfn = parsePfn(b, vs, ve);
+      } else if (klen === 4 && k0 === 0x70 && b[i + 1] === 0x61 && b[i + 2] === 0x67 && b[i + 3] === 0x65) {
+        let s = vs;
+        if (s === ve) {
+          // `page= (null)` and `page=          (null)`: the pointer is right-aligned in its column.
+          s = skipSpaces(b, ve, end);
+          ve = skipToken(b, s, end);
+          if (indexOfEq(b, s, ve)) ve = s;
+        }
+        this.pageNull = isNullPointer(b, s, ve);
+      } else if (klen === 5 && k0 === 0x6f && b[i + 1] === 0x72 && b[i + 2] === 0x64 && b[i + 3] === 0x65 && b[i + 4] === 0x72) {
+        const v = parseUint(b, vs, ve);
+        if (v === v) this.order = v;
+      } else if (klen === 3 && k0 === 0x6f && b[i + 1] === 0x66 && b[i + 2] === 0x73) {
+        this.ofs = parseUint(b, vs, ve);
+      } else if (k0 === 0x64 || k0 === 0x6e || k0 === 0x73 || k0 === 0x6f) {
+        // Page-level migration: src_pfn/old_pfn (the frame left) and dst_pfn/new_pfn (the frame filled).
+        if (klen === 7 && b[i + 3] === 0x5f && b[i + 4] === 0x70 && b[i + 5] === 0x66 && b[i + 6] === 0x6e) {
+          if (startsWith(b, i, eq, 'dst') || startsWith(b, i, eq, 'new')) this.dstPfn = parsePfn(b, vs, ve);
+          else if (startsWith(b, i, eq, 'src') || startsWith(b, i, eq, 'old')) this.pfn = parsePfn(b, vs, ve);
+        }
+      }
+      i = ve > tEnd ? ve : tEnd;
+    }
+  }
+
+  /**
+   * `sched_process_fork: comm=%s pid=%d child_comm=%s child_pid=%d` and `sched_process_exit: comm=%s
+   * pid=%d prio=%d`: comm may hold spaces, so values are cut at the next known key, not at a blank.
+   */
+  private schedEvent(ev: Ev, b: Uint8Array, i: number, end: number, lineNo: number): void {
+    const e = this.e;
+    const owners = this.b.owners;
+    const pidAt = indexOf(b, ' pid=', i, end);
+    if (pidAt < 0) return this.b.error(lineNo, `${ev === Ev.Fork ? 'sched_process_fork' : 'sched_process_exit'}: expected pid=`);
+    const pid = parseUint(b, pidAt + 5, skipToken(b, pidAt + 5, end));
+    if (pid !== pid) return this.b.error(lineNo, `expected a number after pid=, found "${clip(b, pidAt + 5, end)}"`);
+    const commAt = indexOf(b, 'comm=', i, pidAt + 1);
+    const comm = commAt >= 0 && pidAt > commAt + 5 ? text(b, commAt + 5, pidAt) : undefined;
+    if (ev === Ev.Exit) {
+      e.kind = EventKind.Exit;
+      e.pid = pid;
+      e.owner = owners.process(pid, comm);
+      this.b.push(e);
+      return;
+    }
+    const childAt = indexOf(b, ' child_pid=', pidAt, end);
+    if (childAt < 0) return this.b.error(lineNo, 'sched_process_fork: expected child_pid=');
+    const child = parseUint(b, childAt + 11, skipToken(b, childAt + 11, end));
+    if (child !== child) return this.b.error(lineNo, `expected a number after child_pid=, found "${clip(b, childAt + 11, end)}"`);
+    const ccAt = indexOf(b, 'child_comm=', pidAt, childAt + 1);
+    const childComm = ccAt >= 0 && childAt > ccAt + 11 ? text(b, ccAt + 11, childAt) : comm;
+    owners.process(pid, comm);
+    e.kind = EventKind.Fork;
+    e.pid = pid;
+    e.ref = child;
+    e.owner = owners.process(child, childComm);
+    this.b.push(e);
+  }
+
+  private word(b: Uint8Array, s: number, e: number): string {
+    // Event names and devices are few: a hash of their bytes finds the cached string.
+    let h = e - s;
+    for (let k = s; k < e; k++) h = (h * 31 + b[k]) | 0;
+    const hit = this.nameCache.get(h);
+    if (hit !== undefined && sameAscii(hit, b, s, e)) return hit;
+    const t = text(b, s, e);
+    if (hit === undefined && this.nameCache.size < 1024) this.nameCache.set(h, t);
+    return t;
+  }
+}
+
+/** A pfn in decimal (kernels before ~5.14) or 0x hex; `-1` (failed, printed raw) becomes +Infinity. */
+function parsePfn(b: Uint8Array, s: number, e: number): number {
+  if (s < e && b[s] === 0x2d) return Infinity;
+  return parseUint(b, s, e);
+}
+
+/** `(null)`, `(nil)`, `0`, `0x0`, `0000000000000000`: the NULL page of a failed allocation. */
+function isNullPointer(b: Uint8Array, s: number, e: number): boolean {
+  if (e <= s) return false;
+  if (b[s] === 0x28 /* ( */) return startsWith(b, s, e, '(null)') || startsWith(b, s, e, '(nil)');
+  if (e - s > 2 && b[s] === 0x30 && (b[s + 1] === 0x78 || b[s + 1] === 0x58)) s += 2;
+  for (let k = s; k < e; k++) if (b[k] !== 0x30) return false;
+  return true;
+}
+
+function indexOfEq(b: Uint8Array, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (b[k] === 0x3d) return true;
+  return false;
+}
+
+function isDigits(b: Uint8Array, s: number, e: number): boolean {
+  if (e <= s) return false;
+  for (let k = s; k < e; k++) if (b[k] < 0x30 || b[k] > 0x39) return false;
+  return true;
+}
+
+function sameAscii(t: string, b: Uint8Array, s: number, e: number): boolean {
+  if (t.length !== e - s) return false;
+  for (let k = 0; k < t.length; k++) if (t.charCodeAt(k) !== b[s + k]) return false;
+  return true;
+}
+
+/** A short quote of bytes for an error message. */
+function clip(b: Uint8Array, s: number, e: number): string {
+  const t = text(b, s, Math.min(e, s + 60));
+  return e - s > 60 ? t + '...' : t;
+}
+
+// ---------------------------------------------------------------- detection
+
+// Detection runs once per file on its first lines, so regular expressions are fine here.
+const FTRACE_LINE = /^\s*\S.*-\d+\s+(\(\s*[\d-]+\)\s+)?\[\d+\]\s+(\S+\s+)?\d+(\.\d+)?:\s+\w+:/;
+const PERF_LINE = /^\s*\S.*\s\d+(\/\d+)?\s+(\[\d+\]\s+)?\d+\.\d+:\s+(\d+\s+)?\w+:\w+:/;
+const PADDED_EVENT = /\d:\s+\w+:\s{2,}\S/;
+
+interface HeadShape {
+  lines: string[];
+  ftrace: number;
+  perf: number;
+  padded: number;
+  tracer: boolean;
+  traceCmdHeader: boolean;
+}
+
+function shape(head: string): HeadShape {
+  const lines = headLines(head, 60);
+  const s: HeadShape = { lines, ftrace: 0, perf: 0, padded: 0, tracer: false, traceCmdHeader: false };
+  for (const l of lines) {
+    if (l.startsWith('# tracer:')) s.tracer = true;
+    if (/^(version = \d+|cpus=\d+|CPU \d+ is empty)\s*$/.test(l)) s.traceCmdHeader = true;
+    if (FTRACE_LINE.test(l)) {
+      s.ftrace++;
+      if (PADDED_EVENT.test(l)) s.padded++;
+    } else if (PERF_LINE.test(l)) s.perf++;
+  }
+  return s;
+}
+
+/** How many of the head's non-comment lines are events of this shape, as a fraction. */
+function share(s: HeadShape, n: number): number {
+  const body = s.lines.filter((l) => !l.startsWith('#') && !l.startsWith('\t')).length;
+  return body === 0 ? 0 : n / body;
+}
+
+/** ftrace text: `/sys/kernel/tracing/trace` (with or without its `# tracer:` header) and `trace_pipe`. */
+export const ftraceFormat: TraceFormat = {
+  name: 'ftrace',
+  description: 'ftrace text (/sys/kernel/tracing/trace or trace_pipe) with kmem, filemap, migrate and sched events',
+  detect(head) {
+    const s = shape(head);
+    if (s.traceCmdHeader) return 0;
+    if (s.tracer) return s.ftrace > 0 || s.lines.every((l) => l.startsWith('#')) ? 0.95 : 0.6;
+    if (s.ftrace === 0 || s.padded > s.ftrace / 2) return 0;
+    return 0.5 + 0.4 * share(s, s.ftrace);
+  },
+  create: (ctx) => new FtraceParser(ctx),
+};
+
+/** `trace-cmd report` output: its `version = 6` / `cpus=8` header and padded event names. */
+export const traceCmdFormat: TraceFormat = {
+  name: 'trace-cmd',
+  description: 'trace-cmd report output (kmem, filemap, migrate and sched events)',
+  detect(head) {
+    const s = shape(head);
+    if (s.traceCmdHeader && s.ftrace + s.perf > 0) return 0.95;
+    if (s.traceCmdHeader) return 0.7;
+    if (s.tracer || s.ftrace === 0 || s.padded <= s.ftrace / 2) return 0;
+    return 0.5 + 0.4 * share(s, s.ftrace);
+  },
+  create: (ctx) => new FtraceParser(ctx),
+};
+
+/** `perf script` output of tracepoint events: `comm pid [cpu] time: kmem:mm_page_alloc: ...`. */
+export const perfScriptFormat: TraceFormat = {
+  name: 'perf-script',
+  description: 'perf script output of kmem/filemap/migrate/sched tracepoints (call chains skipped)',
+  detect(head) {
+    const s = shape(head);
+    if (s.perf === 0 || s.perf < s.ftrace) return 0;
+    return 0.5 + 0.4 * share(s, s.perf);
+  },
+  create: (ctx) => new FtraceParser(ctx),
+};
