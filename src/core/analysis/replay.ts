@@ -238,6 +238,7 @@ export class Replay {
   // ---- event handlers
 
   private alloc(e: EventRecord, i: number): void {
+    if (e.kind === EventKind.Record && e.pfn !== e.pfn) return this.unplaced(e.owner, e.arg);
     const n = 2 ** e.order;
     let reported = false;
     this.checkPlacement(e, i);
@@ -253,6 +254,14 @@ export class Replay {
       this.setPage(c, s, e.owner, LIVE, i);
       c.headOrder[s] = p === e.pfn ? e.order : 255;
     }
+  }
+
+  /** Pages a summary without pfns (page_owner_sort) gives an owner: counted, never placed in the page table. */
+  private unplaced(owner: number, pages: number): void {
+    if (owner >= this.ownerLive.length) this.grow(owner);
+    const v = (this.ownerLive[owner] += pages);
+    if (v > this.ownerPeak[owner]) this.ownerPeak[owner] = v;
+    this.livePages += pages;
   }
 
   private free(e: EventRecord, i: number): void {

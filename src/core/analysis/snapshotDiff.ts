@@ -66,7 +66,7 @@ export function snapshotPages(m: TraceModel, id: number): SnapshotPage[] {
     const n = 2 ** ev.orderCol.get(i);
     const ownerId = k === EventKind.Record ? ev.owner.get(i) : procOwner;
     const owner = ownerId !== undefined ? ownerLabel(b.owners.get(ownerId)) : info?.pid !== undefined ? `pid ${info.pid}` : 'snapshot';
-    const alloc = k === EventKind.Record ? `order ${ev.orderCol.get(i)} at ${ev.time.get(i)}` : '';
+    const alloc = k === EventKind.Record ? `order ${ev.orderCol.get(i)} at ${ev.time.get(i)} site ${ev.arg2.get(i)}` : '';
     if (pfn !== pfn) byVaddr = true;
     for (let p = 0; p < n; p++) {
       out.push({ key: 0, pfn: pfn + p, vaddr: vaddr + p * 4096, owner, alloc, file: ev.file.get(i), line: ev.line.get(i) });

@@ -1,8 +1,9 @@
 import type { TraceFormat } from './format';
 import { nativeFormat } from './native';
+import { pageOwnerFormat } from './pageOwner';
 
 /** Every format Page Ledger reads, tried in this order when scores tie. */
-export const FORMATS: TraceFormat[] = [nativeFormat];
+export const FORMATS: TraceFormat[] = [nativeFormat, pageOwnerFormat];
 
 /** Register a format (each format module adds itself here through `formats/index.ts`). */
 export function registerFormat(f: TraceFormat): void {

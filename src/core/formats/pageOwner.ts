@@ -1,0 +1,431 @@
+import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
+import type { SnapshotInfo, TraceBuilder } from '../model/traceBuilder';
+import { indexOf, isSpace, parseUint, skipSpaces, startsWith, text } from './bytes';
+import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
+
+const HEADER = 'Page allocated via order ';
+const FNV_OFFSET = 0x811c9dc5;
+
+/** FNV-1a over bytes[start, end), continuing from `h`. */
+function fnv(h: number, b: Uint8Array, start: number, end: number): number {
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i], 16777619) >>> 0;
+  return h;
+}
+
+/** FNV-1a of a number's decimal digits, continuing from `h` (numbers never become strings per record). */
+function fnvNumber(h: number, v: number): number {
+  if (v !== v) return Math.imul(h ^ 0x4e, 16777619) >>> 0;
+  let x = Math.floor(v);
+  do {
+    h = Math.imul(h ^ (0x30 + (x % 10)), 16777619) >>> 0;
+    x = Math.floor(x / 10);
+  } while (x > 0);
+  return Math.imul(h ^ 0x2c, 16777619) >>> 0;
+}
+
+/**
+ * Allocation sites seen in page_owner dumps, per builder: `site hash` (the `arg` of a Record event) ->
+ * the gfp mask, migratetype and stack as printed. Sites are few (one per distinct stack and mask), so
+ * this costs a string per site, not per record.
+ */
+const SITES = new WeakMap<TraceBuilder, Map<number, string>>();
+
+/** The gfp mask, migratetype and stack of a page_owner allocation site (Record `arg`), if known. */
+export function pageOwnerSite(builder: TraceBuilder, siteHash: number): string | undefined {
+  return SITES.get(builder)?.get(siteHash);
+}
+
+// A summary block header of page_owner_sort: `12 times, 12 pages[, allocated by SLAB ][, PID 1]...[:]`.
+const SUMMARY_RE = /^(\d+) times, (\d+) pages\b(.*)$/;
+
+/**
+ * Parser for `/sys/kernel/debug/page_owner` dumps (4.x to 6.x layouts) and `page_owner_sort` output.
+ * A dump is one snapshot; each record becomes a Record event at its allocation timestamp.
+ */
+class PageOwnerParser implements LineParser {
+  private readonly b: TraceBuilder;
+  private readonly e: EventRecord = newEventRecord();
+  private readonly snap: SnapshotInfo;
+  private readonly sites: Map<number, string>;
+  // The record being read.
+  private inRecord = false;
+  private recLine = 0;
+  private order = 0;
+  private pid = -1;
+  private tgid = -1;
+  private comm: string | undefined;
+  private ts = NaN;
+  private pfn = NaN;
+  private maskStart = 0;
+  private maskHash = FNV_OFFSET;
+  private stackLines = 0;
+  // The site's bytes are copied into one reused buffer and decoded only for a site not seen yet.
+  private siteBytes = new Uint8Array(1024);
+  private siteLen = 0;
+  private maxTs = -Infinity;
+  /** Head pfn -> order of every record of this dump, to free what a later dump no longer holds. */
+  private readonly held = new Map<number, number>();
+  private readonly heldTs = new Map<number, number>();
+  // page_owner_sort summary block being read.
+  private inSummary = false;
+  private sumLine = 0;
+  private sumTimes = 0;
+  private sumPages = 0;
+  private sumPid = -1;
+  private sumTgid = -1;
+  private sumComm: string | undefined;
+
+  constructor(ctx: ParseContext) {
+    this.b = ctx.builder;
+    let sites = SITES.get(this.b);
+    if (!sites) SITES.set(this.b, (sites = new Map()));
+    this.sites = sites;
+    const n = this.b.snapshots.filter((s) => s.source === 'page_owner').length + 1;
+    this.snap = this.b.addSnapshot({ source: 'page_owner', name: `page_owner dump ${n}`, time: NaN, line: 1 });
+    dumpsOf(this.b).push({ snap: this.snap, held: this.held, heldTs: this.heldTs });
+  }
+
+  line(b: Uint8Array, start: number, end: number, lineNo: number): void {
+    const i = skipSpaces(b, start, end);
+    if (i >= end) {
+      this.endRecord();
+      this.endSummary();
+      return;
+    }
+    if (i > start) {
+      // Indented: a stack frame.
+      if (this.inRecord) this.stackLine(b, i, end);
+      else if (!this.inSummary) this.b.error(lineNo, `stack line outside a record: expected "${HEADER}N, mask M" before it`);
+      return;
+    }
+    if (startsWith(b, i, end, HEADER)) {
+      if (this.inSummary) return this.summaryHeaderLine(b, i, end);
+      this.endRecord();
+      return this.header(b, i, end, lineNo);
+    }
+    if (this.inRecord) {
+      if (startsWith(b, i, end, 'PFN ')) return this.pfnLine(b, i, end, lineNo);
+      if (startsWith(b, i, end, 'Page has been migrated')) return this.b.count('migratedRecords');
+      // Memcg lines (5.19+), the stack handle (6.10+): known, nothing Page Ledger models.
+      if (startsWith(b, i, end, 'Charged ') || startsWith(b, i, end, 'Slab cache page') || startsWith(b, i, end, 'handle: ')) return;
+      this.b.count('unknownLines');
+      return;
+    }
+    const c = b[i];
+    if (c >= 0x30 && c <= 0x39) {
+      const m = SUMMARY_RE.exec(text(b, i, end));
+      if (m) {
+        this.endSummary();
+        return this.summaryStart(m, lineNo);
+      }
+    }
+    if (this.inSummary) return;
+    this.b.error(lineNo, `expected "${HEADER}N, mask M(...)" to start a page_owner record, or "N times, M pages" of page_owner_sort, found "${text(b, i, Math.min(end, i + 60))}"`);
+  }
+
+  end(lines: number): void {
+    void lines;
+    this.endRecord();
+    this.endSummary();
+    if (this.maxTs > -Infinity) this.snap.time = this.maxTs;
+    this.freeWhatLaterDumpDropped();
+  }
+
+  // ---- dump records
+
+  private header(b: Uint8Array, start: number, end: number, lineNo: number): void {
+    let i = start + HEADER.length;
+    let j = i;
+    while (j < end && b[j] !== 0x2c) j++;
+    const order = parseUint(b, i, j);
+    if (order !== order || order > 30) {
+      this.b.error(lineNo, `expected "${HEADER}N" with N a page order (0..30), found "${text(b, i, j)}"`);
+      return;
+    }
+    this.inRecord = true;
+    this.recLine = lineNo;
+    this.order = order;
+    this.pid = -1;
+    this.tgid = -1;
+    this.comm = undefined;
+    this.ts = NaN;
+    this.pfn = NaN;
+    this.stackLines = 0;
+    this.maskHash = FNV_OFFSET;
+    this.maskStart = -1;
+    this.siteLen = 0;
+    // Fields after the order, each introduced by ", ": mask, pid, tgid (comm), ts, free_ts.
+    i = j;
+    while (i < end) {
+      i = skipSpaces(b, i + 1, end); // past ','
+      if (startsWith(b, i, end, 'mask ')) {
+        const s = i + 5;
+        let k = s;
+        // `mask 0x100cca(GFP_HIGHUSER_MOVABLE)`: the flags in parentheses may hold anything but ')'.
+        while (k < end && b[k] !== 0x2c && b[k] !== 0x28) k++;
+        if (k < end && b[k] === 0x28) {
+          while (k < end && b[k] !== 0x29) k++;
+          if (k < end) k++;
+        }
+        this.maskStart = s;
+        this.maskHash = fnv(FNV_OFFSET, b, s, k);
+        this.appendSite(b, s, k, 0);
+        i = k;
+      } else if (startsWith(b, i, end, 'pid ')) {
+        const k = tokenEnd(b, i + 4, end);
+        this.pid = parseUint(b, i + 4, k);
+        i = k;
+      } else if (startsWith(b, i, end, 'tgid ')) {
+        let k = tokenEnd(b, i + 5, end);
+        this.tgid = parseUint(b, i + 5, k);
+        k = skipSpaces(b, k, end);
+        if (k < end && b[k] === 0x28) {
+          // The comm may itself hold ", " or parentheses: it ends at the ")" before ", ts " (or the line end).
+          let close = indexOf(b, '), ts ', k, end);
+          if (close < 0) {
+            close = end - 1;
+            while (close > k && b[close] !== 0x29) close--;
+          }
+          this.comm = text(b, k + 1, close);
+          k = close + 1;
+        }
+        i = k;
+      } else if (startsWith(b, i, end, 'ts ')) {
+        const k = tokenEnd(b, i + 3, end);
+        this.ts = parseUint(b, i + 3, k);
+        i = k;
+      } else {
+        // free_ts and anything a vendor kernel adds: not part of ownership.
+        i = tokenEnd(b, i, end);
+      }
+      while (i < end && b[i] !== 0x2c) i++;
+    }
+    if (this.maskStart < 0) this.b.error(lineNo, `expected ", mask M" after the order in "${text(b, start, Math.min(end, start + 60))}"`);
+    if (this.pid !== this.pid) this.b.error(lineNo, 'expected a number after "pid"');
+    if (this.ts !== this.ts && indexOf(b, ' ts ', start, end) >= 0) this.b.error(lineNo, 'expected a number of nanoseconds after "ts"');
+  }
+
+  private pfnLine(b: Uint8Array, start: number, end: number, lineNo: number): void {
+    const s = start + 4;
+    const k = tokenEnd(b, s, end);
+    const pfn = parseUint(b, s, k);
+    if (pfn !== pfn) {
+      this.b.error(lineNo, `expected "PFN N" with N a decimal or 0x-hex frame number, found "${text(b, s, k)}"`);
+      return;
+    }
+    this.pfn = pfn;
+    // `type Movable Block 7 type Movable Flags ...`: the page's migratetype is part of its site.
+    const t = indexOf(b, ' type ', k, end);
+    if (t >= 0) {
+      const te = tokenEnd(b, t + 6, end);
+      this.maskHash = fnv(this.maskHash, b, t + 6, te);
+      this.appendSite(b, t, te, 0);
+    }
+  }
+
+  private stackLine(b: Uint8Array, i: number, end: number): void {
+    // ` [<ffffffff811b3ed6>] __alloc_pages_nodemask+0x1a6/0xb10` (4.x) hashes like the bare 5.x+ frame:
+    // the symbol is what identifies a site across kernels and boots.
+    if (b[i] === 0x5b && i + 1 < end && b[i + 1] === 0x3c) {
+      const close = indexOf(b, '>]', i, end);
+      if (close >= 0) i = skipSpaces(b, close + 2, end);
+    }
+    let e = end;
+    while (e > i && isSpace(b[e - 1])) e--;
+    this.maskHash = fnv(Math.imul(this.maskHash ^ 0x0a, 16777619) >>> 0, b, i, e);
+    this.appendSite(b, i, e, 0x0a);
+    this.stackLines++;
+  }
+
+  /** Append bytes[start, end) to the site text, after `sep` (0: none). */
+  private appendSite(b: Uint8Array, start: number, end: number, sep: number): void {
+    const need = this.siteLen + (end - start) + 2;
+    if (need > this.siteBytes.length) {
+      const next = new Uint8Array(Math.max(need, this.siteBytes.length * 2));
+      next.set(this.siteBytes.subarray(0, this.siteLen));
+      this.siteBytes = next;
+    }
+    if (sep) {
+      this.siteBytes[this.siteLen++] = sep;
+      this.siteBytes[this.siteLen++] = 0x20;
+    }
+    this.siteBytes.set(b.subarray(start, end), this.siteLen);
+    this.siteLen += end - start;
+  }
+
+  private endRecord(): void {
+    if (!this.inRecord) return;
+    this.inRecord = false;
+    const b = this.b;
+    if (this.pfn !== this.pfn) {
+      b.error(this.recLine, 'record has no "PFN N ..." line: expected one right after the "Page allocated via order" line');
+      return;
+    }
+    const site = this.maskHash;
+    if (!this.sites.has(site)) this.sites.set(site, text(this.siteBytes, 0, this.siteLen));
+    const e = this.e;
+    resetEventRecord(e);
+    e.kind = EventKind.Record;
+    e.line = this.recLine;
+    e.time = this.ts;
+    e.pfn = this.pfn;
+    e.order = this.order;
+    e.ref = this.snap.id;
+    e.arg = site;
+    // Allocation identity: same site, order and timestamp means the same allocation in two dumps.
+    e.arg2 = fnvNumber(fnvNumber(site, this.order), this.ts);
+    e.owner = this.ownerOf(this.pid, this.comm, this.tgid);
+    if (this.pid > 0) e.pid = this.pid;
+    b.push(e);
+    b.count('records');
+    if (this.ts > this.maxTs) this.maxTs = this.ts;
+    this.held.set(this.pfn, this.order);
+    this.heldTs.set(this.pfn, this.ts);
+  }
+
+  private ownerOf(pid: number, comm: string | undefined, tgid: number): number {
+    // pid 0 is the idle task: pages the kernel took during early boot (before any task ran).
+    if (pid <= 0) return this.b.owners.kernel();
+    return this.b.owners.process(pid, comm, tgid >= 0 ? tgid : undefined);
+  }
+
+  // ---- page_owner_sort
+
+  private summaryStart(m: RegExpExecArray, lineNo: number): void {
+    this.inSummary = true;
+    this.sumLine = lineNo;
+    this.sumTimes = Number(m[1]);
+    this.sumPages = Number(m[2]);
+    const rest = m[3];
+    const pid = /, PID (\d+)/.exec(rest);
+    const tgid = /, TGID (\d+)/.exec(rest);
+    const comm = /, task_comm_name: (.*?)(?:, allocat\w+ by .*| \((?:UN)?RELEASED\))?:?$/.exec(rest);
+    this.sumPid = pid ? Number(pid[1]) : -1;
+    this.sumTgid = tgid ? Number(tgid[1]) : -1;
+    this.sumComm = comm ? comm[1] : undefined;
+  }
+
+  /** The record text page_owner_sort prints under a block header names the task when the cull key did not. */
+  private summaryHeaderLine(b: Uint8Array, i: number, end: number): void {
+    if (this.sumPid >= 0) return;
+    const t = text(b, i, end);
+    const pid = /, pid (\d+)/.exec(t);
+    if (!pid) return;
+    this.sumPid = Number(pid[1]);
+    const tg = /, tgid (\d+) \((.*)\), ts /.exec(t) ?? /, tgid (\d+) \((.*)\)$/.exec(t);
+    if (tg) {
+      this.sumTgid = Number(tg[1]);
+      this.sumComm ??= tg[2];
+    }
+  }
+
+  private endSummary(): void {
+    if (!this.inSummary) return;
+    this.inSummary = false;
+    // A summary has no pfns: one Record without a frame carries the block's pages (`arg`), so owners and
+    // livePages count them while the page table stays empty.
+    const e = this.e;
+    resetEventRecord(e);
+    e.kind = EventKind.Record;
+    e.line = this.sumLine;
+    e.pfn = NaN;
+    e.arg = this.sumPages;
+    e.owner = this.ownerOf(this.sumPid, this.sumComm, this.sumTgid);
+    if (this.sumPid > 0) e.pid = this.sumPid;
+    this.b.push(e);
+    this.b.count('records', this.sumTimes);
+    this.b.count('summaryBlocks');
+  }
+
+  // ---- merging dumps
+
+  /**
+   * Two dumps in one timeline: a block the earlier dump holds and the later one does not was freed
+   * between them. An absent block is freed at the later dump's time (the latest moment it can have
+   * happened); a block the later dump partly reallocated is freed whole just before the first of those
+   * allocations, so the replay sees free-then-alloc instead of a half-freed block of the wrong order.
+   */
+  private freeWhatLaterDumpDropped(): void {
+    const dumps = dumpsOf(this.b);
+    if (dumps.length < 2) return;
+    const cur = dumps[dumps.length - 1];
+    const prev = dumps[dumps.length - 2];
+    if (prev.held.size === 0 || cur.held.size === 0) return;
+    const [early, late] = cur.snap.time < prev.snap.time ? [cur, prev] : [prev, cur];
+    const covered = coveredPages(late);
+    const e = this.e;
+    for (const [pfn, order] of early.held) {
+      const n = 2 ** order;
+      let kept = 0;
+      let firstRealloc = Infinity;
+      for (let p = pfn; p < pfn + n; p++) {
+        const t = covered.get(p);
+        if (t === undefined) continue;
+        kept++;
+        if (t < firstRealloc) firstRealloc = t;
+      }
+      if (kept === n) continue;
+      resetEventRecord(e);
+      e.kind = EventKind.Free;
+      e.line = late.snap.line;
+      e.pfn = pfn;
+      e.order = order;
+      e.time = kept === 0 ? late.snap.time : firstRealloc - 1;
+      if (kept > 0 && e.time !== e.time) {
+        // No timestamps (4.x): nothing orders the free before the reallocation, so only the pages
+        // left over are freed, one by one.
+        e.order = 0;
+        for (let p = pfn; p < pfn + n; p++) {
+          if (covered.has(p)) continue;
+          e.pfn = p;
+          this.b.push(e);
+        }
+      } else this.b.push(e);
+      this.b.count('freedBetweenDumps', n - kept);
+    }
+  }
+}
+
+/** Page -> timestamp of the record of `dump` that holds it. */
+function coveredPages(dump: DumpState): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const [pfn, order] of dump.held) {
+    const t = dump.heldTs.get(pfn) ?? NaN;
+    for (let p = pfn; p < pfn + 2 ** order; p++) m.set(p, t);
+  }
+  return m;
+}
+
+interface DumpState {
+  snap: SnapshotInfo;
+  held: Map<number, number>;
+  heldTs: Map<number, number>;
+}
+
+const DUMPS = new WeakMap<TraceBuilder, DumpState[]>();
+
+function dumpsOf(b: TraceBuilder): DumpState[] {
+  let d = DUMPS.get(b);
+  if (!d) DUMPS.set(b, (d = []));
+  return d;
+}
+
+/** End of a `key value` token: the next ',' or blank. */
+function tokenEnd(b: Uint8Array, i: number, end: number): number {
+  while (i < end && b[i] !== 0x2c && b[i] !== 0x20 && b[i] !== 0x09) i++;
+  return i;
+}
+
+/** `/sys/kernel/debug/page_owner` dumps and `page_owner_sort` output. */
+export const pageOwnerFormat: TraceFormat = {
+  name: 'page_owner',
+  description: 'page_owner dump (/sys/kernel/debug/page_owner, kernels 4.x-6.x) or page_owner_sort output',
+  detect(head: string): number {
+    const lines = headLines(head, 20);
+    if (lines.length === 0) return 0;
+    if (lines[0].startsWith(HEADER)) return 0.95;
+    if (SUMMARY_RE.test(lines[0])) return 0.9;
+    return lines.some((l) => l.startsWith(HEADER)) && lines.some((l) => /^PFN (0x[0-9a-f]+|\d+) /.test(l)) ? 0.6 : 0;
+  },
+  create: (ctx) => new PageOwnerParser(ctx),
+};

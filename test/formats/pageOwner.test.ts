@@ -1,0 +1,276 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main';
+import { pageOwnerSite } from '../../src/core/formats/pageOwner';
+import { memorySource } from '../../src/core/io/memorySource';
+import { openTrace, summarize } from '../../src/core/trace';
+import { analyzeText, openText, realFixture } from '../helpers';
+
+/** One allocation as a page_owner record would print it. */
+interface Rec {
+  order: number;
+  pfn: number;
+  pid?: number;
+  tgid?: number;
+  comm?: string;
+  ts?: number;
+  stack?: string[];
+  extra?: string[];
+}
+
+const STACK = ['__alloc_pages+0x1a6/0x340', 'alloc_pages_vma+0xb3/0x260', 'handle_mm_fault+0x1051/0x1620'];
+
+/** 4.x (4.6-5.10): no pid, no ts; decimal PFN with `Flags %#lx(%pGp)`; frames as ` [<addr>] sym`. */
+function layout4(recs: Rec[]): string {
+  return recs
+    .map((r) =>
+      [
+        `Page allocated via order ${r.order}, mask 0x14200ca(GFP_HIGHUSER_MOVABLE)`,
+        `PFN ${r.pfn} type Movable Block ${r.pfn >> 9} type Movable Flags 0x1fffff80000068(uptodate|lru|active)`,
+        ...(r.stack ?? STACK).map((f, k) => ` [<ffffffff811b3e${(0xd0 + k).toString(16)}>] ${f}`),
+        ...(r.extra ?? []),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** 5.13-5.18: pid, ts, free_ts; decimal PFN; bare frames. */
+function layout5(recs: Rec[]): string {
+  return recs
+    .map((r) =>
+      [
+        `Page allocated via order ${r.order}, mask 0x100cca(GFP_HIGHUSER_MOVABLE), pid ${r.pid}, ts ${r.ts} ns, free_ts 0 ns`,
+        `PFN ${r.pfn} type Movable Block ${r.pfn >> 9} type Movable Flags 0x17ffffc0080014(uptodate|lru|swapbacked|node=0|zone=2)`,
+        ...(r.stack ?? STACK).map((f) => ` ${f}`),
+        ...(r.extra ?? []),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+/** 6.x: pid, tgid (comm), ts[, free_ts]; hex PFN; memcg lines; the stack handle line of 6.10+. */
+function layout6(recs: Rec[], freeTs = true): string {
+  return recs
+    .map((r) =>
+      [
+        `Page allocated via order ${r.order}, mask 0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), pid ${r.pid}, tgid ${r.tgid ?? r.pid} (${r.comm}), ts ${r.ts} ns${freeTs ? ', free_ts 0 ns' : ''}`,
+        `PFN 0x${r.pfn.toString(16)} type Movable Block ${r.pfn >> 9} type Movable Flags 0x17ffffc0080014(uptodate|lru|swapbacked|node=0|zone=2)`,
+        ...(r.stack ?? STACK).map((f) => ` ${f}`),
+        'Charged to memcg session-2.scope',
+        'handle: 1048582',
+        ...(r.extra ?? []),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
+}
+
+describe('page_owner dumps', () => {
+  it('reads the real 5.x record: one page of pid 1', async () => {
+    const m = await openText(realFixture('page_owner-1.txt'), 'page_owner-1.txt');
+    const s = summarize(m);
+    expect(s.format).toBe('page_owner');
+    expect(s.counts).toEqual({ records: 1 });
+    expect(s.livePages).toBe(1);
+    expect(s.owners.map((o) => [o.kind, o.pid, o.livePages])).toEqual([['process', 1, 1]]);
+    expect(s.snapshots).toMatchObject([{ source: 'page_owner', name: 'page_owner dump 1', time: 460209702, line: 1 }]);
+    expect(s.anomalies).toEqual([]);
+    const ev = m.builder.events;
+    expect([ev.pfn.get(0), ev.orderCol.get(0), ev.time.get(0), ev.line.get(0)]).toEqual([16, 0, 460209702, 1]);
+    expect(pageOwnerSite(m.builder, ev.arg.get(0))).toBe(
+      '0x0() type Unmovable\n register_early_stack+0x2d/0x5e\n init_page_owner+0x2a/0x2a7\n kernel_init_freeable+0xed/0x14d\n kernel_init+0x5/0x100',
+    );
+  });
+
+  it('reads the 4.x layout (no pid: every page is the kernel\'s) with addresses and migrate lines', async () => {
+    const text = layout4([
+      { order: 0, pfn: 4096 },
+      { order: 2, pfn: 4100, extra: ['Page has been migrated, last migrate reason: compaction'] },
+      { order: 9, pfn: 8192, extra: ['some vendor line we do not know'] },
+    ]);
+    const s = await analyzeText(text, 'po4.txt');
+    expect(s.format).toBe('page_owner');
+    expect(s.counts).toEqual({ records: 3, migratedRecords: 1, unknownLines: 1 });
+    expect(s.livePages).toBe(1 + 4 + 512);
+    expect(s.owners.map((o) => [o.kind, o.livePages])).toEqual([['kernel', 517]]);
+    expect(s.snapshots[0].time).toBeNull();
+    expect(s.anomalies).toEqual([]);
+  });
+
+  it('reads the 5.x layout: pages per pid, record lines, the dump time is the newest ts', async () => {
+    const text = layout5([
+      { order: 0, pfn: 100, pid: 7, ts: 1000 },
+      { order: 1, pfn: 102, pid: 7, ts: 2000 },
+      { order: 3, pfn: 112, pid: 9, ts: 1500, extra: ['??? unexpected'] },
+      { order: 0, pfn: 200, pid: 0, ts: 10 },
+    ]);
+    const m = await openText(text, 'po5.txt');
+    const s = summarize(m);
+    expect(s.counts).toEqual({ records: 4, unknownLines: 1 });
+    expect(s.livePages).toBe(1 + 2 + 8 + 1);
+    expect(s.owners.map((o) => [o.kind, o.pid ?? null, o.livePages])).toEqual([
+      ['process', 9, 8],
+      ['process', 7, 3],
+      ['kernel', null, 1],
+    ]);
+    expect(s.snapshots[0].time).toBe(2000);
+    const ev = m.builder.events;
+    expect(Array.from({ length: ev.length }, (_, i) => ev.line.get(i))).toEqual([1, 7, 13, 20]);
+  });
+
+  it('reads the 6.x layout: tgid and comm (with parentheses and commas), hex PFN, memcg and handle lines', async () => {
+    const recs: Rec[] = [
+      { order: 0, pfn: 0x1a2b3, pid: 1201, tgid: 1200, comm: 'postgres', ts: 5_000 },
+      { order: 2, pfn: 0x1a2b4, pid: 1200, comm: 'postgres', ts: 6_000 },
+      { order: 1, pfn: 0x20000, pid: 88, comm: '(sd-pam)', ts: 7_000 },
+      { order: 0, pfn: 0x20002, pid: 89, comm: 'odd, name (x)', ts: 8_000 },
+    ];
+    for (const freeTs of [true, false]) {
+      const s = await analyzeText(layout6(recs, freeTs), 'po6.txt');
+      expect(s.counts).toEqual({ records: 4 });
+      expect(s.livePages).toBe(1 + 4 + 2 + 1);
+      expect(s.owners.map((o) => [o.pid, o.tgid, o.comm, o.livePages])).toEqual([
+        [1200, 1200, 'postgres', 4],
+        [88, 88, '(sd-pam)', 2],
+        [1201, 1200, 'postgres', 1],
+        [89, 89, 'odd, name (x)', 1],
+      ]);
+      expect(s.anomalies).toEqual([]);
+    }
+  });
+
+  it('gives the same figures whatever the chunk size', async () => {
+    const text = layout6(Array.from({ length: 50 }, (_, k) => ({ order: k % 3, pfn: 0x1000 + k * 8, pid: 100 + (k % 4), comm: 'w', ts: 1000 + k })));
+    const whole = await analyzeText(text, 'po.txt');
+    expect(whole.counts.records).toBe(50);
+    expect(whole.livePages).toBe(17 * 1 + 17 * 2 + 16 * 4);
+    for (const chunk of [1, 7, 100]) {
+      const s = await analyzeText(text, 'po.txt', {}, chunk);
+      expect([s.counts, s.livePages, s.owners]).toEqual([whole.counts, whole.livePages, whole.owners]);
+    }
+  });
+
+  it('names the line and what was expected for broken records, and keeps going', async () => {
+    const text = [
+      'Page allocated via order x, mask 0x0()',
+      'PFN 1 type Movable Block 0 type Movable Flags 0x0()',
+      '',
+      'Page allocated via order 0, mask 0x0(), pid 3, ts 5 ns',
+      ' frame+0x1/0x2',
+      '',
+      'Page allocated via order 1, mask 0x0(), pid 3, ts 6 ns',
+      'PFN zz type Movable Block 0 type Movable Flags 0x0()',
+      '',
+      'Page allocated via order 0, mask 0x0(), pid 3, ts 7 ns',
+      'PFN 64 type Movable Block 0 type Movable Flags 0x0()',
+      '',
+      'garbage',
+    ].join('\n');
+    const s = await analyzeText(text, 'bad.txt');
+    expect(s.anomalies.map((a) => [a.line, a.message])).toEqual([
+      [1, 'expected "Page allocated via order N" with N a page order (0..30), found "x"'],
+      [2, 'expected "Page allocated via order N, mask M(...)" to start a page_owner record, or "N times, M pages" of page_owner_sort, found "PFN 1 type Movable Block 0 type Movable Flags 0x0()"'],
+      [4, 'record has no "PFN N ..." line: expected one right after the "Page allocated via order" line'],
+      [8, 'expected "PFN N" with N a decimal or 0x-hex frame number, found "zz"'],
+      [7, 'record has no "PFN N ..." line: expected one right after the "Page allocated via order" line'],
+      [13, 'expected "Page allocated via order N, mask M(...)" to start a page_owner record, or "N times, M pages" of page_owner_sort, found "garbage"'],
+    ].sort((a, b) => (a[0] as number) - (b[0] as number)));
+    expect(s.counts).toEqual({ records: 1 });
+    expect(s.livePages).toBe(1);
+  });
+});
+
+describe('page_owner_sort output', () => {
+  it('counts a summary\'s records and pages per pid, without pfns', async () => {
+    const text = [
+      '3 times, 3 pages, PID 7, TGID 7, task_comm_name: nginx: worker:',
+      ' __alloc_pages+0x1a6/0x340',
+      ' alloc_pages_vma+0xb3/0x260',
+      '',
+      '2 times, 8 pages, allocated by OTHERS :',
+      'Page allocated via order 2, mask 0x0(), pid 9, tgid 9 (cron), ts 55 ns',
+      ' __alloc_pages+0x1a6/0x340',
+      '',
+      '5 times, 5 pages:',
+      'Page allocated via order 0, mask 0xcc0(GFP_KERNEL)',
+      ' kmalloc_order+0x1/0x2',
+      '',
+    ].join('\n');
+    const s = await analyzeText(text, 'sorted.txt');
+    expect(s.format).toBe('page_owner');
+    expect(s.counts).toEqual({ records: 10, summaryBlocks: 3 });
+    expect(s.livePages).toBe(16);
+    expect(s.owners.map((o) => [o.kind, o.pid ?? null, o.comm ?? null, o.livePages])).toEqual([
+      ['process', 9, 'cron', 8],
+      ['kernel', null, null, 5],
+      ['process', 7, 'nginx: worker', 3],
+    ]);
+    expect(s.anomalies).toEqual([]);
+  });
+});
+
+describe('two page_owner dumps', () => {
+  const dump1 = layout6([
+    { order: 0, pfn: 0x100, pid: 10, comm: 'a', ts: 100 },
+    { order: 1, pfn: 0x102, pid: 20, comm: 'b', ts: 200 },
+    { order: 0, pfn: 0x104, pid: 30, comm: 'c', ts: 300 },
+    { order: 0, pfn: 0x105, pid: 10, comm: 'a', ts: 350 },
+    { order: 2, pfn: 0x108, pid: 30, comm: 'c', ts: 360 },
+  ]);
+  const dump2 = layout6([
+    { order: 0, pfn: 0x100, pid: 10, comm: 'a', ts: 100 }, // unchanged
+    { order: 1, pfn: 0x102, pid: 40, comm: 'd', ts: 900 }, // owner changed (2 pages)
+    // 0x104 missing: freed between the dumps
+    { order: 0, pfn: 0x105, pid: 10, comm: 'a', ts: 950 }, // same owner, new allocation
+    { order: 0, pfn: 0x109, pid: 50, comm: 'e', ts: 960 }, // inside the old order-2 block of pid 30
+    { order: 0, pfn: 0x200, pid: 50, comm: 'e', ts: 1000 }, // added
+  ]);
+
+  it('merge into one timeline: what the later dump lacks is freed at its time', async () => {
+    const m = await openTrace([memorySource('d1.txt', dump1), memorySource('d2.txt', dump2)]);
+    const s = summarize(m);
+    expect(s.counts).toEqual({ records: 10, free: 2, freedBetweenDumps: 4 });
+    expect(s.livePages).toBe(1 + 2 + 1 + 1 + 1);
+    expect(s.owners.map((o) => [o.pid, o.livePages])).toEqual([
+      [10, 2],
+      [40, 2],
+      [50, 2],
+      [30, 0],
+      [20, 0],
+    ]);
+    expect(s.snapshots.map((x) => [x.name, x.time, x.file])).toEqual([
+      ['page_owner dump 1', 360, 'd1.txt'],
+      ['page_owner dump 2', 1000, 'd2.txt'],
+    ]);
+    expect(s.anomalies).toEqual([]);
+  });
+
+  it('pageledger diff gives exact classes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pl-po-'));
+    const a = join(dir, 'a.txt');
+    const b = join(dir, 'b.txt');
+    writeFileSync(a, dump1);
+    writeFileSync(b, dump2);
+    let out = '';
+    const code = await main(['diff', a, b, '--json', '--quiet'], (t) => (out += t), () => {});
+    expect(code).toBe(0);
+    const r = JSON.parse(out) as { key: string; classes: Record<string, number>; changes: { class: string; start: string; pages: number; ownerBefore: string | null; ownerAfter: string | null }[] };
+    expect(r.key).toBe('pfn');
+    // 0x100 unchanged; 0x102-0x103 pid 20 -> pid 40; 0x104 removed; 0x105 same pid, new allocation;
+    // 0x108..0x10b: 0x109 now pid 50, the other three removed; 0x200 added.
+    expect(r.classes).toEqual({ unchanged: 1, added: 1, removed: 4, ownerChanged: 4 });
+    expect(r.changes.map((c) => [c.class, c.start, c.pages, c.ownerBefore, c.ownerAfter])).toEqual([
+      ['ownerChanged', '0x102', 2, 'pid 20 (b)', 'pid 40 (d)'],
+      ['removed', '0x104', 1, 'pid 30 (c)', null],
+      ['ownerChanged', '0x105', 1, 'pid 10 (a)', 'pid 10 (a)'],
+      ['removed', '0x108', 1, 'pid 30 (c)', null],
+      ['ownerChanged', '0x109', 1, 'pid 30 (c)', 'pid 50 (e)'],
+      ['removed', '0x10a', 2, 'pid 30 (c)', null],
+      ['added', '0x200', 1, null, 'pid 50 (e)'],
+    ]);
+  });
+});
