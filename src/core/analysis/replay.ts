@@ -41,12 +41,29 @@ export interface ReplayResult {
   snapshotPages: Map<number, number[]>;
 }
 
+/**
+ * Sees the replay as it happens: the view index (src/core/analysis/ownershipIndex.ts) records every page
+ * change through it, so ownership at any time can be rebuilt without a second copy of the rules.
+ */
+export interface ReplayObserver {
+  /** Called before event i (store index) is applied. */
+  event(i: number): void;
+  /** Page pfn now has `owner` (0 = none) in `state` (LIVE or FREE), set by event ev. */
+  page(pfn: number, owner: number, state: number, ev: number): void;
+}
+
 interface SnapState {
   live: boolean;
   pid: number;
   pages: number[];
   stats: SnapshotStats;
+  /** Pages already reported as dangling or as written without CoW: one report per (snapshot, page). */
+  reported: Set<number>;
 }
+
+// Regions whose pages a DAX user maps straight from the device: they never pass through the page
+// allocator, so the hot-plug state of the memory blocks over them says nothing about such users.
+const DEVICE_MAPPED: ReadonlySet<string> = new Set(['devdax', 'fsdax']);
 
 
 
@@ -66,6 +83,8 @@ export class Replay {
   private readonly snaps = new Map<number, SnapState>();
   private readonly bound = new Map<number, number>();
   private readonly exited = new Map<number, number>();
+  /** Events whose leaked pages were reported already (a reused pid is judged at its reuse). */
+  private readonly leakReported = new Set<number>();
   private readonly blockState = new Map<number, 'online' | 'offline'>();
   private readonly disabled: Set<AnomalyKind>;
   private readonly severity: Partial<Record<AnomalyKind, Severity>>;
@@ -74,7 +93,7 @@ export class Replay {
   private cur = 0;
   private readonly counts: number[] = [];
 
-  constructor(builder: TraceBuilder, config: RuleConfig = {}) {
+  constructor(builder: TraceBuilder, config: RuleConfig = {}, private readonly observer?: ReplayObserver) {
     this.b = builder;
     this.ownerLive = new Float64Array(builder.owners.size + 16);
     this.ownerPeak = new Float64Array(builder.owners.size + 16);
@@ -95,6 +114,7 @@ export class Replay {
       const i = order ? order[k] : k;
       ev.read(i, e);
       this.cur = i;
+      this.observer?.event(i);
       this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
       if (e.time === e.time) {
         if (e.time < t0) t0 = e.time;
@@ -177,6 +197,9 @@ export class Replay {
       case EventKind.Fork: {
         const node = this.bound.get(e.pid);
         if (node !== undefined) this.bound.set(e.ref, node);
+        // A reused pid: what the previous process of that pid left behind is judged now, before the new one
+        // can free it.
+        if (this.exited.has(e.ref)) this.leaks(e.ref);
         this.exited.delete(e.ref);
         return;
       }
@@ -214,6 +237,7 @@ export class Replay {
     c.owner[s] = owner;
     c.state[s] = state;
     c.since[s] = ev;
+    this.observer?.page(c.base + s, owner, state, ev);
     if (owner !== 0) {
       if (owner >= this.ownerLive.length) this.grow(owner);
       const v = ++this.ownerLive[owner];
@@ -241,7 +265,7 @@ export class Replay {
     if (e.kind === EventKind.Record && e.pfn !== e.pfn) return this.unplaced(e.owner, e.arg);
     const n = 2 ** e.order;
     let reported = false;
-    this.checkPlacement(e, i);
+    this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
@@ -250,7 +274,6 @@ export class Replay {
         const prev = c.since[s];
         this.reportAt('double-alloc', e, p, `pfn ${hex(p)} allocated while still live: no free since the allocation at line ${this.lineOf(prev)}`, [prev]);
       }
-      if (this.refs.has(p) && c.state[s] === FREE) this.dangling(p, i, 'reallocated');
       this.setPage(c, s, e.owner, LIVE, i);
       c.headOrder[s] = p === e.pfn ? e.order : 255;
     }
@@ -269,9 +292,7 @@ export class Replay {
     let reported = false;
     const head = this.pages.chunk(e.pfn);
     const hs = e.pfn % 4096;
-    if (e.kind === EventKind.Free && head.state[hs] === LIVE && head.headOrder[hs] !== 255 && head.headOrder[hs] !== e.order) {
-      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder[hs]} at line ${this.lineOf(head.since[hs])}`, [head.since[hs]]);
-    }
+    if (e.kind === EventKind.Free) this.checkOrder(e, head, hs);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
@@ -281,16 +302,37 @@ export class Replay {
         this.reportAt('double-free', e, p, `pfn ${hex(p)} freed again: already freed at line ${this.lineOf(prev)}`, [prev]);
         continue;
       }
-      if (this.refs.has(p)) this.dangling(p, i, 'freed');
+      if (this.refs.has(p)) this.dangling(p, 'freed');
       this.setPage(c, s, 0, FREE, i);
       c.headOrder[s] = 255;
+    }
+  }
+
+  /**
+   * A free must release exactly one allocation: same head, same order. Frees of non-head pages are
+   * not checked, because split_page() legitimately turns one high-order allocation into order-0 pages
+   * that are freed one by one; a free that swallows the head of another allocation is reported.
+   */
+  private checkOrder(e: EventRecord, head: PageChunk, hs: number): void {
+    if (head.state[hs] === LIVE && head.headOrder[hs] !== 255 && head.headOrder[hs] !== e.order) {
+      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder[hs]} at line ${this.lineOf(head.since[hs])}`, [head.since[hs]]);
+      return;
+    }
+    const n = 2 ** e.order;
+    for (let p = e.pfn + 1; p < e.pfn + n; p++) {
+      const c = this.pages.chunk(p);
+      const s = p % 4096;
+      if (c.state[s] === LIVE && c.headOrder[s] !== 255) {
+        this.reportAt('order-mismatch', e, p, `free of order ${e.order} at pfn ${hex(e.pfn)} also covers pfn ${hex(p)}, allocated on its own with order ${c.headOrder[s]} at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+        return;
+      }
     }
   }
 
   private fsAlloc(e: EventRecord, i: number): void {
     const n = 2 ** e.order;
     let reported = false;
-    this.checkPlacement(e, i);
+    this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
@@ -309,14 +351,13 @@ export class Replay {
     const c = this.pages.chunk(p);
     const s = p % 4096;
     const prev = c.owner[s];
-    this.checkPlacement(e, i);
+    this.checkPlacement(e);
     if (c.state[s] === LIVE && prev !== e.owner && prev !== 0) {
       const k = this.kindOf(prev);
       if (k === 'file' || k === 'process' || k === 'agent') {
         this.reportAt('owner-conflict', e, p, `agent mapped pfn ${hex(p)} into pid ${e.pid}, but ${this.ownerText(prev)} holds it (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
       }
     }
-    if (this.refs.has(p) && c.state[s] === FREE) this.dangling(p, i, 'reallocated');
     this.setPage(c, s, e.owner, LIVE, i);
   }
 
@@ -325,7 +366,7 @@ export class Replay {
     const c = this.pages.chunk(p);
     const s = p % 4096;
     const st = c.state[s];
-    if (e.kind === EventKind.Map) this.checkBlock(e, p, i);
+    if (e.kind === EventKind.Map) this.checkBlock(e, p, 1);
     if (st === UNKNOWN) {
       this.setPage(c, s, e.owner, LIVE, i);
       return;
@@ -344,9 +385,11 @@ export class Replay {
     if (e.kind === EventKind.Write && owner === e.owner) {
       const rs = this.refs.get(p);
       if (rs) {
-        const live = rs.find((r) => this.snaps.get(r.snap)?.live);
-        if (live) {
-          this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${live.snap} shares it, with no copy-on-write break`, [live.ev]);
+        for (const r of rs) {
+          const snap = this.snaps.get(r.snap);
+          if (!snap?.live || snap.reported.has(p)) continue;
+          snap.reported.add(p);
+          this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${r.snap} shares it, with no copy-on-write break`, [r.ev]);
         }
       }
     }
@@ -355,7 +398,7 @@ export class Replay {
   private snap(id: number, pid: number, i: number): SnapState {
     let s = this.snaps.get(id);
     if (!s) {
-      s = { live: true, pid, pages: [], stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 } };
+      s = { live: true, pid, pages: [], stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: new Set() };
       this.snaps.set(id, s);
     }
     if (!s.pid && pid) s.pid = pid;
@@ -373,7 +416,8 @@ export class Replay {
       const c = this.pages.chunk(p);
       const sl = p % 4096;
       if (c.state[sl] === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
-      else if (c.state[sl] === FREE) {
+      else if (c.state[sl] === FREE && !s.reported.has(p)) {
+        s.reported.add(p);
         this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since[sl])}`, [c.since[sl]]);
       }
     }
@@ -415,14 +459,17 @@ export class Replay {
     const snapOwner = this.b.owners.snapshot(e.ref);
     for (const p of s.pages) {
       const rs = this.refs.get(p);
+      let heir: number | undefined;
       if (rs) {
         const left = rs.filter((r) => r.snap !== e.ref);
         if (left.length) this.refs.set(p, left);
         else this.refs.delete(p);
+        heir = left.find((r) => this.snaps.get(r.snap)?.live)?.snap;
       }
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      if (c.owner[sl] === snapOwner) this.setPage(c, sl, 0, FREE, i);
+      // Another live snapshot may share the page this one kept at a CoW break: it stays pinned for that one.
+      if (c.owner[sl] === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
     }
   }
 
@@ -434,7 +481,7 @@ export class Replay {
       const fc = this.pages.chunk(from);
       const fs = from % 4096;
       const owner = fc.owner[fs];
-      if (this.refs.has(from)) this.dangling(from, i, 'migrated away');
+      if (this.refs.has(from)) this.dangling(from, 'migrated away');
       this.setPage(fc, fs, 0, FREE, i);
       const tc = this.pages.chunk(to);
       this.setPage(tc, to % 4096, owner, LIVE, i);
@@ -443,22 +490,21 @@ export class Replay {
 
   // ---- rules that look at placement
 
-  private checkPlacement(e: EventRecord, i: number): void {
-    this.checkBlock(e, e.pfn, i);
+  private checkPlacement(e: EventRecord): void {
+    this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : 2 ** e.order);
     if (this.disabled.has('membind-violation')) return;
     const layout = this.b.layout;
+    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : e.kind === EventKind.Fault ? e.pid : undefined;
+    const want = pid === undefined ? undefined : this.bound.get(pid);
     if (e.kind === EventKind.Fault && e.arg2 === e.arg2) {
-      const agentName = this.b.owners.get(e.ref)?.name;
-      void agentName;
-      const dax = layout.regions.find((r) => r.device !== undefined && (r.type === 'kmem' || r.type === 'devdax'));
-      if (dax && (e.pfn < dax.start || e.pfn >= dax.start + dax.pages)) {
+      // A fault with a device offset is serviced out of a DAX device: of the bound node's, when bound.
+      const daxes = layout.regions.filter((r) => r.device !== undefined && r.start === r.start && (r.type === 'kmem' || r.type === 'devdax') && (want === undefined || r.node === want));
+      if (daxes.length && !daxes.some((r) => e.pfn >= r.start && e.pfn < r.start + r.pages)) {
+        const dax = daxes[0];
         this.reportAt('membind-violation', e, e.pfn, `fault of pid ${e.pid} serviced with pfn ${hex(e.pfn)}, outside ${dax.device} (pfn ${hex(dax.start)}..${hex(dax.start + dax.pages - 1)})`, []);
         return;
       }
     }
-    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : e.kind === EventKind.Fault ? e.pid : undefined;
-    if (pid === undefined) return;
-    const want = this.bound.get(pid);
     if (want === undefined) return;
     const node = e.node >= 0 ? e.node : layout.regionOf(e.pfn)?.node;
     if (node !== undefined && node !== want) {
@@ -466,24 +512,47 @@ export class Replay {
     }
   }
 
-  private checkBlock(e: EventRecord, pfn: number, _i: number): void {
-    if (this.b.layout.blocks.length === 0 || this.disabled.has('offline-block')) return;
-    const blk = this.b.layout.blockOf(pfn);
-    if (blk && this.blockState.get(blk.id) === 'offline') {
-      this.reportAt('offline-block', e, pfn, `pfn ${hex(pfn)} is in memory block ${blk.id}, which is offline`, blk.line ? [] : []);
+  /** Report (once per event) a use of pages [pfn, pfn+pages) that falls in an offline memory block. */
+  private checkBlock(e: EventRecord, pfn: number, pages: number): void {
+    const layout = this.b.layout;
+    if (layout.blocks.length === 0 || this.disabled.has('offline-block')) return;
+    if (e.kind !== EventKind.Alloc && e.kind !== EventKind.Record) {
+      const region = layout.regionOf(pfn);
+      if (region && DEVICE_MAPPED.has(region.type)) return;
+    }
+    for (let p = pfn; p < pfn + pages; ) {
+      const blk = layout.blockOf(p);
+      if (!blk) {
+        p++;
+        continue;
+      }
+      if (this.blockState.get(blk.id) === 'offline') {
+        this.reportAt('offline-block', e, p, `pfn ${hex(p)} is in memory block ${blk.id}, which is offline`, []);
+        return;
+      }
+      p = blk.start + blk.pages;
     }
   }
 
-  private dangling(p: number, i: number, how: string): void {
+  /** Report each live snapshot that references p, once per (snapshot, page): the later reuse of a
+   * dangling page is the same corruption, not a new one. */
+  private dangling(p: number, how: string): void {
     const rs = this.refs.get(p);
     if (!rs) return;
-    const live = rs.find((r) => this.snaps.get(r.snap)?.live);
-    if (!live) return;
-    this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${live.snap} still references it (line ${this.lineOf(live.ev)})`, [live.ev]);
-    void i;
+    for (const r of rs) {
+      const snap = this.snaps.get(r.snap);
+      if (!snap?.live || snap.reported.has(p)) continue;
+      snap.reported.add(p);
+      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${r.snap} still references it (line ${this.lineOf(r.ev)})`, [r.ev]);
+    }
   }
 
   private finish(): void {
+    this.leaks();
+  }
+
+  /** Report the pages still held by exited processes (all of them, or only `onlyPid`). */
+  private leaks(onlyPid?: number): void {
     if (this.exited.size === 0 || this.disabled.has('leak')) return;
     // Group leaked pages by the allocation that gave them to the exited process.
     const byAlloc = new Map<number, { pfn: number; pages: number; pid: number }>();
@@ -493,10 +562,11 @@ export class Replay {
         const o = c.owner[s];
         if (o === 0 || this.kinds[o] !== 'process') continue;
         const pid = this.b.owners.get(o).pid!;
-        if (!this.exited.has(pid)) continue;
+        if (!this.exited.has(pid) || (onlyPid !== undefined && pid !== onlyPid)) continue;
         const pfn = c.base + s;
         if (this.refs.has(pfn)) continue;
         const at = c.since[s];
+        if (this.leakReported.has(at)) continue;
         const g = byAlloc.get(at);
         if (g) {
           g.pages++;
@@ -506,6 +576,7 @@ export class Replay {
     }
     const ev = this.b.events;
     for (const [at, g] of byAlloc) {
+      this.leakReported.add(at);
       const exit = this.exited.get(g.pid)!;
       this.report('leak', ev.file.get(at), ev.line.get(at), g.pfn, ev.time.get(at), `${g.pages} page${g.pages === 1 ? '' : 's'} from pfn ${hex(g.pfn)} still owned by pid ${g.pid} after it exited at line ${ev.line.get(exit)}`, [{ file: ev.file.get(exit), line: ev.line.get(exit) }]);
     }
