@@ -1,7 +1,7 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { RegionType } from '../model/addressSpace';
 import type { TraceBuilder } from '../model/traceBuilder';
-import { indexOfByte, parseInt10, parseUint, skipSpaces, skipToken, text } from './bytes';
+import { ByteKeyTable, indexOfByte, parseInt10, parseUint, skipSpaces, skipToken, text } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /** First line of a Page Ledger trace (docs/trace-format.md). */
@@ -65,6 +65,14 @@ const K = {
 } as const;
 const KEY_IDS = new Map<string, number>(Object.entries(K));
 const KEY_NAMES = Object.keys(K);
+const KEY_TABLE = new ByteKeyTable(KEY_NAMES);
+const EVENT_NAMES_LIST = Object.keys(EVENT_BY_NAME);
+const EVENT_TABLE = new ByteKeyTable(EVENT_NAMES_LIST);
+const EVENT_KINDS = EVENT_NAMES_LIST.map((n) => EVENT_BY_NAME[n]);
+/** Keys whose values are text, kept as byte ranges and decoded only when used. */
+const STRING_KEY_LIST = [K.comm, K.dev, K.name, K.type, K.state, K.owner, K.agent, K.gfp];
+const STRING_KEY_MASK = STRING_KEY_LIST.reduce((m, k) => m | (1 << k), 0);
+const STRING_KEYS = { has: (id: number): boolean => (STRING_KEY_MASK & (1 << id)) !== 0 };
 
 const REGION_TYPES: readonly RegionType[] = ['ram', 'kmem', 'devdax', 'fsdax', 'other'];
 
@@ -81,9 +89,19 @@ class NativeParser implements LineParser {
   private logTime = NaN;
   private logPid = 0;
   // Field values of the current line.
-  private seen = 0;
+  seen = 0;
   private readonly num = new Float64Array(KEY_NAMES.length);
-  private readonly str: (string | undefined)[] = new Array(KEY_NAMES.length);
+  private readonly strStart = new Int32Array(KEY_NAMES.length);
+  private readonly strEnd = new Int32Array(KEY_NAMES.length);
+  private bytes: Uint8Array = new Uint8Array(0);
+  private readonly str = {
+    parser: this as NativeParser,
+    /** The text value of key `id` on the current line, decoded on demand. */
+    get(id: number): string | undefined {
+      const p = this.parser;
+      return (p.seen & (1 << id)) !== 0 && STRING_KEYS.has(id) ? text(p.bytes, p.strStart[id], p.strEnd[id]) : undefined;
+    },
+  };
   private readonly nameCache = new Map<number, string>();
 
   constructor(ctx: ParseContext) {
@@ -117,9 +135,9 @@ class NativeParser implements LineParser {
       if (e.time !== e.time) return this.b.error(lineNo, `expected a time in nanoseconds, found "${text(b, i, tokEnd)}"`);
       i = skipSpaces(b, tokEnd, end);
       const nameEnd = skipToken(b, i, end);
-      const name = this.word(b, i, nameEnd);
-      const kind = EVENT_BY_NAME[name];
-      if (kind === undefined) return this.b.error(lineNo, `unknown event "${name}": expected one of ${Object.keys(EVENT_BY_NAME).join(', ')}`);
+      const ev = EVENT_TABLE.get(b, i, nameEnd);
+      if (ev < 0) return this.b.error(lineNo, `unknown event "${text(b, i, nameEnd)}": expected one of ${EVENT_NAMES_LIST.join(', ')}`);
+      const kind = EVENT_KINDS[ev];
       if (!this.fields(b, nameEnd, end, lineNo)) return;
       this.event(kind, lineNo);
       return;
@@ -147,47 +165,61 @@ class NativeParser implements LineParser {
     if (this.snapshotLog && this.logSnap >= 0) this.closeLogSnapshot(lines);
   }
 
-  /** Read `key=value` tokens into num/str. False (error reported) on a malformed token. */
+  /**
+   * Read `key=value` tokens into num/str. False (error reported) on a malformed token. One pass per
+   * token: the key is hashed while it is scanned and numbers are parsed in place (this loop is most of
+   * the parser's time).
+   */
   private fields(b: Uint8Array, i: number, end: number, lineNo: number): boolean {
     this.seen = 0;
+    const num = this.num;
     for (;;) {
-      i = skipSpaces(b, i, end);
+      while (i < end && (b[i] === 0x20 || b[i] === 0x09)) i++;
       if (i >= end) return true;
-      let tEnd = skipToken(b, i, end);
-      const eq = indexOfByte(b, 0x3d, i, tEnd);
+      const ks = i;
+      let h = ByteKeyTable.SEED;
+      let c = 0;
+      while (i < end && (c = b[i]) !== 0x3d && c !== 0x20 && c !== 0x09) {
+        h = Math.imul(h ^ c, 0x01000193);
+        i++;
+      }
+      if (i >= end || c !== 0x3d || i === ks) {
+        const tEnd = skipToken(b, ks, end);
+        this.b.error(lineNo, `expected key=value, found "${text(b, ks, tEnd)}"`);
+        return false;
+      }
+      const eq = i;
+      const id = KEY_TABLE.getHashed(h, b, ks, eq);
       let vStart = eq + 1;
-      let vEnd = tEnd;
-      if (eq > i && b[vStart] === 0x22 /* " */) {
+      let vEnd: number;
+      if (b[vStart] === 0x22 /* " */) {
         // A quoted value may hold spaces: comm="nginx: worker".
         const close = indexOfByte(b, 0x22, vStart + 1, end);
         if (close < 0) {
-          this.b.error(lineNo, `unterminated quoted value for ${text(b, i, eq)}=`);
+          this.b.error(lineNo, `unterminated quoted value for ${text(b, ks, eq)}=`);
           return false;
         }
         vStart++;
         vEnd = close;
-        tEnd = close + 1;
+        i = close + 1;
+      } else {
+        vEnd = skipToken(b, vStart, end);
+        i = vEnd;
       }
-      if (eq <= i) {
-        this.b.error(lineNo, `expected key=value, found "${text(b, i, tEnd)}"`);
+      if (id < 0) continue;
+      this.seen |= 1 << id;
+      if (STRING_KEYS.has(id)) {
+        this.bytes = b;
+        this.strStart[id] = vStart;
+        this.strEnd[id] = vEnd;
+        continue;
+      }
+      const v = id === K.node ? parseInt10(b, vStart, vEnd) : parseUint(b, vStart, vEnd);
+      if (v !== v) {
+        this.b.error(lineNo, `expected a number for ${KEY_NAMES[id]}=, found "${text(b, vStart, vEnd)}"`);
         return false;
       }
-      const key = this.word(b, i, eq);
-      const id = KEY_IDS.get(key);
-      if (id !== undefined) {
-        this.seen |= 1 << id;
-        if (id === K.comm || id === K.dev || id === K.name || id === K.type || id === K.state || id === K.owner || id === K.agent || id === K.gfp) {
-          this.str[id] = text(b, vStart, vEnd);
-        } else {
-          const v = id === K.node ? parseInt10(b, vStart, vEnd) : parseUint(b, vStart, vEnd);
-          if (v !== v) {
-            this.b.error(lineNo, `expected a number for ${key}=, found "${text(b, vStart, vEnd)}"`);
-            return false;
-          }
-          this.num[id] = v;
-        }
-      }
-      i = tEnd;
+      num[id] = v;
     }
   }
 
@@ -208,7 +240,7 @@ class NativeParser implements LineParser {
   }
 
   private ownerOf(lineNo: number): number | undefined {
-    const kind = this.has(K.owner) ? this.str[K.owner] : this.has(K.pid) ? 'process' : 'kernel';
+    const kind = this.has(K.owner) ? this.str.get(K.owner) : this.has(K.pid) ? 'process' : 'kernel';
     const owners = this.b.owners;
     switch (kind) {
       case 'kernel':
@@ -218,19 +250,27 @@ class NativeParser implements LineParser {
           this.b.error(lineNo, 'owner=process needs pid=');
           return undefined;
         }
-        return owners.process(this.num[K.pid], this.str[K.comm], this.has(K.tgid) ? this.num[K.tgid] : undefined);
+        if (!this.has(K.tgid)) return this.proc(this.num[K.pid]);
+        return owners.process(this.num[K.pid], this.str.get(K.comm), this.num[K.tgid]);
       case 'agent':
-        return owners.agent(this.has(K.agent) ? this.str[K.agent]! : 'agent');
+        return owners.agent(this.has(K.agent) ? this.str.get(K.agent)! : 'agent');
       case 'file':
         if (!this.has(K.dev) || !this.has(K.ino)) {
           this.b.error(lineNo, 'owner=file needs dev= and ino=');
           return undefined;
         }
-        return owners.file(this.str[K.dev]!, this.num[K.ino]);
+        return owners.file(this.str.get(K.dev)!, this.num[K.ino]);
       default:
         this.b.error(lineNo, `unknown owner "${kind}": expected kernel, process, agent or file`);
         return undefined;
     }
+  }
+
+  /** The process owner for pid, decoding comm= only when the process has none yet. */
+  private proc(pid: number): number {
+    const owners = this.b.owners;
+    if (owners.hasComm(pid)) return owners.findProcess(pid)!;
+    return owners.process(pid, this.str.get(K.comm));
   }
 
   private event(kind: EventKind, lineNo: number): void {
@@ -260,25 +300,25 @@ class NativeParser implements LineParser {
       case EventKind.Unmap:
       case EventKind.Write:
         e.arg = n[K.vaddr];
-        e.owner = owners.process(e.pid, this.str[K.comm]);
+        e.owner = this.proc(e.pid);
         break;
       case EventKind.Fault:
         e.arg = n[K.vaddr];
         e.arg2 = this.has(K.devoff) ? n[K.devoff] : NaN;
-        e.owner = owners.process(e.pid, this.str[K.comm]);
-        e.ref = owners.agent(this.has(K.agent) ? this.str[K.agent]! : 'agent');
+        e.owner = this.proc(e.pid);
+        e.ref = owners.agent(this.has(K.agent) ? this.str.get(K.agent)! : 'agent');
         break;
       case EventKind.FsAlloc:
       case EventKind.FsFree:
-        e.owner = owners.file(this.str[K.dev]!, n[K.ino]);
+        e.owner = owners.file(this.str.get(K.dev)!, n[K.ino]);
         e.arg2 = this.has(K.off) ? n[K.off] : NaN;
         break;
       case EventKind.SnapBegin: {
         e.ref = n[K.snap];
         e.owner = owners.snapshot(e.ref, e.pid);
-        owners.process(e.pid, this.str[K.comm]);
+        this.proc(e.pid);
         if (!this.b.snapshot(e.ref)) {
-          this.b.addSnapshot({ id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.str[K.comm], time: e.time, line: lineNo });
+          this.b.addSnapshot({ id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.str.get(K.comm), time: e.time, line: lineNo });
         }
         break;
       }
@@ -294,22 +334,22 @@ class NativeParser implements LineParser {
         e.pfn = n[K.old];
         e.arg = n[K.new];
         e.arg2 = this.has(K.vaddr) ? n[K.vaddr] : NaN;
-        e.owner = owners.process(e.pid, this.str[K.comm]);
+        e.owner = this.proc(e.pid);
         break;
       case EventKind.Restore:
         e.ref = n[K.snap];
-        e.owner = owners.process(e.pid, this.str[K.comm]);
+        e.owner = this.proc(e.pid);
         break;
       case EventKind.Migrate:
         e.arg = n[K.to];
         break;
       case EventKind.Fork:
         e.ref = n[K.child];
-        e.owner = owners.process(e.ref, this.str[K.comm] ?? owners.get(owners.process(e.pid)).comm);
+        e.owner = owners.process(e.ref, this.str.get(K.comm) ?? owners.get(owners.process(e.pid)).comm);
         break;
       case EventKind.Exit:
       case EventKind.Bind:
-        e.owner = owners.process(e.pid, this.str[K.comm]);
+        e.owner = this.proc(e.pid);
         break;
       case EventKind.Online:
       case EventKind.Offline:
@@ -321,22 +361,22 @@ class NativeParser implements LineParser {
 
   private nodeLine(lineNo: number): void {
     if (!this.has(K.id)) return this.b.error(lineNo, 'node: missing id=');
-    this.b.layout.addNode(this.num[K.id], this.str[K.name]);
+    this.b.layout.addNode(this.num[K.id], this.str.get(K.name));
   }
 
   private regionLine(lineNo: number): void {
     for (const k of ['name', 'node', 'start', 'pages'] as const) {
       if (!this.has(K[k])) return this.b.error(lineNo, `region: missing ${k}=`);
     }
-    const type = (this.str[K.type] ?? 'ram') as RegionType;
+    const type = (this.str.get(K.type) ?? 'ram') as RegionType;
     if (!REGION_TYPES.includes(type)) return this.b.error(lineNo, `region: type=${type} is not one of ${REGION_TYPES.join(', ')}`);
     this.b.layout.addRegion({
-      name: this.str[K.name]!,
+      name: this.str.get(K.name)!,
       type,
       node: this.num[K.node],
       start: this.num[K.start],
       pages: this.num[K.pages],
-      device: this.str[K.dev],
+      device: this.str.get(K.dev),
       reserved: this.has(K.reserved) ? this.num[K.reserved] : undefined,
       file: this.b.currentFile,
       line: lineNo,
@@ -347,7 +387,7 @@ class NativeParser implements LineParser {
     for (const k of ['id', 'start', 'pages'] as const) {
       if (!this.has(K[k])) return this.b.error(lineNo, `block: missing ${k}=`);
     }
-    const state = this.str[K.state] ?? 'online';
+    const state = this.str.get(K.state) ?? 'online';
     if (state !== 'online' && state !== 'offline') return this.b.error(lineNo, `block: state=${state} is not online or offline`);
     this.b.layout.addBlock({
       id: this.num[K.id],
@@ -365,7 +405,7 @@ class NativeParser implements LineParser {
     if (!this.has(K.id)) return this.b.error(lineNo, 'snapshot: missing id=');
     const pid = this.has(K.pid) ? this.num[K.pid] : 0;
     const time = this.has(K.time) ? this.num[K.time] : 0;
-    const info = this.b.addSnapshot({ id: this.num[K.id], source: 'snapshot-log', name: this.str[K.name] ?? `snapshot ${this.num[K.id]}`, pid: pid || undefined, comm: this.str[K.comm], time, line: lineNo });
+    const info = this.b.addSnapshot({ id: this.num[K.id], source: 'snapshot-log', name: this.str.get(K.name) ?? `snapshot ${this.num[K.id]}`, pid: pid || undefined, comm: this.str.get(K.comm), time, line: lineNo });
     this.logSnap = info.id;
     this.logTime = time;
     this.logPid = pid;
@@ -374,7 +414,7 @@ class NativeParser implements LineParser {
     e.time = time;
     e.ref = info.id;
     e.pid = pid;
-    if (pid) this.b.owners.process(pid, this.str[K.comm]);
+    if (pid) this.b.owners.process(pid, this.str.get(K.comm));
     e.owner = this.b.owners.snapshot(info.id, pid || undefined);
     this.b.push(e);
   }

@@ -32,6 +32,8 @@ export function isExclusiveKind(kind: OwnerKind): boolean {
  */
 export class OwnerTable {
   private readonly byKey = new Map<string, number>();
+  // Processes are looked up on nearly every event: a numeric key avoids building a string each time.
+  private readonly byPid = new Map<number, number>();
   readonly list: Owner[] = [{ id: 0, kind: 'free' }];
 
   constructor() {
@@ -55,8 +57,7 @@ export class OwnerTable {
    * (exec, or a thread name) keeps the first, since pid is the key the kernel uses.
    */
   process(pid: number, comm?: string, tgid?: number): number {
-    const key = 'p' + pid;
-    const found = this.byKey.get(key);
+    const found = this.byPid.get(pid);
     if (found !== undefined) {
       const o = this.list[found];
       if (o.comm === undefined && comm) o.comm = comm;
@@ -66,7 +67,9 @@ export class OwnerTable {
     const o: Owner = { id: 0, kind: 'process', pid };
     if (comm) o.comm = comm;
     if (tgid !== undefined) o.tgid = tgid;
-    return this.intern(key, o);
+    const id = this.intern('p' + pid, o);
+    this.byPid.set(pid, id);
+    return id;
   }
 
   file(dev: string, ino: number): number {
@@ -92,7 +95,13 @@ export class OwnerTable {
 
   /** Find an existing process owner without creating one. */
   findProcess(pid: number): number | undefined {
-    return this.byKey.get('p' + pid);
+    return this.byPid.get(pid);
+  }
+
+  /** Whether process `pid` is known with a comm (so callers can skip decoding one). */
+  hasComm(pid: number): boolean {
+    const id = this.byPid.get(pid);
+    return id !== undefined && this.list[id].comm !== undefined;
   }
 
   /** Find an existing snapshot owner without creating one. */

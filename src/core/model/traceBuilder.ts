@@ -50,6 +50,8 @@ export class TraceBuilder {
   readonly errors: ParseError[] = [];
   readonly files: SourceFile[] = [];
   readonly snapshots: SnapshotInfo[] = [];
+  private readonly snapshotById = new Map<number, SnapshotInfo>();
+  private maxSnapshotId = 0;
   /** Extra counters a format reports (`records`, `unknownEvents`, ...), summed over files. */
   readonly counters = new Map<string, number>();
   /** Index of the file being parsed. */
@@ -87,19 +89,18 @@ export class TraceBuilder {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
-  /** Register a snapshot and return its id (`id` when given and free, else the next free one). */
+  /** Register a snapshot and return it (with `id` when given and free, else the next free id). */
   addSnapshot(s: Omit<SnapshotInfo, 'id' | 'file'> & { id?: number }): SnapshotInfo {
     let id = s.id;
-    if (id === undefined || this.snapshots.some((x) => x.id === id)) {
-      id = this.snapshots.reduce((m, x) => Math.max(m, x.id), 0) + 1;
-      if (s.id !== undefined) id = Math.max(id, 1_000_000 + this.snapshots.length);
-    }
+    if (id === undefined || this.snapshotById.has(id)) id = this.maxSnapshotId + 1;
     const info: SnapshotInfo = { ...s, id, file: this.currentFile };
     this.snapshots.push(info);
+    this.snapshotById.set(id, info);
+    if (id > this.maxSnapshotId) this.maxSnapshotId = id;
     return info;
   }
 
   snapshot(id: number): SnapshotInfo | undefined {
-    return this.snapshots.find((s) => s.id === id);
+    return this.snapshotById.get(id);
   }
 }
