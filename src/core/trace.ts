@@ -222,9 +222,12 @@ export interface TraceSummary {
   owners: OwnerSummary[];
   snapshots: SnapshotSummary[];
   layout: {
-    nodes: { id: number; name?: string }[];
-    regions: { name: string; type: string; node: number; start: string; pages: number; device?: string; reserved?: number }[];
-    blocks: { id: number; start: string; pages: number; state: string; node?: number }[];
+    nodes: { id: number; name?: string; pages?: number }[];
+    /** `start` is absent for a region with no known physical address (daxctl JSON). */
+    regions: { name: string; type: string; node: number; start?: string; pages: number; device?: string; reserved?: number; present?: number; managed?: number; onlineBlocks?: number; totalBlocks?: number; movable?: boolean }[];
+    blocks: { id: number; start: string; pages: number; state: string; node?: number; zones?: string[] }[];
+    /** Per-node placement snapshots of processes (numa_maps), in 4 KiB pages. */
+    placements: { name: string; pid?: number; file: string; line: number; vmas: number; nodes: { node: number; pages: number }[]; anonPages: number; dirtyPages: number; mappedPages: number }[];
   };
   anomalies: AnomalySummary[];
   anomalyCounts: Record<string, number>;
@@ -271,9 +274,20 @@ export function summarize(m: TraceModel): TraceSummary {
       };
     }),
     layout: {
-      nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((n) => ({ id: n.id, name: n.name })),
-      regions: b.layout.regions.map((g) => ({ name: g.name, type: g.type, node: g.node, start: hex(g.start), pages: g.pages, device: g.device, reserved: g.reserved })),
-      blocks: b.layout.blocks.map((k) => ({ id: k.id, start: hex(k.start), pages: k.pages, state: k.state, node: k.node })),
+      nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((n) => ({ id: n.id, name: n.name, pages: n.pages })),
+      regions: b.layout.regions.map((g) => ({ name: g.name, type: g.type, node: g.node, start: g.start === g.start ? hex(g.start) : undefined, pages: g.pages, device: g.device, reserved: g.reserved, present: g.present, managed: g.managed, onlineBlocks: g.onlineBlocks, totalBlocks: g.totalBlocks, movable: g.movable })),
+      blocks: b.layout.blocks.map((k) => ({ id: k.id, start: hex(k.start), pages: k.pages, state: k.state, node: k.node, zones: k.zones })),
+      placements: b.layout.placements.map((p) => ({
+        name: p.name,
+        pid: p.pid,
+        file: path(p.file ?? 0),
+        line: p.line ?? 0,
+        vmas: p.vmas,
+        nodes: [...p.pagesByNode].sort((x, y) => x[0] - y[0]).map(([node, pages]) => ({ node, pages })),
+        anonPages: p.anonPages,
+        dirtyPages: p.dirtyPages,
+        mappedPages: p.mappedPages,
+      })),
     },
     anomalies: r.anomalies.map((a) => ({
       kind: a.kind,

@@ -15,8 +15,9 @@ export type RegionType =
 export interface Region {
   name: string;
   type: RegionType;
+  /** NUMA node, -1 when the source does not say. */
   node: number;
-  /** First pfn. */
+  /** First pfn; NaN when the source gives no physical address (daxctl JSON, a zoneinfo zone cut short). */
   start: number;
   /** Number of pages. */
   pages: number;
@@ -24,6 +25,14 @@ export interface Region {
   device?: string;
   /** Pages at the start of the region that a persistence driver keeps for itself (MHP_ALLOCATE-style). */
   reserved?: number;
+  /** Pages physically present and pages the buddy allocator manages (zoneinfo). */
+  present?: number;
+  managed?: number;
+  /** Memory blocks of a DAX device onlined as RAM, and how many it has (daxctl `online_memblocks`). */
+  onlineBlocks?: number;
+  totalBlocks?: number;
+  /** Onlined into ZONE_MOVABLE (daxctl `movable`). */
+  movable?: boolean;
   /** File and line that declared it. */
   file?: number;
   line?: number;
@@ -37,6 +46,28 @@ export interface MemoryBlock {
   /** State as first declared; online/offline events change it over time. */
   state: 'online' | 'offline';
   node?: number;
+  /** Zones the block can be onlined to or belongs to (lsmem ZONES, sysfs valid_zones). */
+  zones?: string[];
+  file?: number;
+  line?: number;
+}
+
+/**
+ * Where a process's pages sit, node by node, at one moment (`/proc/PID/numa_maps`). There are no pfns
+ * in it, so it creates no events: it is a layout snapshot shown next to the timeline.
+ */
+export interface Placement {
+  /** Display name, e.g. `numa_maps of pid 1234`. */
+  name: string;
+  pid?: number;
+  /** Mappings (VMAs) listed. */
+  vmas: number;
+  /** 4 KiB pages per node (huge pages counted as the 4 KiB pages they span). */
+  pagesByNode: Map<number, number>;
+  /** 4 KiB pages counted as anonymous, dirty, and mapped from files. */
+  anonPages: number;
+  dirtyPages: number;
+  mappedPages: number;
   file?: number;
   line?: number;
 }
@@ -54,13 +85,14 @@ export class AddressSpace {
   readonly regions: Region[] = [];
   readonly blocks: MemoryBlock[] = [];
   readonly nodes = new Map<number, NumaNode>();
+  readonly placements: Placement[] = [];
   private sortedRegions: Region[] | null = null;
   private sortedBlocks: MemoryBlock[] | null = null;
 
   addRegion(r: Region): void {
     this.regions.push(r);
     this.sortedRegions = null;
-    this.addNode(r.node);
+    if (r.node >= 0) this.addNode(r.node);
   }
 
   addBlock(b: MemoryBlock): void {
@@ -83,7 +115,8 @@ export class AddressSpace {
 
   /** The region holding pfn, if any layout declared it. */
   regionOf(pfn: number): Region | undefined {
-    const rs = (this.sortedRegions ??= [...this.regions].sort((a, b) => a.start - b.start));
+    // A region with no known start has no place on the pfn axis: it cannot hold a given pfn.
+    const rs = (this.sortedRegions ??= this.regions.filter((r) => r.start === r.start).sort((a, b) => a.start - b.start));
     return findRange(rs, pfn);
   }
 
@@ -94,7 +127,7 @@ export class AddressSpace {
   }
 
   get empty(): boolean {
-    return this.regions.length === 0 && this.blocks.length === 0 && this.nodes.size === 0;
+    return this.regions.length === 0 && this.blocks.length === 0 && this.nodes.size === 0 && this.placements.length === 0;
   }
 }
 
