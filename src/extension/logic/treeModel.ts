@@ -1,0 +1,245 @@
+import { RULES, type AnomalyKind } from '../../core/analysis/anomalies';
+import type { OwnerKind } from '../../core/model/owners';
+import type { OwnerSummary, TraceSummary } from '../../core/trace';
+import type { TraceLocation } from './navigation';
+
+/** A trace as the tree sees it: loading, loaded (with its summary) or failed. */
+export interface TreeTrace {
+  traceId: string;
+  title: string;
+  summary: TraceSummary | null;
+  /** 0..1 while loading. */
+  progress?: number;
+  error?: string;
+}
+
+/** Top-level sections under a trace. */
+export type TreeSection = 'layout' | 'owners' | 'snapshots' | 'anomalies';
+/** Groups under Layout. */
+export type LayoutGroup = 'nodes' | 'regions' | 'blocks';
+
+/** A light key into a trace's summary: what a tree item stands for, never a copy of the data. */
+export type TreeKey =
+  | { type: 'trace'; traceId: string }
+  | { type: 'section'; traceId: string; section: TreeSection }
+  | { type: 'layoutGroup'; traceId: string; group: LayoutGroup }
+  | { type: 'layoutItem'; traceId: string; group: LayoutGroup; index: number }
+  | { type: 'ownerGroup'; traceId: string; kind: OwnerKind }
+  | { type: 'owner'; traceId: string; index: number }
+  | { type: 'snapshot'; traceId: string; index: number }
+  | { type: 'anomalyKind'; traceId: string; kind: AnomalyKind }
+  | { type: 'anomaly'; traceId: string; index: number }
+  | { type: 'more'; traceId: string; hidden: number };
+
+/** What the adapter needs to draw one item. */
+export interface TreeItemData {
+  label: string;
+  description?: string;
+  tooltip?: string;
+  /** Codicon name. */
+  icon: string;
+  expandable: boolean;
+  /** For `when` clauses of context menus: `trace`, `owner`, `snapshot`, `anomaly`, ... */
+  contextValue: string;
+  /** Where "reveal in file" goes (and what a click does). */
+  location?: TraceLocation;
+  /** The page a "show page history" acts on, hex. */
+  pfn?: string;
+}
+
+/** Children shown under one node at most; the rest are behind a "more" item that asks for a filter. */
+export const MAX_CHILDREN = 500;
+
+const OWNER_KIND_ORDER: OwnerKind[] = ['process', 'file', 'snapshot', 'agent', 'kernel'];
+const OWNER_KIND_LABEL: Record<OwnerKind, string> = { process: 'Processes', file: 'Files', snapshot: 'Snapshots', agent: 'Agents', kernel: 'Kernel', free: 'Free' };
+
+/** `pid 12 (bash)`, `file pmem0/42`, `snapshot 3 of pid 9`, `agent numactlX`, `kernel`. */
+export function ownerSummaryLabel(o: OwnerSummary): string {
+  switch (o.kind) {
+    case 'process':
+      return `pid ${o.pid}${o.comm ? ` (${o.comm})` : ''}`;
+    case 'file':
+      return `file ${o.dev}/${o.ino}`;
+    case 'snapshot':
+      return `snapshot ${o.snap}${o.pid !== undefined ? ` of pid ${o.pid}` : ''}`;
+    case 'agent':
+      return `agent ${o.name}`;
+    default:
+      return o.kind;
+  }
+}
+
+function matches(filter: string, ...texts: string[]): boolean {
+  if (!filter) return true;
+  const f = filter.toLowerCase();
+  return texts.some((t) => t.toLowerCase().includes(f));
+}
+
+function capped(traceId: string, keys: TreeKey[]): TreeKey[] {
+  if (keys.length <= MAX_CHILDREN) return keys;
+  return [...keys.slice(0, MAX_CHILDREN), { type: 'more', traceId, hidden: keys.length - MAX_CHILDREN }];
+}
+
+function indices<T>(list: readonly T[], keep: (x: T) => boolean): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < list.length; k++) if (keep(list[k])) out.push(k);
+  return out;
+}
+
+/** The children of `key` (the traces when key is undefined), after the text filter. */
+export function treeChildren(traces: readonly TreeTrace[], key: TreeKey | undefined, filter = ''): TreeKey[] {
+  if (!key) return traces.map((t) => ({ type: 'trace', traceId: t.traceId }));
+  const trace = traces.find((t) => t.traceId === key.traceId);
+  const s = trace?.summary;
+  if (!s) return [];
+  const traceId = key.traceId;
+  switch (key.type) {
+    case 'trace':
+      return (['layout', 'owners', 'snapshots', 'anomalies'] as const).map((section) => ({ type: 'section', traceId, section }));
+    case 'section':
+      switch (key.section) {
+        case 'layout':
+          return (['nodes', 'regions', 'blocks'] as const).map((group) => ({ type: 'layoutGroup', traceId, group }));
+        case 'owners':
+          return OWNER_KIND_ORDER.filter((kind) => s.owners.some((o) => o.kind === kind && matches(filter, ownerSummaryLabel(o)))).map((kind) => ({ type: 'ownerGroup', traceId, kind }));
+        case 'snapshots':
+          return capped(traceId, indices(s.snapshots, (x) => matches(filter, x.name, x.comm ?? '')).map((index) => ({ type: 'snapshot', traceId, index })));
+        case 'anomalies': {
+          const kinds = Object.keys(s.anomalyCounts) as AnomalyKind[];
+          kinds.sort((a, b) => s.anomalyCounts[b] - s.anomalyCounts[a] || a.localeCompare(b));
+          return kinds.filter((kind) => s.anomalies.some((a) => a.kind === kind && matches(filter, a.message, a.kind))).map((kind) => ({ type: 'anomalyKind', traceId, kind }));
+        }
+      }
+      return [];
+    case 'layoutGroup': {
+      const n = key.group === 'nodes' ? s.layout.nodes.length : key.group === 'regions' ? s.layout.regions.length : s.layout.blocks.length;
+      return capped(traceId, Array.from({ length: n }, (_, index) => ({ type: 'layoutItem', traceId, group: key.group, index })));
+    }
+    case 'ownerGroup':
+      return capped(traceId, indices(s.owners, (o) => o.kind === key.kind && matches(filter, ownerSummaryLabel(o))).map((index) => ({ type: 'owner', traceId, index })));
+    case 'anomalyKind':
+      return capped(traceId, indices(s.anomalies, (a) => a.kind === key.kind && matches(filter, a.message, a.kind)).map((index) => ({ type: 'anomaly', traceId, index })));
+    default:
+      return [];
+  }
+}
+
+function plural(n: number, one: string): string {
+  return `${n} ${one}${n === 1 ? '' : 's'}`;
+}
+
+/** How to draw `key`. */
+export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''): TreeItemData {
+  const trace = traces.find((t) => t.traceId === key.traceId);
+  const s = trace?.summary;
+  if (key.type === 'trace') {
+    const t = trace!;
+    if (t.error) return { label: t.title, description: 'failed to load', tooltip: t.error, icon: 'error', expandable: false, contextValue: 'trace' };
+    if (!s) return { label: t.title, description: `loading ${Math.round((t.progress ?? 0) * 100)}%`, icon: 'loading~spin', expandable: false, contextValue: 'trace' };
+    return {
+      label: t.title,
+      description: `${s.format} · ${s.stats.events} events · ${s.anomalies.length} ${s.anomalies.length === 1 ? 'anomaly' : 'anomalies'}`,
+      tooltip: s.files.map((f) => `${f.path} (${f.format}, ${f.lines} lines)`).join('\n'),
+      icon: 'file-binary',
+      expandable: true,
+      contextValue: 'trace',
+      location: s.files[0] ? { file: s.files[0].path, line: 1 } : undefined,
+    };
+  }
+  if (!s) return { label: '', icon: 'blank', expandable: false, contextValue: 'none' };
+  const count = (k: TreeKey): number => treeChildren(traces, k, filter).length;
+  switch (key.type) {
+    case 'section':
+      switch (key.section) {
+        case 'layout':
+          return { label: 'Layout', description: `${plural(s.layout.nodes.length, 'node')} · ${plural(s.layout.regions.length, 'region')} · ${plural(s.layout.blocks.length, 'block')}`, icon: 'server', expandable: true, contextValue: 'layout' };
+        case 'owners':
+          return { label: 'Owners', description: `${s.owners.length} · ${s.livePages} pages live`, icon: 'person', expandable: s.owners.length > 0, contextValue: 'owners' };
+        case 'snapshots':
+          return { label: 'Snapshots', description: `${s.snapshots.length} (${s.snapshots.filter((x) => !x.dropped).length} live)`, icon: 'device-camera', expandable: s.snapshots.length > 0, contextValue: 'snapshots' };
+        case 'anomalies':
+          return { label: 'Anomalies', description: String(s.anomalies.length), icon: s.anomalies.length ? 'warning' : 'pass', expandable: s.anomalies.length > 0, contextValue: 'anomalies' };
+      }
+      break;
+    case 'layoutGroup': {
+      const label = key.group === 'nodes' ? 'Nodes' : key.group === 'regions' ? 'Regions' : 'Memory blocks';
+      const n = count(key);
+      const offline = key.group === 'blocks' ? s.layout.blocks.filter((b) => b.state === 'offline').length : 0;
+      return { label, description: key.group === 'blocks' ? `${s.layout.blocks.length} (${offline} offline at start)` : String(n), icon: 'list-tree', expandable: n > 0, contextValue: 'layoutGroup' };
+    }
+    case 'layoutItem': {
+      if (key.group === 'nodes') {
+        const n = s.layout.nodes[key.index];
+        return { label: `node ${n.id}`, description: n.name, icon: 'circuit-board', expandable: false, contextValue: 'node' };
+      }
+      if (key.group === 'regions') {
+        const r = s.layout.regions[key.index];
+        return { label: r.name, description: `${r.type} · node ${r.node}${r.start !== undefined ? ` · pfn ${r.start}` : ''} · ${r.pages} pages${r.device ? ` · ${r.device}` : ''}`, icon: 'symbol-array', expandable: false, contextValue: 'region', pfn: r.start };
+      }
+      const b = s.layout.blocks[key.index];
+      return { label: `block ${b.id}`, description: `${b.state} · pfn ${b.start} +${b.pages}${b.node !== undefined ? ` · node ${b.node}` : ''}`, icon: b.state === 'online' ? 'circle-filled' : 'circle-outline', expandable: false, contextValue: 'block', pfn: b.start };
+    }
+    case 'ownerGroup':
+      return { label: OWNER_KIND_LABEL[key.kind], description: String(s.owners.filter((o) => o.kind === key.kind && matches(filter, ownerSummaryLabel(o))).length), icon: 'organization', expandable: true, contextValue: 'ownerGroup' };
+    case 'owner': {
+      const o = s.owners[key.index];
+      return { label: ownerSummaryLabel(o), description: `${o.livePages} live · ${o.peakPages} peak`, tooltip: `${ownerSummaryLabel(o)}: ${plural(o.livePages, 'page')} at the end of the trace, ${o.peakPages} at the peak`, icon: o.kind === 'process' ? 'terminal' : o.kind === 'file' ? 'file' : o.kind === 'snapshot' ? 'device-camera' : o.kind === 'agent' ? 'plug' : 'chip', expandable: false, contextValue: 'owner' };
+    }
+    case 'snapshot': {
+      const x = s.snapshots[key.index];
+      return {
+        label: x.name,
+        description: `${x.pages} pages · ${x.shared} shared · ${x.cows} CoW'd${x.dropped ? ' · dropped' : ''}`,
+        tooltip: `${x.name} (${x.source})${x.pid !== undefined ? ` of pid ${x.pid}${x.comm ? ` (${x.comm})` : ''}` : ''}, line ${x.line}`,
+        icon: 'device-camera',
+        expandable: false,
+        contextValue: 'snapshot',
+        location: { file: x.file, line: x.line },
+      };
+    }
+    case 'anomalyKind':
+      return { label: key.kind, description: String(count(key)), tooltip: `${RULES[key.kind].title}\n\n${RULES[key.kind].explanation}`, icon: 'warning', expandable: true, contextValue: 'anomalyKind' };
+    case 'anomaly': {
+      const a = s.anomalies[key.index];
+      return {
+        label: `line ${a.line}`,
+        description: a.message,
+        tooltip: `${a.severity} ${a.kind}: ${a.message}`,
+        icon: a.severity === 'error' ? 'error' : a.severity === 'warning' ? 'warning' : 'info',
+        expandable: false,
+        contextValue: a.pfn ? 'anomaly.page' : 'anomaly',
+        location: { file: a.file, line: a.line },
+        pfn: a.pfn ?? undefined,
+      };
+    }
+    case 'more':
+      return { label: `… ${key.hidden} more`, description: 'use Filter to narrow the list', icon: 'ellipsis', expandable: false, contextValue: 'more' };
+  }
+  return { label: '', icon: 'blank', expandable: false, contextValue: 'none' };
+}
+
+/** A stable id for a key (VS Code keeps expansion state by it). */
+export function treeKeyId(key: TreeKey): string {
+  switch (key.type) {
+    case 'trace':
+      return key.traceId;
+    case 'section':
+      return `${key.traceId}/${key.section}`;
+    case 'layoutGroup':
+      return `${key.traceId}/layout/${key.group}`;
+    case 'layoutItem':
+      return `${key.traceId}/layout/${key.group}/${key.index}`;
+    case 'ownerGroup':
+      return `${key.traceId}/owners/${key.kind}`;
+    case 'owner':
+      return `${key.traceId}/owner/${key.index}`;
+    case 'snapshot':
+      return `${key.traceId}/snapshot/${key.index}`;
+    case 'anomalyKind':
+      return `${key.traceId}/anomalies/${key.kind}`;
+    case 'anomaly':
+      return `${key.traceId}/anomaly/${key.index}`;
+    case 'more':
+      return `${key.traceId}/more/${key.hidden}`;
+  }
+}

@@ -1,0 +1,102 @@
+// The analysis worker: parses traces from disk, keeps their models and answers the host's queries, so the
+// extension host never parses on its own thread.
+import { createWriteStream } from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
+import { diffSnapshots } from '../core/analysis/snapshotDiff';
+import { CancelledError, openTrace, summarize, type TraceModel } from '../core/trace';
+import { fileSource } from '../node/fileSource';
+import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
+import { collectLines } from './logic/excerpt';
+import { pageHistory } from './logic/pageHistory';
+import { renderSnapshotText } from './logic/snapshotText';
+import { answerViewRequestFor, viewInitFor } from './viewBridge';
+
+// Progress messages at most this often: each one wakes the host, and 10 per second is smooth enough for a
+// progress bar.
+const PROGRESS_INTERVAL_MS = 100;
+
+const models = new Map<string, TraceModel>();
+const cancelled = new Set<string>();
+
+function post(m: WorkerToHost): void {
+  parentPort?.postMessage(m);
+}
+
+function model(traceId: string): TraceModel {
+  const m = models.get(traceId);
+  if (!m) throw new Error(`trace ${traceId} is not loaded`);
+  return m;
+}
+
+type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promise<WorkerMethods[M]['result']> | WorkerMethods[M]['result'] };
+
+const handlers: Handlers = {
+  async open({ traceId, paths, rules, format }) {
+    cancelled.delete(traceId);
+    let last = 0;
+    const m = await openTrace(paths.map(fileSource), {
+      rules,
+      format,
+      isCancelled: () => cancelled.has(traceId),
+      onProgress: (bytesRead, bytesTotal) => {
+        const now = Date.now();
+        if (now - last < PROGRESS_INTERVAL_MS) return;
+        last = now;
+        post({ type: 'progress', traceId, bytesRead, bytesTotal });
+      },
+    });
+    models.set(traceId, m);
+    return summarize(m);
+  },
+  close({ traceId }) {
+    models.delete(traceId);
+    return null;
+  },
+  pageHistory({ traceId, pfn, maxTouches }) {
+    return pageHistory(model(traceId), pfn, maxTouches);
+  },
+  viewInit({ traceId }) {
+    return viewInitFor(model(traceId));
+  },
+  view({ traceId, request }) {
+    return answerViewRequestFor(model(traceId), request);
+  },
+  diff({ a, b }) {
+    return diffSnapshots(model(a.traceId), a.snapshot, model(b.traceId), b.snapshot);
+  },
+  renderSnapshot({ traceId, snapshot }) {
+    return renderSnapshotText(model(traceId), snapshot);
+  },
+  async synth({ scenario, seed, events, path }) {
+    if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario "${scenario}": expected one of ${SCENARIOS.join(', ')}`);
+    const stream = createWriteStream(path);
+    const truth = synthesize({ scenario: scenario as ScenarioName, seed, events, injectEvery: 500 }, (chunk) => void stream.write(chunk));
+    await new Promise<void>((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
+    return { events: truth.events, lines: truth.lines, anomalies: truth.anomalies.length };
+  },
+  async excerpt({ path, line, before, after }) {
+    const from = Math.max(1, line - before);
+    return collectLines(fileSource(path).chunks(), from, line + after);
+  },
+};
+
+async function dispatch(msg: CallMessage): Promise<void> {
+  try {
+    // The union of handlers is indexed by the message's own method, so params and result stay paired.
+    const handler = handlers[msg.method] as (p: typeof msg.params) => unknown;
+    const result = (await handler(msg.params)) as WorkerMethods[typeof msg.method]['result'];
+    post({ type: 'result', callId: msg.callId, result });
+  } catch (e) {
+    const isCancel = e instanceof CancelledError;
+    post({ type: 'error', callId: msg.callId, message: isCancel ? 'cancelled' : e instanceof Error ? e.message : String(e), cancelled: isCancel });
+  }
+}
+
+parentPort?.on('message', (msg: HostToWorker) => {
+  if (msg.type === 'cancel') {
+    cancelled.add(msg.traceId);
+    return;
+  }
+  void dispatch(msg);
+});

@@ -1,0 +1,117 @@
+/**
+ * Messages between the extension host and the analysis worker (worker_threads). Types only. The host
+ * calls methods by name with a callId; the worker answers each call with a `result` or an `error` carrying
+ * the same callId, and sends `progress` while a trace loads. Traces are named by a host-chosen traceId.
+ */
+
+import type { DiffResult } from '../core/analysis/snapshotDiff';
+import type { RuleConfig } from '../core/analysis/anomalies';
+import type { TraceSummary } from '../core/trace';
+import type { ViewInit, ViewReply, ViewRequest } from './viewData';
+
+/** One span of time during which a page had one owner (or was free). */
+export interface OwnershipSpan {
+  /** Owner label (`pid 12 (bash)`, `kernel`, `free`...). */
+  owner: string;
+  /** Owner kind, for colours; `free` when nobody held the page. */
+  ownerKind: string;
+  /** Trace time (ns) of the event that started the span; null when the event had no time. */
+  from: number | null;
+  /** Trace time (ns) of the event that ended it; null while it lasts to the end of the trace. */
+  to: number | null;
+  /** Where the span started. */
+  file: number;
+  line: number;
+  /** What started it (`alloc`, `free`, `cow`, ...). */
+  cause: string;
+}
+
+/** A page's ownership over the whole trace, plus the lines that touched it. */
+export interface PageHistory {
+  pfn: number;
+  spans: OwnershipSpan[];
+  /** Every event touching the page, in time order (capped; see `truncated`). */
+  touches: { kind: string; time: number | null; file: number; line: number }[];
+  /** True when more events touched it than were kept. */
+  truncated: boolean;
+}
+
+/** Which snapshot of which loaded trace. */
+export interface SnapshotRef {
+  traceId: string;
+  snapshot: number;
+}
+
+/** A window of a file's lines (for the read-only excerpt of a file too large for the text editor). */
+export interface LineExcerpt {
+  /** 1-based number of lines[0]. */
+  firstLine: number;
+  lines: string[];
+  /** Lines the file has, when the scan reached the end; null when it stopped earlier. */
+  totalLines: number | null;
+}
+
+/** Every method the worker answers: its parameters and its result. */
+export interface WorkerMethods {
+  /** Read files from disk as one timeline and keep the model under traceId. */
+  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string }; result: TraceSummary };
+  /** Forget a trace. */
+  close: { params: { traceId: string }; result: null };
+  /** The ownership history of one page frame. */
+  pageHistory: { params: { traceId: string; pfn: number; maxTouches: number }; result: PageHistory };
+  /** The ownership webview's first-paint data. */
+  viewInit: { params: { traceId: string }; result: ViewInit };
+  /** A webview data request, answered by the core. */
+  view: { params: { traceId: string; request: ViewRequest }; result: ViewReply };
+  /** Compare two snapshots page by page. */
+  diff: { params: { a: SnapshotRef; b: SnapshotRef }; result: DiffResult };
+  /** A snapshot's pages as canonical text, one page per line (for the text diff editor). */
+  renderSnapshot: { params: SnapshotRef; result: string };
+  /** Lines [line - before, line + after] of a file on disk. */
+  excerpt: { params: { path: string; line: number; before: number; after: number }; result: LineExcerpt };
+  /** Write a seed-scenario trace to `path` (the walkthrough's sample). */
+  synth: { params: { scenario: string; seed: number; events: number; path: string }; result: { events: number; lines: number; anomalies: number } };
+}
+
+/** Name of a worker method. */
+export type WorkerMethod = keyof WorkerMethods;
+
+/** Host → worker: call a method. */
+export type CallMessage<M extends WorkerMethod = WorkerMethod> = {
+  [K in M]: { type: 'call'; callId: number; method: K; params: WorkerMethods[K]['params'] };
+}[M];
+
+/** Host → worker: stop loading this trace (the pending `open` fails with `cancelled`). */
+export interface CancelMessage {
+  type: 'cancel';
+  traceId: string;
+}
+
+/** Everything the host sends the worker. */
+export type HostToWorker = CallMessage | CancelMessage;
+
+/** Worker → host: a call succeeded. */
+export interface ResultMessage<M extends WorkerMethod = WorkerMethod> {
+  type: 'result';
+  callId: number;
+  result: WorkerMethods[M]['result'];
+}
+
+/** Worker → host: a call failed; `cancelled` when it stopped because the host asked. */
+export interface ErrorMessage {
+  type: 'error';
+  callId: number;
+  message: string;
+  cancelled: boolean;
+}
+
+/** Worker → host: bytes read so far while opening a trace. */
+export interface ProgressMessage {
+  type: 'progress';
+  traceId: string;
+  bytesRead: number;
+  bytesTotal: number;
+}
+
+/** Everything the worker sends the host. */
+export type WorkerToHost = ResultMessage | ErrorMessage | ProgressMessage;
