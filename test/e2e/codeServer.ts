@@ -129,6 +129,7 @@ export async function startCodeServer(options: CodeServerOptions = {}): Promise<
   // A port found free can be taken before code-server binds it; retry with another one.
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
+    mkdirSync(socketDir, { recursive: true });   // a failed attempt's stop() removed a temporary one
     const logFd = openSync(logFile, 'a');
     const child = spawn(process.execPath, [
       CODE_SERVER_ENTRY, ...profileArgs,
@@ -172,6 +173,7 @@ class RunningCodeServer implements CodeServer {
     readonly logFile: string,
     private readonly temporarySocketDir: string | undefined,
   ) {
+    child.once('error', (e) => console.warn(`[e2e] code-server process error: ${e.message}`));
     if (child.pid === undefined) throw new Error('could not spawn code-server');
     this.pid = child.pid;
     this.url = `http://127.0.0.1:${port}`;

@@ -30,6 +30,9 @@ command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 command -v rg >/dev/null 2>&1 || need_pkgs+=(ripgrep)
 command -v pkg-config >/dev/null 2>&1 || need_pkgs+=(pkg-config)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need_pkgs+=(libkrb5-dev)
+for tool in make g++ python3; do   # node-gyp (native modules of code-server)
+  command -v $tool >/dev/null 2>&1 || need_pkgs+=("$tool")
+done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   T=$(now_ms)
   SUDO=
@@ -39,8 +42,7 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   fi
   say "installing Debian packages: ${need_pkgs[*]}"
   $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    chromium libkrb5-dev pkg-config ripgrep >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
   say "Debian packages: $(elapsed "$T")"
 fi
 
