@@ -2,9 +2,10 @@ import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } 
 import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, RULES, type AnomalyKind, type RuleConfig, type Severity } from '../core/analysis/anomalies';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
-import { openTrace, summarize, type TraceModel, type TraceSummary } from '../core/trace';
+import { openTrace, summarize, type InputSource, type TraceModel, type TraceSummary } from '../core/trace';
 import { FORMATS } from '../core/formats/registry';
 import { fileSource } from '../node/fileSource';
+import { criuDirInputs, isDirectory } from '../node/criuDir';
 import { diffSnapshots, listComparable, type DiffResult } from '../core/analysis/snapshotDiff';
 import { toSarif } from '../core/export/sarif';
 
@@ -109,7 +110,8 @@ function checkReadable(files: string[]): void {
   for (const f of files) {
     if (!existsSync(f)) throw new InputError(`${f}: no such file`);
     const st = statSync(f);
-    if (st.isDirectory()) throw new InputError(`${f}: is a directory, expected a trace file`);
+    // A directory is a CRIU dump directory, expanded by criuDirInputs.
+    if (st.isDirectory()) continue;
     try {
       readFileSync(f, { flag: 'r' }).subarray(0, 0);
     } catch (e) {
@@ -150,7 +152,8 @@ async function load(files: string[], opts: { config?: string; format?: string; q
   const rules = loadConfig(opts.config);
   const tty = !opts.quiet && process.stderr.isTTY === true;
   let lastShown = 0;
-  const model = await openTrace(files.map(fileSource), {
+  const sources = files.flatMap((f) => (isDirectory(f) ? criuSources(f, opts.quiet === true, err) : [fileSource(f)]));
+  const model = await openTrace(sources, {
     rules,
     format: opts.format,
     onProgress: tty
@@ -165,6 +168,18 @@ async function load(files: string[], opts: { config?: string; format?: string; q
   });
   if (tty && lastShown) err('\r\x1b[K');
   return model;
+}
+
+/** The decoded images of a CRIU dump directory and its parent chain; says on stderr what it left out. */
+function criuSources(dir: string, quiet: boolean, err: (s: string) => void): InputSource[] {
+  const r = criuDirInputs(dir);
+  if (r.sources.length === 0) {
+    throw new InputError(`${dir}: is a directory with no crit JSON pagemap or mm image (in it or its parent chain); expected a trace file or a CRIU dump directory with images decoded by "crit decode --pretty"`);
+  }
+  if (!quiet && r.skipped.length) {
+    err(`pageledger: ${dir}: read ${r.sources.length} images from ${r.chain.length} dump${r.chain.length === 1 ? '' : 's'}, skipped ${r.skipped.length} files (${r.skipped[0].path}: ${r.skipped[0].reason}${r.skipped.length > 1 ? ', ...' : ''})\n`);
+  }
+  return r.sources;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };

@@ -1,9 +1,10 @@
 import type { TraceFormat } from './format';
 import { nativeFormat } from './native';
 import { pageOwnerFormat } from './pageOwner';
+import { criuFormat } from './criu';
 
 /** Every format Page Ledger reads, tried in this order when scores tie. */
-export const FORMATS: TraceFormat[] = [nativeFormat, pageOwnerFormat];
+export const FORMATS: TraceFormat[] = [nativeFormat, pageOwnerFormat, criuFormat];
 
 /** Register a format (each format module adds itself here through `formats/index.ts`). */
 export function registerFormat(f: TraceFormat): void {
