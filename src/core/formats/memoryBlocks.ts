@@ -43,6 +43,9 @@ const BLOCK_SIZE_LINE = /block_size_bytes\s*[:=\s]\s*(?:0x)?([0-9a-fA-F]+)\s*$/;
 const ZONES_LINE = /(?:^|\/)memory(\d+)\/valid_zones\s*[:=\s]\s*(.+?)\s*$/;
 const LSMEM_BLOCK_SIZE = /^Memory block size:\s*(\S+)\s*$/;
 const LSMEM_TOTAL = /^Total (?:online|offline) memory:/;
+// `lsmem -P`: RANGE="0x0000000000000000-0x000000007fffffff" SIZE="2G" STATE="online" ...
+const PAIRS_LINE = /^(?:[A-Z]+="[^"]*"\s*)*STATE="/;
+const LSMEM_JSON = /"memory"\s*:\s*\[[\s\S]*"range"\s*:/;
 
 /**
  * Reads `lsmem` tables (any column order, by header) and `/sys/devices/system/memory/memoryN/state`
@@ -61,6 +64,10 @@ class MemoryBlocksParser implements LineParser {
   private readonly items: (RangeRow | StateLine)[] = [];
   private readonly zonesById = new Map<number, string[] | undefined>();
   private declaredBlockBytes = NaN;
+  /** Lines of an `lsmem -J` document (the whole file), and the line of each `"range"` key in it. */
+  private json: string[] | null = null;
+  private jsonStart = 0;
+  private readonly jsonRangeLines: number[] = [];
 
   constructor(ctx: ParseContext) {
     this.b = ctx.builder;
@@ -74,11 +81,27 @@ class MemoryBlocksParser implements LineParser {
       this.columns = null;
       return;
     }
+    if (this.json === null && t[0] === '{' && this.items.length === 0) {
+      this.json = [];
+      this.jsonStart = lineNo;
+    }
+    if (this.json !== null) {
+      this.json.push(raw);
+      const ranges = raw.match(/"range"\s*:/g)?.length ?? 0;
+      for (let k = 0; k < ranges; k++) this.jsonRangeLines.push(lineNo);
+      return;
+    }
     if (this.columns) {
       if (this.row(raw, lineNo)) return;
       this.columns = null;
     }
     if (t[0] === '#') return;
+    if (PAIRS_LINE.test(t)) {
+      const cells = new Map<string, string>();
+      for (const m of t.matchAll(/([A-Z]+)="([^"]*)"/g)) if (m[2] !== '') cells.set(m[1], m[2]);
+      this.rowFromCells(cells, t, lineNo, 'lsmem -P pairs RANGE="..." STATE="..."');
+      return;
+    }
     const header = headerColumns(raw);
     if (header) {
       this.columns = header;
@@ -109,6 +132,7 @@ class MemoryBlocksParser implements LineParser {
   }
 
   end(): void {
+    if (this.json) this.readJson(this.json);
     const blockBytes = this.blockBytes();
     const blockPages = Math.round(blockBytes / PAGE_BYTES);
     let changes = 0;
@@ -140,6 +164,30 @@ class MemoryBlocksParser implements LineParser {
     if (changes) this.b.count('blockStateChanges', changes);
   }
 
+  /** Rows of an `lsmem -J` document: `{"memory": [{"range": ..., "state": ..., "block": ...}, ...]}`. */
+  private readJson(lines: string[]): void {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(lines.join('\n'));
+    } catch (err) {
+      this.b.error(this.jsonStart, `invalid JSON (${(err as Error).message}): expected lsmem -J output {"memory": [...]}`);
+      return;
+    }
+    const rows = (doc as { memory?: unknown }).memory;
+    if (!Array.isArray(rows)) {
+      this.b.error(this.jsonStart, 'expected lsmem -J output: an object with a "memory" array');
+      return;
+    }
+    rows.forEach((o: unknown, k) => {
+      const line = this.jsonRangeLines[k] ?? this.jsonStart;
+      const cells = new Map<string, string>();
+      if (o !== null && typeof o === 'object') {
+        for (const [key, v] of Object.entries(o)) if (typeof v === 'string' || typeof v === 'number') cells.set(key.toUpperCase(), String(v));
+      }
+      this.rowFromCells(cells, JSON.stringify(o), line, 'lsmem -J object with "range" and "state"');
+    });
+  }
+
   /** Declared block size, else the one a row with a BLOCK range implies, else 128 MiB. */
   private blockBytes(): number {
     if (this.declaredBlockBytes > 0) return this.declaredBlockBytes;
@@ -161,7 +209,12 @@ class MemoryBlocksParser implements LineParser {
       // cells under their header, so each token goes to the column it overlaps most, or ends nearest to.
       for (const tok of tokens) cells.set(nearestColumn(cols, tok.from, tok.to).name, tok.text);
     }
-    const expected = cols.map((c) => c.name).join(' ');
+    this.rowFromCells(cells, raw, lineNo, cols.map((c) => c.name).join(' '));
+    return true;
+  }
+
+  /** Keep a row given as cells by column name (a table row, `lsmem -P` pairs or an `lsmem -J` object). */
+  private rowFromCells(cells: Map<string, string>, raw: string, lineNo: number, expected: string): void {
     let startByte = NaN;
     let endByte = NaN;
     const range = cells.get('RANGE');
@@ -177,13 +230,13 @@ class MemoryBlocksParser implements LineParser {
     }
     if (startByte !== startByte || endByte !== endByte || endByte <= startByte) {
       this.b.error(lineNo, `expected an lsmem row (${expected}) with a range like 0x0000000100000000-0x000000107fffffff, found "${raw.trim()}"`);
-      return true;
+      return;
     }
     const stateText = cells.get('STATE');
     const state: BlockState | undefined = stateText === 'online' ? 'online' : stateText === 'offline' || stateText === 'on->off' || stateText === 'going-offline' ? 'offline' : undefined;
     if (!state) {
       this.b.error(lineNo, `expected STATE online or offline, found "${stateText ?? ''}"`);
-      return true;
+      return;
     }
     const row: RangeRow = { kind: 'row', line: lineNo, startByte, endByte, state };
     const block = cells.get('BLOCK');
@@ -191,7 +244,7 @@ class MemoryBlocksParser implements LineParser {
       const m = /^(\d+)(?:-(\d+))?$/.exec(block);
       if (!m) {
         this.b.error(lineNo, `expected BLOCK as N or N-M, found "${block}"`);
-        return true;
+        return;
       }
       row.firstBlock = Number(m[1]);
       row.lastBlock = m[2] === undefined ? row.firstBlock : Number(m[2]);
@@ -200,14 +253,13 @@ class MemoryBlocksParser implements LineParser {
     if (node !== undefined) {
       if (!/^\d+$/.test(node)) {
         this.b.error(lineNo, `expected NODE as a number, found "${node}"`);
-        return true;
+        return;
       }
       row.node = Number(node);
     }
     const zones = cells.get('ZONES');
     if (zones !== undefined) row.zones = zoneList(zones.replace(/\//g, ' '));
     this.items.push(row);
-    return true;
   }
 }
 
@@ -259,11 +311,14 @@ function zoneList(s: string): string[] | undefined {
   return zones.length ? zones : undefined;
 }
 
-/** `lsmem` tables, with any columns (`-o+ZONES,NODE`); several tables in one file are successive states. */
+/**
+ * `lsmem` tables, with any columns (`-o+ZONES,NODE`), `-P` pairs and `-J` JSON; several tables in one file
+ * are successive states.
+ */
 export const lsmemFormat: TraceFormat = {
   name: 'lsmem',
   description: 'lsmem tables (memory blocks, online/offline)',
-  detect: (head) => (headLines(head).some((l) => headerColumns(l) !== null) ? 0.9 : 0),
+  detect: (head) => (LSMEM_JSON.test(head) || headLines(head).some((l) => headerColumns(l) !== null || PAIRS_LINE.test(l)) ? 0.9 : 0),
   create: (ctx: ParseContext) => new MemoryBlocksParser(ctx),
 };
 
