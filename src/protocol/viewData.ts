@@ -1,15 +1,237 @@
 /**
  * Payloads of view requests and replies, and the init summary. Owned by the webview work: extend the
- * unions here; the host only relays them.
+ * unions here; the host only relays them. Times are trace nanoseconds; pfns are plain numbers (they fit in
+ * 2^53); bulk figures are typed arrays so they cross postMessage as structured clones, not JSON.
+ *
+ * The page map's vertical axis is the "row space": the segments below laid end to end, so the holes of
+ * the physical address space (a DAX device terabytes above RAM) take no room. Row-space index y maps to
+ * pfn `segment.start + (y - segment.offset)`.
  */
+
+/** Owner kinds in a fixed order: `ViewInit.ownerKinds` and the map's colours index into it. */
+export const OWNER_KINDS = ['free', 'kernel', 'process', 'file', 'snapshot', 'agent'] as const;
+
+/** One of OWNER_KINDS. */
+export type ViewOwnerKind = (typeof OWNER_KINDS)[number];
+
+/** Anomaly kinds in a fixed order: anomaly replies index into it. */
+export const VIEW_ANOMALY_KINDS = [
+  'double-free',
+  'double-alloc',
+  'owner-conflict',
+  'use-after-free',
+  'snapshot-dangling',
+  'cow-missed',
+  'membind-violation',
+  'offline-block',
+  'order-mismatch',
+  'leak',
+  'parse-error',
+] as const;
+
+/** A contiguous run of the page map's rows: a layout region, or a cluster of pages seen outside any. */
+export interface ViewSegment {
+  name: string;
+  /** `ram`, `kmem`, `devdax`, `fsdax`, `other`, or `unlisted` for pages no layout declared. */
+  type: string;
+  /** NUMA node, -1 when unknown. */
+  node: number;
+  /** First pfn. */
+  start: number;
+  pages: number;
+  /** First row-space index of the segment. */
+  offset: number;
+}
+
+/** A hot-plug memory block with the times it was offline (for shading). */
+export interface ViewBlock {
+  id: number;
+  start: number;
+  pages: number;
+  /** Offline intervals [from, to) in trace ns, flattened; -Infinity/Infinity for open ends. */
+  offline: number[];
+}
 
 /** The data the webview needs for its first paint. */
 export interface ViewInit {
   title: string;
+  /** Input file paths; `reveal.file` indexes into it. */
+  files: string[];
+  timeStart: number;
+  timeEnd: number;
+  /** Bytes per page, for the bytes toggle. */
+  pageSize: number;
+  events: number;
+  /** Per owner id: index into OWNER_KINDS. Id 0 is "free". */
+  ownerKinds: Uint8Array;
+  /** Per owner id: a short label (`pid 12 (bash)`). */
+  ownerLabels: string[];
+  /** Per owner id: pages held at the peak (0 for owners that never held one). */
+  ownerPeak: Float64Array;
+  /** Owner ids sorted by peak pages, largest first (only owners that held pages). */
+  ownerRank: Uint32Array;
+  segments: ViewSegment[];
+  /** Total rows of the map (sum of segment pages). */
+  rows: number;
+  nodes: { id: number; name?: string }[];
+  blocks: ViewBlock[];
+  anomalyCount: number;
+}
+
+/** Pages per owner over time: `n` samples from t0 to t1 (both ends included). */
+export interface SeriesRequest {
+  kind: 'series';
+  t0: number;
+  t1: number;
+  n: number;
+  /** Owners to show individually; the rest go to "other". */
+  top: number;
+  /** Owners to show first whatever their size (the owner filter); they count against `top`. */
+  pinned?: number[];
+  /** Owners to leave out of the window (counted in "other"). */
+  hidden?: number[];
+}
+
+/** The series reply: state after every event with time ≤ times[i]. */
+export interface SeriesReply {
+  kind: 'series';
+  times: Float64Array;
+  /** The owners shown, largest peak in the window first. */
+  owners: Uint32Array;
+  /** owners.length rows of n values, row-major. */
+  values: Float64Array;
+  /** Pages of every other owner. */
+  other: Float64Array;
+  /** Pages seen in the trace and held by nobody at that time. */
+  free: Float64Array;
+  /** Pages of the layout not yet seen in the trace at that time. */
+  unknown: Float64Array;
+}
+
+/** A window of the page map: nx columns over t0..t1, ny rows over row space y0..y1. */
+export interface MapRequest {
+  kind: 'map';
+  t0: number;
+  t1: number;
+  nx: number;
+  y0: number;
+  y1: number;
+  ny: number;
+}
+
+/** Cell flag: a page of the cell is held by a process while a live snapshot shares it. */
+export const CELL_SHARED = 1;
+/** Cell flag: an owner-conflict or double-alloc anomaly falls in the cell. */
+export const CELL_CONFLICT = 2;
+/** Cell flag: another anomaly falls in the cell. */
+export const CELL_ANOMALY = 4;
+/** Cell flag: a page of the cell is in an offline memory block at the column's time. */
+export const CELL_OFFLINE = 8;
+
+/**
+ * The map reply, row-major (cell = row * nx + col). Each column is sampled at its centre time; each row
+ * covers row-space indices [floor(y0 + r*h), max(that + 1, floor(y0 + (r+1)*h))) with h = (y1-y0)/ny.
+ */
+export interface MapReply {
+  kind: 'map';
+  nx: number;
+  ny: number;
+  /** Owner holding most pages of the cell (ties: lowest id); 0 when only free pages; -1 nothing seen. */
+  owner: Int32Array;
+  /** Share of the row's pages held by any owner, 0..255. */
+  fill: Uint8Array;
+  /** CELL_* bits. */
+  flags: Uint8Array;
+  /** NUMA node of each row (its first page), -1 unknown. */
+  rowNode: Int16Array;
+}
+
+/** The ownership history of one page frame. */
+export interface PageRequest {
+  kind: 'page';
+  pfn: number;
+  /** Keep at most this many changes (the latest); default 500. */
+  max?: number;
+}
+
+/** Every change of a page's owner, oldest first. */
+export interface PageReply {
+  kind: 'page';
+  pfn: number;
+  /** Segment (layout region) name holding it, if any. */
+  region?: string;
+  node: number;
+  changes: { owner: number; from: number; to: number; file: number; line: number; event: string; shared: boolean }[];
+  /** Changes left out (older than the first kept). */
+  dropped: number;
+}
+
+/** The event nearest a time, optionally among those touching pfns [pfn0, pfn1). */
+export interface NearestRequest {
+  kind: 'nearest';
+  time: number;
+  pfn0?: number;
+  pfn1?: number;
+}
+
+/** The event found, or none. */
+export interface NearestReply {
+  kind: 'nearest';
+  found: boolean;
+  time: number;
+  file: number;
+  line: number;
+  pfn: number;
+}
+
+/** Anomalies with a time in [t0, t1], at most `max` (spread evenly over the window when there are more). */
+export interface AnomaliesRequest {
+  kind: 'anomalies';
+  t0: number;
+  t1: number;
+  max: number;
+}
+
+/** Anomaly markers as parallel arrays. */
+export interface AnomaliesReply {
+  kind: 'anomalies';
+  time: Float64Array;
+  /** Index into VIEW_ANOMALY_KINDS. */
+  kinds: Uint8Array;
+  /** 0 error, 1 warning, 2 info. */
+  severity: Uint8Array;
+  file: Uint16Array;
+  line: Uint32Array;
+  pfn: Float64Array;
+  messages: string[];
+  /** Anomalies in the window (may exceed the number returned). */
+  total: number;
+}
+
+/** Owners whose label, pid or comm matches a query, or the page of a pfn (`0x1234` or decimal). */
+export interface SearchRequest {
+  kind: 'search';
+  query: string;
+  max: number;
+}
+
+/** Search hits. */
+export interface SearchReply {
+  kind: 'search';
+  owners: number[];
+  /** Row-space index of the pfn searched for, -1 when the query is not a pfn in the map. */
+  row: number;
+  pfn: number;
 }
 
 /** A data request from the webview. */
-export type ViewRequest = { kind: 'ping' };
+export type ViewRequest = SeriesRequest | MapRequest | PageRequest | NearestRequest | AnomaliesRequest | SearchRequest;
+
+/** A request the core could not answer (bad range, unknown kind). */
+export interface ErrorReply {
+  kind: 'error';
+  message: string;
+}
 
 /** The core's answer to a ViewRequest. */
-export type ViewReply = { kind: 'pong' };
+export type ViewReply = SeriesReply | MapReply | PageReply | NearestReply | AnomaliesReply | SearchReply | ErrorReply;

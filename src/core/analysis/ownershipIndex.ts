@@ -1,0 +1,740 @@
+import { EventKind, newEventRecord } from '../model/events';
+import type { TraceBuilder } from '../model/traceBuilder';
+import { Replay, type ReplayObserver } from './replay';
+import type { Anomaly } from './anomalies';
+
+/**
+ * Ownership of every page at any moment, for the views. Built once per trace by replaying it with an
+ * observer that logs every page change (time, page, new owner, previous owner, event); then
+ *  - per-owner page counts are checkpointed every K changes, so the counts at any time cost one copy plus
+ *    at most K changes;
+ *  - the log is indexed per page (pages sorted by pfn), so one page's state at a time is a binary search.
+ * A window query costs O(changes in the window + one checkpoint), never a pass over the trace.
+ */
+
+// Checkpoints hold one Int32 per owner; their total is capped at this many values (64 MB), so traces with
+// many short-lived processes get sparser checkpoints rather than gigabytes of them.
+const CHECKPOINT_BUDGET = 16 * 1024 * 1024;
+const MIN_CHECKPOINT_EVERY = 4096;
+
+/** Change flag: a live snapshot references the page after the change. */
+const REFD = 1;
+
+/** A contiguous run of the map's rows (a layout region, or pages seen outside any). */
+export interface MapSegment {
+  name: string;
+  type: string;
+  node: number;
+  start: number;
+  pages: number;
+  /** First row-space index. */
+  offset: number;
+}
+
+/** A memory block's offline intervals [from, to), flattened. */
+export interface BlockTimeline {
+  id: number;
+  start: number;
+  pages: number;
+  node: number;
+  offline: number[];
+}
+
+/** The state of a page at a moment. */
+export interface PageState {
+  /** -1 never seen yet, 0 free, else the owner id. */
+  owner: number;
+  /** Process-held while a live snapshot references it. */
+  shared: boolean;
+}
+
+/** One entry of a page's history. */
+export interface PageChange {
+  owner: number;
+  time: number;
+  /** Store index of the event. */
+  event: number;
+  shared: boolean;
+}
+
+/** Pages per owner sampled over a window. */
+export interface OwnershipSeries {
+  times: Float64Array;
+  owners: Uint32Array;
+  values: Float64Array;
+  other: Float64Array;
+  free: Float64Array;
+  unknown: Float64Array;
+}
+
+/** The page-map window cells (see MapReply in src/protocol/viewData.ts for the exact meaning). */
+export interface MapCells {
+  owner: Int32Array;
+  fill: Uint8Array;
+  shared: Uint8Array;
+}
+
+/** A typed array that doubles as it fills. */
+class Growable<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
+  a: T;
+  n = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.a = make(1024);
+  }
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const b = this.make(this.a.length * 2);
+      b.set(this.a);
+      this.a = b;
+    }
+    this.a[this.n++] = v;
+  }
+  done(): T {
+    return this.a.subarray(0, this.n) as T;
+  }
+}
+
+/** Maps pfns to dense page ids in first-seen order, 4096-pfn chunks at a time. */
+class PageIds {
+  private readonly chunks = new Map<number, Int32Array>();
+  private lastKey = -1;
+  private last: Int32Array | null = null;
+  readonly pfns = new Growable((n) => new Float64Array(n));
+
+  /** The id of pfn, or -1 when never seen. */
+  find(pfn: number): number {
+    const key = Math.floor(pfn / 4096);
+    const c = key === this.lastKey ? this.last : this.chunks.get(key);
+    return c ? c[pfn - key * 4096] : -1;
+  }
+
+  /** The id of pfn, allocated when new. */
+  get(pfn: number): number {
+    const key = Math.floor(pfn / 4096);
+    let c = key === this.lastKey ? this.last : this.chunks.get(key);
+    if (!c) {
+      c = new Int32Array(4096).fill(-1);
+      this.chunks.set(key, c);
+    }
+    this.lastKey = key;
+    this.last = c;
+    const s = pfn - key * 4096;
+    let id = c[s];
+    if (id < 0) {
+      id = c[s] = this.pfns.n;
+      this.pfns.push(pfn);
+    }
+    return id;
+  }
+}
+
+/** Records the replay's page changes (see ReplayObserver). */
+class ChangeRecorder implements ReplayObserver {
+  readonly time = new Growable((n) => new Float64Array(n));
+  readonly pageCol = new Growable((n) => new Uint32Array(n));
+  readonly owner = new Growable((n) => new Int32Array(n));
+  readonly prev = new Growable((n) => new Int32Array(n));
+  readonly eventCol = new Growable((n) => new Uint32Array(n));
+  readonly flags = new Growable((n) => new Uint8Array(n));
+  /** Effective time of each event in replay order (untimed events take the time before them). */
+  readonly eventTimes: Float64Array;
+  readonly ids = new PageIds();
+  /** Current owner per page id (-1 unseen) and live snapshot references per page id. */
+  private cur = new Int32Array(1024).fill(-1);
+  private refs = new Int32Array(1024);
+  private readonly snapPages = new Map<number, number[]>();
+  private readonly blockToggles = new Map<number, number[]>();
+  private readonly rec = newEventRecord();
+  private now = -Infinity;
+  private k = 0;
+
+  constructor(private readonly b: TraceBuilder) {
+    this.eventTimes = new Float64Array(b.events.length);
+  }
+
+  event(i: number): void {
+    const ev = this.b.events;
+    const t = ev.time.get(i);
+    if (t === t && t > this.now) this.now = t;
+    this.eventTimes[this.k++] = this.now;
+    const kind = ev.kind.get(i);
+    if (kind === EventKind.SnapRef) {
+      const e = ev.read(i, this.rec);
+      let list = this.snapPages.get(e.ref);
+      if (!list) this.snapPages.set(e.ref, (list = []));
+      for (let p = e.pfn; p < e.pfn + 2 ** e.order; p++) {
+        const id = this.id(p);
+        list.push(id);
+        if (this.refs[id]++ === 0 && this.cur[id] >= 0) this.log(id, this.cur[id], i);
+      }
+    } else if (kind === EventKind.SnapDrop) {
+      const snap = ev.ref.get(i);
+      const list = this.snapPages.get(snap);
+      if (!list) return;
+      this.snapPages.delete(snap);
+      // Replay drops every reference of the snapshot to a page at once, duplicates included.
+      const seen = new Set<number>();
+      for (const id of list) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        let n = 0;
+        for (const x of list) if (x === id) n++;
+        this.refs[id] -= n;
+        if (this.refs[id] === 0 && this.cur[id] >= 0) this.log(id, this.cur[id], i);
+      }
+    } else if (kind === EventKind.Online || kind === EventKind.Offline) {
+      const id = ev.ref.get(i);
+      let list = this.blockToggles.get(id);
+      if (!list) this.blockToggles.set(id, (list = []));
+      list.push(this.now, kind === EventKind.Offline ? 1 : 0);
+    }
+  }
+
+  page(pfn: number, owner: number, _state: number, ev: number): void {
+    this.log(this.id(pfn), owner, ev);
+  }
+
+  /** Offline/online toggles per block id: [time, offline?1:0, ...]. */
+  toggles(): Map<number, number[]> {
+    return this.blockToggles;
+  }
+
+  private id(pfn: number): number {
+    const id = this.ids.get(pfn);
+    if (id >= this.cur.length) {
+      const cur = new Int32Array(this.cur.length * 2).fill(-1);
+      cur.set(this.cur);
+      this.cur = cur;
+      const refs = new Int32Array(this.refs.length * 2);
+      refs.set(this.refs);
+      this.refs = refs;
+    }
+    return id;
+  }
+
+  private log(id: number, owner: number, ev: number): void {
+    this.time.push(this.now);
+    this.pageCol.push(id);
+    this.owner.push(owner);
+    this.prev.push(this.cur[id]);
+    this.eventCol.push(ev);
+    this.flags.push(this.refs[id] > 0 ? REFD : 0);
+    this.cur[id] = owner;
+  }
+}
+
+/** First index in sorted `a[lo..hi)` with a[i] > v. */
+function upperBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** First index in sorted `a[lo..hi)` with a[i] >= v. */
+function lowerBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Ownership of every page over time; see the file comment. Build with `OwnershipIndex.build`. */
+export class OwnershipIndex {
+  /** Change log in replay (time) order. */
+  readonly time: Float64Array;
+  /** Page rank (index into `pfns`, sorted by pfn) of each change. */
+  readonly page: Uint32Array;
+  readonly owner: Int32Array;
+  readonly prev: Int32Array;
+  readonly event: Uint32Array;
+  readonly flags: Uint8Array;
+  /** Every page seen, sorted. */
+  readonly pfns: Float64Array;
+  /** Changes of page rank p: perm[pageStart[p] .. pageStart[p+1]), in time order. */
+  readonly pageStart: Uint32Array;
+  readonly perm: Uint32Array;
+  /** Time of each change in `perm` order (for binary searches inside one page). */
+  readonly permTime: Float64Array;
+  /** Effective event times in replay order, and the replay order (null: store order). */
+  readonly eventTimes: Float64Array;
+  readonly order: Uint32Array | null;
+  readonly ownerCount: number;
+  /** Owner kinds by id, so the index can tell process pages (for "shared") without the owner table. */
+  readonly isProcess: Uint8Array;
+  readonly checkpointEvery: number;
+  /** Per-owner counts (index 0 = free pages) and pages seen, before change c*checkpointEvery. */
+  private readonly checkpoints: Int32Array[] = [];
+  private readonly checkpointSeen: number[] = [];
+  readonly segments: MapSegment[];
+  /** Row-space size: the sum of segment pages. */
+  readonly rows: number;
+  readonly blocks: BlockTimeline[];
+  /** Anomalies with a time and a pfn, sorted by time. */
+  readonly placedAnomalies: Anomaly[];
+
+  private constructor(b: TraceBuilder, rec: ChangeRecorder, order: Uint32Array | null, anomalies: Anomaly[]) {
+    const n = rec.time.n;
+    const ids = rec.ids.pfns.done();
+    const pages = ids.length;
+    // Rank pages by pfn so a pfn range is a contiguous run of ranks.
+    const byPfn = new Uint32Array(pages);
+    for (let i = 0; i < pages; i++) byPfn[i] = i;
+    byPfn.sort((x, y) => ids[x] - ids[y]);
+    const rank = new Uint32Array(pages);
+    this.pfns = new Float64Array(pages);
+    for (let r = 0; r < pages; r++) {
+      rank[byPfn[r]] = r;
+      this.pfns[r] = ids[byPfn[r]];
+    }
+    this.time = rec.time.done();
+    this.page = rec.pageCol.done();
+    for (let c = 0; c < n; c++) this.page[c] = rank[this.page[c]];
+    this.owner = rec.owner.done();
+    this.prev = rec.prev.done();
+    this.event = rec.eventCol.done();
+    this.flags = rec.flags.done();
+    this.eventTimes = rec.eventTimes;
+    this.order = order;
+
+    // Counting sort of the log by page keeps each page's changes in time order.
+    this.pageStart = new Uint32Array(pages + 1);
+    for (let c = 0; c < n; c++) this.pageStart[this.page[c] + 1]++;
+    for (let p = 0; p < pages; p++) this.pageStart[p + 1] += this.pageStart[p];
+    const fillAt = this.pageStart.slice(0, pages);
+    this.perm = new Uint32Array(n);
+    this.permTime = new Float64Array(n);
+    for (let c = 0; c < n; c++) {
+      const at = fillAt[this.page[c]]++;
+      this.perm[at] = c;
+      this.permTime[at] = this.time[c];
+    }
+
+    this.ownerCount = b.owners.size;
+    this.isProcess = new Uint8Array(this.ownerCount);
+    for (let o = 0; o < this.ownerCount; o++) this.isProcess[o] = b.owners.get(o).kind === 'process' ? 1 : 0;
+    this.checkpointEvery = Math.max(MIN_CHECKPOINT_EVERY, Math.ceil((n * this.ownerCount) / CHECKPOINT_BUDGET));
+    const counts = new Int32Array(this.ownerCount);
+    let seen = 0;
+    for (let c = 0; c < n; c++) {
+      if (c % this.checkpointEvery === 0) {
+        this.checkpoints.push(counts.slice());
+        this.checkpointSeen.push(seen);
+      }
+      const p = this.prev[c];
+      if (p >= 0) counts[p]--;
+      else seen++;
+      counts[this.owner[c]]++;
+    }
+
+    this.segments = buildSegments(b, this.pfns);
+    this.rows = this.segments.reduce((s, g) => s + g.pages, 0);
+    this.blocks = buildBlocks(b, rec.toggles());
+    this.placedAnomalies = anomalies.filter((a) => a.time === a.time && a.pfn === a.pfn).sort((x, y) => x.time - y.time);
+  }
+
+  /** Replay the trace once more with a recorder. Ownership does not depend on rule settings. */
+  static build(b: TraceBuilder, anomalies: Anomaly[]): OwnershipIndex {
+    const rec = new ChangeRecorder(b);
+    const r = new Replay(b, {}, rec).run();
+    return new OwnershipIndex(b, rec, r.order, anomalies);
+  }
+
+  get changes(): number {
+    return this.time.length;
+  }
+
+  /** Changes with time <= t. */
+  changesUpTo(t: number): number {
+    return upperBound(this.time, t);
+  }
+
+  /** Per-owner counts (0 = free) and pages seen after the first `c` changes; `counts` is overwritten. */
+  countsAt(c: number, counts: Int32Array): number {
+    const cp = Math.min(Math.floor(c / this.checkpointEvery), this.checkpoints.length - 1);
+    if (cp < 0) {
+      counts.fill(0);
+      return 0;
+    }
+    counts.set(this.checkpoints[cp]);
+    let seen = this.checkpointSeen[cp];
+    for (let k = cp * this.checkpointEvery; k < c; k++) {
+      const p = this.prev[k];
+      if (p >= 0) counts[p]--;
+      else seen++;
+      counts[this.owner[k]]++;
+    }
+    return seen;
+  }
+
+  /**
+   * Pages per owner at n times evenly spread over [t0, t1] (state after every change at or before each
+   * time). The `top` owners with the largest count at any sample are kept (pinned ones first, hidden ones
+   * left in "other"), largest first, ties by id.
+   */
+  series(t0: number, t1: number, n: number, top: number, pinned: readonly number[] = [], hidden: readonly number[] = []): OwnershipSeries {
+    const times = new Float64Array(n);
+    for (let i = 0; i < n; i++) times[i] = n === 1 ? t1 : t0 + ((t1 - t0) * i) / (n - 1);
+    const counts = new Int32Array(this.ownerCount);
+    const start = this.changesUpTo(times[0]);
+
+    // Pass 1: each owner's largest count over the samples.
+    const peak = new Int32Array(this.ownerCount);
+    this.countsAt(start, counts);
+    peak.set(counts);
+    const touched: number[] = [];
+    const mark = new Uint8Array(this.ownerCount);
+    let c = start;
+    for (let i = 1; i < n; i++) {
+      const end = this.changesUpTo(times[i]);
+      for (; c < end; c++) {
+        const p = this.prev[c];
+        if (p >= 0) counts[p]--;
+        const o = this.owner[c];
+        counts[o]++;
+        if (!mark[o]) {
+          mark[o] = 1;
+          touched.push(o);
+        }
+      }
+      for (const o of touched) {
+        if (counts[o] > peak[o]) peak[o] = counts[o];
+        mark[o] = 0;
+      }
+      touched.length = 0;
+    }
+    const hide = new Set(hidden);
+    const chosen: number[] = [];
+    const taken = new Set<number>();
+    for (const o of pinned) {
+      if (chosen.length >= top || o <= 0 || o >= this.ownerCount || hide.has(o) || taken.has(o)) continue;
+      chosen.push(o);
+      taken.add(o);
+    }
+    const candidates: number[] = [];
+    for (let o = 1; o < this.ownerCount; o++) if (peak[o] > 0 && !hide.has(o) && !taken.has(o)) candidates.push(o);
+    candidates.sort((x, y) => peak[y] - peak[x] || x - y);
+    for (const o of candidates) {
+      if (chosen.length >= top) break;
+      chosen.push(o);
+    }
+    const owners = Uint32Array.from(chosen);
+
+    // Pass 2: the values.
+    const values = new Float64Array(owners.length * n);
+    const other = new Float64Array(n);
+    const free = new Float64Array(n);
+    const unknown = new Float64Array(n);
+    let seen = this.countsAt(start, counts);
+    c = start;
+    for (let i = 0; i < n; i++) {
+      const end = i === 0 ? start : this.changesUpTo(times[i]);
+      for (; c < end; c++) {
+        const p = this.prev[c];
+        if (p >= 0) counts[p]--;
+        else seen++;
+        counts[this.owner[c]]++;
+      }
+      let shown = 0;
+      for (let j = 0; j < owners.length; j++) {
+        const v = counts[owners[j]];
+        values[j * n + i] = v;
+        shown += v;
+      }
+      free[i] = counts[0];
+      other[i] = seen - counts[0] - shown;
+      unknown[i] = Math.max(0, this.rows - seen);
+    }
+    return { times, owners, values, other, free, unknown };
+  }
+
+  /** Rank of pfn among pages seen, -1 when never seen. */
+  rankOf(pfn: number): number {
+    const r = lowerBound(this.pfns, pfn);
+    return r < this.pfns.length && this.pfns[r] === pfn ? r : -1;
+  }
+
+  /** State of page rank p after every change at or before t. */
+  stateAt(p: number, t: number): PageState {
+    const a = this.pageStart[p];
+    const j = upperBound(this.permTime, t, a, this.pageStart[p + 1]) - 1;
+    if (j < a) return { owner: -1, shared: false };
+    const c = this.perm[j];
+    const owner = this.owner[c];
+    return { owner, shared: (this.flags[c] & REFD) !== 0 && this.isProcess[owner] === 1 };
+  }
+
+  /** Every change of page rank p, oldest first. */
+  history(p: number): PageChange[] {
+    const out: PageChange[] = [];
+    for (let j = this.pageStart[p]; j < this.pageStart[p + 1]; j++) {
+      const c = this.perm[j];
+      const owner = this.owner[c];
+      out.push({ owner, time: this.time[c], event: this.event[c], shared: (this.flags[c] & REFD) !== 0 && this.isProcess[owner] === 1 });
+    }
+    return out;
+  }
+
+  /** Row-space index of pfn, -1 outside every segment. */
+  rowOf(pfn: number): number {
+    const g = this.segmentOfPfn(pfn);
+    return g ? g.offset + (pfn - g.start) : -1;
+  }
+
+  /** The segment holding pfn. */
+  segmentOfPfn(pfn: number): MapSegment | undefined {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const g = this.segments[mid];
+      if (pfn < g.start) hi = mid - 1;
+      else if (pfn >= g.start + g.pages) lo = mid + 1;
+      else return g;
+    }
+    return undefined;
+  }
+
+  /** The segment holding row-space index y. */
+  segmentOfRow(y: number): MapSegment | undefined {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const g = this.segments[mid];
+      if (y < g.offset) hi = mid - 1;
+      else if (y >= g.offset + g.pages) lo = mid + 1;
+      else return g;
+    }
+    return undefined;
+  }
+
+  /** Ranks [r0, r1) of the pages seen with row-space index in [y0, y1), per segment crossed. */
+  ranksOfRows(y0: number, y1: number, out: number[]): void {
+    out.length = 0;
+    let g = this.segmentOfRow(y0);
+    let gi = g ? this.segments.indexOf(g) : this.segments.findIndex((s) => s.offset >= y0);
+    if (gi < 0) return;
+    for (; gi < this.segments.length; gi++) {
+      g = this.segments[gi];
+      if (g.offset >= y1) break;
+      const a = Math.max(y0, g.offset) - g.offset + g.start;
+      const b = Math.min(y1, g.offset + g.pages) - g.offset + g.start;
+      if (b <= a) continue;
+      out.push(lowerBound(this.pfns, a), lowerBound(this.pfns, b));
+    }
+  }
+
+  /** Map cells: dominant owner, fill and shared bits (flags for anomalies and blocks are added by the caller). */
+  mapCells(t0: number, t1: number, nx: number, y0: number, y1: number, ny: number): MapCells {
+    const cells = nx * ny;
+    const owner = new Int32Array(cells).fill(-1);
+    const fill = new Uint8Array(cells);
+    const shared = new Uint8Array(cells);
+    const dt = (t1 - t0) / nx;
+    const sample = (c: number): number => t0 + (c + 0.5) * dt;
+    const lastSample = sample(nx - 1);
+    // The first column whose sample time is at or after t.
+    const colOf = (t: number): number => {
+      let c = dt > 0 ? Math.max(0, Math.min(nx, Math.ceil((t - t0) / dt - 0.5))) : 0;
+      while (c > 0 && sample(c - 1) >= t) c--;
+      while (c < nx && sample(c) < t) c++;
+      return c;
+    };
+    const h = (y1 - y0) / ny;
+    const counts = new Int32Array(this.ownerCount);
+    const inList = new Uint8Array(this.ownerCount);
+    const touched: number[] = [];
+    const ranges: number[] = [];
+    // Switches of the current row: column, from, to (owner, or -1), from-shared, to-shared.
+    let swCol = new Uint32Array(256);
+    let swData = new Int32Array(256 * 4);
+    let swN = 0;
+    const t0s = sample(0);
+    for (let r = 0; r < ny; r++) {
+      const lo = Math.floor(y0 + r * h);
+      const hi = Math.max(lo + 1, Math.floor(y0 + (r + 1) * h));
+      const rowPages = hi - lo;
+      this.ranksOfRows(lo, hi, ranges);
+      let owned = 0;
+      let freeN = 0;
+      let sharedN = 0;
+      let best = -1;
+      let bestCount = 0;
+      let dirty = false;
+      swN = 0;
+      const add = (o: number, sh: number, d: number): void => {
+        if (o < 0) return;
+        if (sh) sharedN += d;
+        if (o === 0) {
+          freeN += d;
+          return;
+        }
+        owned += d;
+        const v = (counts[o] += d);
+        if (d > 0) {
+          if (!inList[o]) {
+            inList[o] = 1;
+            touched.push(o);
+          }
+          if (v > bestCount || (v === bestCount && o < best)) {
+            best = o;
+            bestCount = v;
+          }
+        } else if (o === best) dirty = true;
+      };
+      for (let k = 0; k < ranges.length; k += 2) {
+        for (let p = ranges[k]; p < ranges[k + 1]; p++) {
+          const a = this.pageStart[p];
+          const b = this.pageStart[p + 1];
+          let j = upperBound(this.permTime, t0s, a, b) - 1;
+          let o = -1;
+          let sh = 0;
+          if (j >= a) {
+            const c = this.perm[j];
+            o = this.owner[c];
+            sh = (this.flags[c] & REFD) !== 0 && this.isProcess[o] === 1 ? 1 : 0;
+          }
+          add(o, sh, 1);
+          for (j = Math.max(j + 1, a); j < b; j++) {
+            const t = this.permTime[j];
+            if (t > lastSample) break;
+            const c = this.perm[j];
+            const no = this.owner[c];
+            const nsh = (this.flags[c] & REFD) !== 0 && this.isProcess[no] === 1 ? 1 : 0;
+            if (swN === swCol.length) {
+              const nc = new Uint32Array(swN * 2);
+              nc.set(swCol);
+              swCol = nc;
+              const nd = new Int32Array(swN * 8);
+              nd.set(swData);
+              swData = nd;
+            }
+            swCol[swN] = colOf(t);
+            swData[swN * 4] = o;
+            swData[swN * 4 + 1] = no;
+            swData[swN * 4 + 2] = sh;
+            swData[swN * 4 + 3] = nsh;
+            swN++;
+            o = no;
+            sh = nsh;
+          }
+        }
+      }
+      // Stable by column: a page's own switches keep their order.
+      const idx = new Uint32Array(swN);
+      for (let i = 0; i < swN; i++) idx[i] = i;
+      idx.sort((x, y) => swCol[x] - swCol[y] || x - y);
+      let s = 0;
+      const rowBase = r * nx;
+      for (let col = 0; col < nx; col++) {
+        for (; s < swN && swCol[idx[s]] === col; s++) {
+          const w = idx[s] * 4;
+          add(swData[w], swData[w + 2], -1);
+          add(swData[w + 1], swData[w + 3], 1);
+        }
+        if (dirty) {
+          best = -1;
+          bestCount = 0;
+          for (const o of touched) {
+            const v = counts[o];
+            if (v > bestCount || (v === bestCount && v > 0 && o < best)) {
+              best = o;
+              bestCount = v;
+            }
+          }
+          dirty = false;
+        }
+        const cell = rowBase + col;
+        if (owned > 0) {
+          owner[cell] = best;
+          fill[cell] = Math.max(1, Math.round((255 * owned) / rowPages));
+        } else if (freeN > 0) owner[cell] = 0;
+        if (sharedN > 0) shared[cell] = 1;
+      }
+      for (const o of touched) {
+        counts[o] = 0;
+        inList[o] = 0;
+      }
+      touched.length = 0;
+    }
+    return { owner, fill, shared };
+  }
+}
+
+/** Layout regions in pfn order, plus clusters of pages seen outside any region. */
+function buildSegments(b: TraceBuilder, pfns: Float64Array): MapSegment[] {
+  const regions = b.layout.regions.filter((r) => r.start === r.start && r.pages > 0).sort((x, y) => x.start - y.start);
+  const segs: MapSegment[] = [];
+  let end = -Infinity;
+  for (const r of regions) {
+    const start = Math.max(r.start, end);
+    const stop = r.start + r.pages;
+    if (stop <= start) continue;
+    segs.push({ name: r.name, type: r.type, node: r.node, start, pages: stop - start, offset: 0 });
+    end = stop;
+  }
+  // Pages outside every region, clustered: a gap of more than one 16 MiB stretch starts a new cluster.
+  const GAP = 4096;
+  const inRegion = (pfn: number): boolean => {
+    let lo = 0;
+    let hi = segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (pfn < segs[mid].start) hi = mid - 1;
+      else if (pfn >= segs[mid].start + segs[mid].pages) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  };
+  const extra: MapSegment[] = [];
+  let first = -1;
+  let last = -1;
+  const flush = (): void => {
+    if (first < 0) return;
+    extra.push({ name: `unlisted 0x${first.toString(16)}`, type: 'unlisted', node: b.layout.regionOf(first)?.node ?? -1, start: first, pages: last - first + 1, offset: 0 });
+  };
+  for (const pfn of pfns) {
+    if (inRegion(pfn)) continue;
+    if (first >= 0 && pfn - last <= GAP && !regionBetween(segs, last, pfn)) last = pfn;
+    else {
+      flush();
+      first = last = pfn;
+    }
+  }
+  flush();
+  const all = [...segs, ...extra].sort((x, y) => x.start - y.start);
+  let offset = 0;
+  for (const g of all) {
+    g.offset = offset;
+    offset += g.pages;
+  }
+  return all;
+}
+
+function regionBetween(segs: MapSegment[], a: number, b: number): boolean {
+  return segs.some((g) => g.start > a && g.start < b);
+}
+
+/** Offline intervals of every declared block, from its declared state and the online/offline events. */
+function buildBlocks(b: TraceBuilder, toggles: Map<number, number[]>): BlockTimeline[] {
+  return b.layout.blocks.map((blk) => {
+    const offline: number[] = [];
+    let off = blk.state === 'offline';
+    let since = -Infinity;
+    const list = toggles.get(blk.id) ?? [];
+    for (let k = 0; k < list.length; k += 2) {
+      const nowOff = list[k + 1] === 1;
+      if (nowOff === off) continue;
+      if (off) offline.push(since, list[k]);
+      else since = list[k];
+      off = nowOff;
+    }
+    if (off) offline.push(since, Infinity);
+    return { id: blk.id, start: blk.start, pages: blk.pages, node: blk.node ?? -1, offline };
+  });
+}

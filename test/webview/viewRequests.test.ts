@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import { Replay } from '../../src/core/analysis/replay';
+import { LIVE, FREE } from '../../src/core/analysis/pageTable';
+import { newEventRecord } from '../../src/core/model/events';
+import { TraceBuilder } from '../../src/core/model/traceBuilder';
+import { SCENARIOS, synthesize, type ScenarioName } from '../../src/core/synth/scenarios';
+import type { TraceModel } from '../../src/core/trace';
+import { answerViewRequest, ownershipIndexOf, viewInit } from '../../src/core/view/viewRequests';
+import { CELL_ANOMALY, CELL_CONFLICT, CELL_SHARED, type MapReply, type SeriesReply } from '../../src/protocol/viewData';
+import { openText } from '../helpers';
+
+/** Page states at one time, computed the slow way: replay only the events up to that time. */
+interface Reference {
+  owner(pfn: number): number;
+  shared(pfn: number): boolean;
+  seen: number[];
+}
+
+async function model(scenario: ScenarioName, seed: number, events: number): Promise<TraceModel> {
+  let text = '';
+  synthesize({ scenario, seed, events, injectEvery: 150 }, (c) => (text += c));
+  return openText(text, `${scenario}.pltrace`);
+}
+
+function referenceAt(m: TraceModel, t: number): Reference {
+  const src = m.builder;
+  const b = new TraceBuilder();
+  Object.assign(b, { owners: src.owners, layout: src.layout });
+  const e = newEventRecord();
+  const order = m.result.order;
+  for (let k = 0; k < src.events.length; k++) {
+    const i = order ? order[k] : k;
+    src.events.read(i, e);
+    if (e.time <= t) b.events.push(e, src.events.file.get(i));
+  }
+  const r = new Replay(b).run();
+  const refd = new Set<number>();
+  for (const [id, pages] of r.snapshotPages) if (!r.snapshots.get(id)!.dropped) for (const p of pages) refd.add(p);
+  const seen: number[] = [];
+  for (const c of r.pages.all()) for (let s = 0; s < 4096; s++) if (c.state[s] === LIVE || c.state[s] === FREE) seen.push(c.base + s);
+  const owner = (pfn: number): number => {
+    const c = r.pages.peek(pfn);
+    const s = pfn % 4096;
+    return c && (c.state[s] === LIVE || c.state[s] === FREE) ? c.owner[s] : -1;
+  };
+  return {
+    owner,
+    shared: (pfn) => {
+      const o = owner(pfn);
+      return o > 0 && src.owners.get(o).kind === 'process' && refd.has(pfn);
+    },
+    seen: seen.sort((x, y) => x - y),
+  };
+}
+
+/** Sample times: before the start, a few event times, between events, and after the end. */
+function sampleTimes(m: TraceModel): number[] {
+  const { timeStart: a, timeEnd: z } = m.result;
+  const ev = m.builder.events;
+  return [a - 1, a, ev.time.get(Math.floor(ev.length / 3)), (a + z) / 2 + 0.5, ev.time.get(Math.floor((ev.length * 4) / 5)), z, z + 10];
+}
+
+const cases = SCENARIOS.flatMap((s) => [1, 2].map((seed) => [s, seed] as const));
+
+describe.each(cases)('ownership index against a brute-force replay: %s seed %i', (scenario, seed) => {
+  const loaded = model(scenario, seed, 1500);
+  const refs = new Map<number, Reference>();
+  const ref = async (t: number): Promise<Reference> => {
+    const m = await loaded;
+    let r = refs.get(t);
+    if (!r) refs.set(t, (r = referenceAt(m, t)));
+    return r;
+  };
+
+  it('gives every page the owner and sharing the replay gives it at each time', async () => {
+    const m = await loaded;
+    const ix = ownershipIndexOf(m);
+    let checked = 0;
+    for (const t of sampleTimes(m)) {
+      const r = await ref(t);
+      for (let p = 0; p < ix.pfns.length; p++) {
+        const pfn = ix.pfns[p];
+        const got = ix.stateAt(p, t);
+        expect([pfn, got.owner, got.shared]).toEqual([pfn, r.owner(pfn), r.shared(pfn)]);
+        checked++;
+      }
+      expect(r.seen.every((pfn) => ix.rankOf(pfn) >= 0)).toBe(true);
+    }
+    expect(checked).toBe(ix.pfns.length * 7);
+  });
+
+  it('answers series windows with the exact per-owner counts', async () => {
+    const m = await loaded;
+    const init = viewInit(m);
+    const { timeStart: a, timeEnd: z } = m.result;
+    for (const [t0, t1, n, top] of [[a, z, 9, 4], [a + (z - a) / 3, a + (z - a) / 2, 4, 2], [a - 5, a - 5, 1, 3]] as const) {
+      const got = answerViewRequest(m, { kind: 'series', t0, t1, n, top }) as SeriesReply;
+      expect(got.kind).toBe('series');
+      const times = Array.from({ length: n }, (_, i) => (n === 1 ? t1 : t0 + ((t1 - t0) * i) / (n - 1)));
+      const counts: Map<number, number>[] = [];
+      const seen: number[] = [];
+      for (const t of times) {
+        const r = await ref(t);
+        const c = new Map<number, number>();
+        for (const pfn of r.seen) c.set(r.owner(pfn), (c.get(r.owner(pfn)) ?? 0) + 1);
+        counts.push(c);
+        seen.push(r.seen.length);
+      }
+      const peak = new Map<number, number>();
+      for (const c of counts) for (const [o, v] of c) if (o > 0) peak.set(o, Math.max(peak.get(o) ?? 0, v));
+      const owners = [...peak.keys()].sort((x, y) => peak.get(y)! - peak.get(x)! || x - y).slice(0, top);
+      expect(Array.from(got.owners)).toEqual(owners);
+      expect(Array.from(got.times)).toEqual(times);
+      owners.forEach((o, j) => expect(Array.from(got.values.subarray(j * n, (j + 1) * n))).toEqual(counts.map((c) => c.get(o) ?? 0)));
+      expect(Array.from(got.free)).toEqual(counts.map((c) => c.get(0) ?? 0));
+      expect(Array.from(got.other)).toEqual(counts.map((c, i) => seen[i] - (c.get(0) ?? 0) - owners.reduce((s, o) => s + (c.get(o) ?? 0), 0)));
+      expect(Array.from(got.unknown)).toEqual(seen.map((s) => init.rows - s));
+    }
+  });
+
+  it('answers map windows with the exact dominant owner, fill and flags of every cell', async () => {
+    const m = await loaded;
+    const ix = ownershipIndexOf(m);
+    const init = viewInit(m);
+    const { timeStart: a, timeEnd: z } = m.result;
+    const busy = ix.rowOf(ix.pfns[Math.floor(ix.pfns.length / 2)]);
+    const windows = [
+      { t0: a, t1: z, nx: 6, y0: 0, y1: init.rows, ny: 9 },
+      { t0: a + (z - a) / 4, t1: a + (z - a) / 2, nx: 5, y0: busy - 2, y1: busy + 3, ny: 8 },
+      { t0: a, t1: z, nx: 4, y0: Math.max(0, busy - 3000), y1: busy + 3000, ny: 7 },
+    ];
+    for (const w of windows) {
+      const got = answerViewRequest(m, { kind: 'map', ...w }) as MapReply;
+      expect(got.kind).toBe('map');
+      const dt = (w.t1 - w.t0) / w.nx;
+      const h = (w.y1 - w.y0) / w.ny;
+      for (let r = 0; r < w.ny; r++) {
+        const lo = Math.floor(w.y0 + r * h);
+        const hi = Math.max(lo + 1, Math.floor(w.y0 + (r + 1) * h));
+        const pfns: number[] = [];
+        for (let y = lo; y < hi; y++) {
+          const g = init.segments.find((s) => y >= s.offset && y < s.offset + s.pages);
+          if (g) pfns.push(g.start + y - g.offset);
+        }
+        for (let c = 0; c < w.nx; c++) {
+          const rf = await ref(w.t0 + (c + 0.5) * dt);
+          const count = new Map<number, number>();
+          let free = 0;
+          let shared = false;
+          for (const pfn of pfns) {
+            const o = rf.owner(pfn);
+            if (o === 0) free++;
+            else if (o > 0) count.set(o, (count.get(o) ?? 0) + 1);
+            shared ||= rf.shared(pfn);
+          }
+          let owned = 0;
+          let best = -1;
+          for (const [o, v] of count) {
+            owned += v;
+            if (best < 0 || v > count.get(best)! || (v === count.get(best)! && o < best)) best = o;
+          }
+          let anomalyBits = 0;
+          for (const an of m.result.anomalies) {
+            if (!(an.time >= w.t0 && an.time <= w.t1) || !pfns.includes(an.pfn)) continue;
+            if (Math.min(w.nx - 1, Math.floor((an.time - w.t0) / dt)) !== c) continue;
+            anomalyBits |= an.kind === 'owner-conflict' || an.kind === 'double-alloc' ? CELL_CONFLICT : CELL_ANOMALY;
+          }
+          const cell = r * w.nx + c;
+          const want = [owned > 0 ? best : free > 0 ? 0 : -1, owned > 0 ? Math.max(1, Math.round((255 * owned) / (hi - lo))) : 0, (shared ? CELL_SHARED : 0) | anomalyBits];
+          expect([r, c, got.owner[cell], got.fill[cell], got.flags[cell] & (CELL_SHARED | CELL_CONFLICT | CELL_ANOMALY)]).toEqual([r, c, ...want]);
+        }
+      }
+    }
+  });
+
+  it('lists a page history whose owners match the replay after every change', async () => {
+    const m = await loaded;
+    const ix = ownershipIndexOf(m);
+    const ev = m.builder.events;
+    for (const p of [0, Math.floor(ix.pfns.length / 2), ix.pfns.length - 1]) {
+      const pfn = ix.pfns[p];
+      const got = answerViewRequest(m, { kind: 'page', pfn });
+      if (got.kind !== 'page') throw new Error(got.kind);
+      expect(got.changes.length).toBeGreaterThan(0);
+      expect(got.dropped).toBe(0);
+      for (const ch of got.changes) {
+        const r = await ref(ch.from);
+        expect([ch.from, ch.owner, ch.shared]).toEqual([ch.from, r.owner(pfn), r.shared(pfn)]);
+        expect(ch.line).toBeGreaterThan(0);
+        expect(ch.file).toBe(0);
+      }
+      void ev;
+    }
+  });
+
+  it('finds the event nearest a time, overall and on a page', async () => {
+    const m = await loaded;
+    const ev = m.builder.events;
+    const order = m.result.order;
+    const ix = ownershipIndexOf(m);
+    for (const t of sampleTimes(m)) {
+      let best = -1;
+      for (let k = 0; k < ev.length; k++) {
+        const i = order ? order[k] : k;
+        if (best < 0 || Math.abs(ev.time.get(i) - t) < Math.abs(ev.time.get(best) - t)) best = i;
+      }
+      const got = answerViewRequest(m, { kind: 'nearest', time: t });
+      expect(got).toMatchObject({ kind: 'nearest', found: true, time: ev.time.get(best), line: ev.line.get(best) });
+    }
+    const pfn = ix.pfns[Math.floor(ix.pfns.length / 2)];
+    const hist = ix.history(ix.rankOf(pfn));
+    const got = answerViewRequest(m, { kind: 'nearest', time: hist[0].time - 1, pfn0: pfn, pfn1: pfn + 1 });
+    expect(got).toMatchObject({ found: true, time: hist[0].time, line: ev.line.get(hist[0].event), pfn });
+  });
+});
+
+describe('view requests', () => {
+  it('returns anomaly markers in the window, spread when capped', async () => {
+    const m = await model('cow-snapshots', 3, 3000);
+    const timed = m.result.anomalies.filter((a) => a.time === a.time);
+    const all = answerViewRequest(m, { kind: 'anomalies', t0: m.result.timeStart, t1: m.result.timeEnd, max: 10000 });
+    if (all.kind !== 'anomalies') throw new Error(all.kind);
+    expect(all.total).toBe(timed.length);
+    expect(all.time.length).toBe(timed.length);
+    expect(Array.from(all.time)).toEqual(timed.map((a) => a.time).sort((x, y) => x - y));
+    const few = answerViewRequest(m, { kind: 'anomalies', t0: m.result.timeStart, t1: m.result.timeEnd, max: 3 });
+    if (few.kind !== 'anomalies') throw new Error(few.kind);
+    expect([few.total, few.time.length]).toEqual([timed.length, 3]);
+  });
+
+  it('finds owners by comm and pid, and a pfn by hex', async () => {
+    const m = await model('numactlx-remap', 1, 2000);
+    const init = viewInit(m);
+    const hit = answerViewRequest(m, { kind: 'search', query: 'app', max: 50 });
+    if (hit.kind !== 'search') throw new Error(hit.kind);
+    expect(hit.owners.length).toBeGreaterThan(0);
+    expect(hit.owners.every((o) => init.ownerLabels[o].includes('app'))).toBe(true);
+    const pfn = init.segments[1].start + 5;
+    const byPfn = answerViewRequest(m, { kind: 'search', query: '0x' + pfn.toString(16), max: 5 });
+    expect(byPfn).toMatchObject({ kind: 'search', row: init.segments[1].offset + 5, pfn });
+  });
+
+  it('describes the layout as segments laid end to end', async () => {
+    const m = await model('dax-kmem-persistent', 1, 500);
+    const init = viewInit(m);
+    expect(init.segments.map((s) => [s.name, s.node, s.start, s.pages, s.offset])).toEqual([
+      ['ram0', 0, 0x100000, 24576, 0],
+      ['dax0.0', 1, 0x4000000, 131072, 24576],
+    ]);
+    expect(init.rows).toBe(24576 + 131072);
+    expect(init.blocks.map((b) => [b.id, b.offline.length])).toEqual([[2048, 2], [2049, 2], [2050, 2], [2051, 2]]);
+    expect(init.blocks[3].offline).toEqual([-Infinity, Infinity]);
+  });
+
+  it('rejects malformed requests with an error reply', async () => {
+    const m = await model('cow-snapshots', 1, 200);
+    expect(answerViewRequest(m, { kind: 'map', t0: 5, t1: 1, nx: 2, y0: 0, y1: 1, ny: 1 }).kind).toBe('error');
+    expect(answerViewRequest(m, { kind: 'series', t0: 0, t1: 1, n: 0, top: 1 }).kind).toBe('error');
+  });
+});
