@@ -53,6 +53,23 @@ const EVENTS = new Map<string, Ev>([
   ['sched_process_exit', Ev.Exit],
 ]);
 
+interface KnownEvent {
+  name: string;
+  ev: Ev;
+}
+
+function hashOf(name: string): number {
+  let h = 0;
+  for (let k = 0; k < name.length; k++) h = (h * 31 + name.charCodeAt(k)) | 0;
+  return h;
+}
+
+const EVENTS_BY_HASH = new Map<number, KnownEvent>();
+for (const [name, ev] of EVENTS) {
+  if (EVENTS_BY_HASH.has(hashOf(name))) throw new Error(`event name hash collision: ${name}`);
+  EVENTS_BY_HASH.set(hashOf(name), { name, ev });
+}
+
 // pfn values at or above this are the -1UL that kernels store for a failed allocation when the text is
 // printed from raw fields (`[FAILED TO PARSE]` in trace-cmd and perf), never real frames.
 const PFN_LIMIT = 2 ** 52;
@@ -63,12 +80,15 @@ class FtraceParser implements LineParser {
   private readonly e: EventRecord = newEventRecord();
   /** Last comm string seen per pid: a line costs no string when the task's name has not changed. */
   private readonly commByPid = new Map<number, string>();
+  private readonly ownerByPid = new Map<number, number>();
   private readonly nameCache = new Map<number, string>();
   // Fields of the current line's prefix.
   private pid = 0;
   private tgid = -1;
   private commStart = 0;
   private commEnd = 0;
+  private nameHash = 0;
+  private nameFrom = 0;
   // Fields of the current event body.
   private pfn = NaN;
   private order = 0;
@@ -157,30 +177,24 @@ class FtraceParser implements LineParser {
     const time = parseDecimalScaled(b, rest, tEnd - 1, 1e9);
     if (time !== time) return this.b.error(lineNo, `expected a timestamp in seconds (e.g. 1234.567890:), found "${text(b, rest, tEnd)}"`);
     let nameStart = skipSpaces(b, tEnd, end);
-    let nameEnd = skipToken(b, nameStart, end);
+    let nameEnd = this.scanName(b, nameStart, end);
     // perf script may print a sample period between the time and the event.
     if (nameEnd < end && b[nameEnd - 1] !== 0x3a && isDigits(b, nameStart, nameEnd)) {
       nameStart = skipSpaces(b, nameEnd, end);
-      nameEnd = skipToken(b, nameStart, end);
+      nameEnd = this.scanName(b, nameStart, end);
     }
     if (nameEnd <= nameStart || b[nameEnd - 1] !== 0x3a) {
       return this.b.error(lineNo, `expected an event name followed by ":" after the timestamp, found "${clip(b, nameStart, end)}"`);
     }
-    const bodyStart = nameEnd;
-    nameEnd--;
-    // perf names the subsystem too: `kmem:mm_page_alloc:`.
-    for (let k = nameEnd - 1; k > nameStart; k--) {
-      if (b[k] === 0x3a) {
-        nameStart = k + 1;
-        break;
-      }
-    }
-    const name = this.word(b, nameStart, nameEnd);
-    const ev = EVENTS.get(name);
-    if (ev === undefined) {
+    const hit = EVENTS_BY_HASH.get(this.nameHash);
+    const known = hit !== undefined && sameAscii(hit.name, b, this.nameFrom, nameEnd - 1) ? hit : undefined;
+    if (known === undefined) {
       this.b.count('unknownEvents');
       return;
     }
+    const bodyStart = nameEnd;
+    const name = known.name;
+    const ev = known.ev;
     const e = this.e;
     resetEventRecord(e);
     e.line = lineNo;
@@ -250,9 +264,9 @@ class FtraceParser implements LineParser {
 
   /** The task's comm; undefined for `<...>` (ftrace lost the name) and empty names. */
   private comm(b: Uint8Array): string | undefined {
+    if (this.commUnknown(b)) return undefined;
     const s = this.commStart;
     const e = this.commEnd;
-    if (e <= s || (e - s === 5 && b[s] === 0x3c && b[s + 1] === 0x2e && b[s + 4] === 0x3e)) return undefined;
     const cached = this.commByPid.get(this.pid);
     if (cached !== undefined && sameAscii(cached, b, s, e)) return cached;
     const t = text(b, s, e);
@@ -262,15 +276,32 @@ class FtraceParser implements LineParser {
 
   /** The task on the line as an owner: pid 0 is the idle task, i.e. the kernel itself. */
   private taskOwner(b: Uint8Array): number {
-    if (this.pid === 0) return this.b.owners.kernel();
-    return this.b.owners.process(this.pid, this.comm(b), this.tgid >= 0 ? this.tgid : undefined);
+    const owners = this.b.owners;
+    if (this.pid === 0) return owners.kernel();
+    // OwnerTable.process keys on a string built from the pid; a per-pid id cache skips that on every
+    // line once the owner has all a line could add (its comm, and its tgid when the line has one).
+    const cached = this.ownerByPid.get(this.pid);
+    if (cached !== undefined) {
+      const o = owners.get(cached);
+      if ((o.comm !== undefined || this.commUnknown(b)) && (o.tgid !== undefined || this.tgid < 0)) return cached;
+    }
+    const id = owners.process(this.pid, this.comm(b), this.tgid >= 0 ? this.tgid : undefined);
+    this.ownerByPid.set(this.pid, id);
+    return id;
+  }
+
+  private commUnknown(b: Uint8Array): boolean {
+    const s = this.commStart;
+    const e = this.commEnd;
+    return e <= s || (e - s === 5 && b[s] === 0x3c && b[s + 1] === 0x2e && b[s + 4] === 0x3e);
   }
 
   private event(ev: Ev, name: string, b: Uint8Array, i: number, end: number, lineNo: number): void {
     const e = this.e;
     const builder = this.b;
     if (ev === Ev.Fork || ev === Ev.Exit) return this.schedEvent(ev, b, i, end, lineNo);
-    this.fields(b, i, end);
+    // Page events print page/pfn/order first; the gfp flags after them are the longest part of the line.
+    this.fields(b, i, end, ev === Ev.Alloc || ev === Ev.Free || ev === Ev.FreeBatched || ev === Ev.Internal);
     switch (ev) {
       case Ev.Alloc:
         if (this.pageNull || this.pfn >= PFN_LIMIT) {
@@ -333,7 +364,7 @@ class FtraceParser implements LineParser {
    * recognise a failed allocation (its value is a hashed or raw pointer, never a key). The byte tests on
    * key length and first letter keep this at one pass with no string per field.
    */
-  private fields(b: Uint8Array, i: number, end: number): void {
+  private fields(b: Uint8Array, i: number, end: number, stopAtOrder: boolean): void {
     this.pfn = NaN;
     this.order = 0;
     this.pageNull = false;
@@ -345,13 +376,12 @@ class FtraceParser implements LineParser {
     for (;;) {
       i = skipSpaces(b, i, end);
       if (i >= end) return;
-      const tEnd = skipToken(b, i, end);
       let eq = -1;
-      for (let k = i; k < tEnd; k++) {
-        if (b[k] === 0x3d) {
-          eq = k;
-          break;
-        }
+      let tEnd = i;
+      for (; tEnd < end; tEnd++) {
+        const c = b[tEnd];
+        if (c === 0x20 || c === 0x09) break;
+        if (c === 0x3d && eq < 0) eq = tEnd;
       }
       if (eq < 0) {
         // The filemap events print `dev 253:6 ino 7580` as words, ino in hex without 0x.
@@ -390,6 +420,7 @@ class FtraceParser implements LineParser {
       } else if (klen === 5 && k0 === 0x6f && b[i + 1] === 0x72 && b[i + 2] === 0x64 && b[i + 3] === 0x65 && b[i + 4] === 0x72) {
         const v = parseUint(b, vs, ve);
         if (v === v) this.order = v;
+        if (stopAtOrder && this.pfn === this.pfn) return;
       } else if (klen === 3 && k0 === 0x6f && b[i + 1] === 0x66 && b[i + 2] === 0x73) {
         this.ofs = parseUint(b, vs, ve);
       } else if (k0 === 0x64 || k0 === 0x6e || k0 === 0x73 || k0 === 0x6f) {
@@ -435,6 +466,30 @@ class FtraceParser implements LineParser {
     e.ref = child;
     e.owner = owners.process(child, childComm);
     this.b.push(e);
+  }
+
+  /**
+   * Scan the event-name token at s and return its end; hash the name on the way (one pass, no string)
+   * into nameHash/nameFrom. perf prefixes the subsystem (`kmem:mm_page_alloc:`): the hash restarts after
+   * each inner colon.
+   */
+  private scanName(b: Uint8Array, s: number, end: number): number {
+    let h = 0;
+    let from = s;
+    let k = s;
+    for (; k < end; k++) {
+      const c = b[k];
+      if (c === 0x20 || c === 0x09) break;
+      if (c === 0x3a && k + 1 < end && b[k + 1] !== 0x20 && b[k + 1] !== 0x09) {
+        h = 0;
+        from = k + 1;
+        continue;
+      }
+      if (c !== 0x3a) h = (h * 31 + c) | 0;
+    }
+    this.nameHash = h;
+    this.nameFrom = from;
+    return k;
   }
 
   private word(b: Uint8Array, s: number, e: number): string {
