@@ -6,7 +6,7 @@ import { openTrace, summarize, type InputSource, type TraceModel, type TraceSumm
 import { FORMATS } from '../core/formats/registry';
 import { fileSource } from '../node/fileSource';
 import { criuDirInputs, isDirectory } from '../node/criuDir';
-import { diffSnapshots, listComparable, type DiffResult } from '../core/analysis/snapshotDiff';
+import { diffSides, listComparable, toDiffResult, type DiffResult, type DiffSideSpec, type SnapshotDiff } from '../core/analysis/snapshotDiff';
 import { toSarif } from '../core/export/sarif';
 
 /** Exit codes: documented in `pageledger --help` and the README. */
@@ -21,7 +21,7 @@ const HELP = `pageledger: who owns every physical page frame, from kernel memory
 Usage:
   pageledger analyze FILE... [--json] [--sarif OUT] [--fail-on-anomaly [error|warning]] [--config FILE] [--format NAME]
   pageledger synth --scenario NAME --seed N --events N -o FILE [--truth TRUTH.json] [--inject-every N]
-  pageledger diff A B [--json] [--snapshot-a ID] [--snapshot-b ID]
+  pageledger diff A [B] [--json] [--snapshot-a ID] [--snapshot-b ID] [--at T1 [--at T2]] [--pid P]
   pageledger COMMAND --help
 
 Exit codes: 0 ok; 1 anomalies found with --fail-on-anomaly; 2 bad usage or unreadable input.`;
@@ -51,12 +51,20 @@ Writes a deterministic synthetic trace in the Page Ledger format, with anomalies
   --truth FILE        where to write the injected anomalies as JSON ({anomalies: [{kind, line, pfn}]})
   --inject-every N    about one injected anomaly per N events (default 500; 0 = clean trace)`;
 
-const HELP_DIFF = `pageledger diff A B [--json]
+const HELP_DIFF = `pageledger diff A [B] [--json] [options]
 
-Compares two snapshots page by page: two snapshot logs, two page_owner dumps, two CRIU pagemaps, or two
-snapshots inside one trace (A and B the same file, with --snapshot-a/--snapshot-b ids). Prints totals per
-class (unchanged, added, removed, ownerChanged, ...) and, with --json, every changed page range.
-  --snapshot-a ID, --snapshot-b ID   which snapshot of each file (default: the last one in each)
+Compares two moments page by page: two snapshot logs, two page_owner dumps, two CRIU pagemaps, two
+snapshots inside one trace, the ownership of one trace at two times, or a snapshot against the ownership
+at a time. B defaults to A. Prints pages per class (unchanged, added, removed, ownerChanged, cowSplit,
+newlyShared, migrated, movedToSnapshot, freed, leaked) and, with --json, per owner, per node and every
+changed page range with the source lines on each side.
+  --snapshot-a ID, --snapshot-b ID   which snapshot of each file (default: the last one; the last two
+                                      when A and B are the same file)
+  --at T                              ownership at time T (ns, or "end"): once for B (A stays a
+                                      snapshot), twice for A then B
+  --at-a T, --at-b T                  the same, per side
+  --pid P                             limit ownership at a time to pid P (default: the pid of the
+                                      snapshot on the other side, if any)
   --json                              print the full result as JSON`;
 
 /** Run the CLI; returns the exit code. Output goes through the given writers (tests capture them). */
@@ -235,7 +243,7 @@ function renderText(s: TraceSummary): string {
   lines.push(`live pages at end: ${s.livePages}`);
   if (s.layout.regions.length) {
     lines.push('layout:');
-    for (const r of s.layout.regions) lines.push(`  node ${r.node} ${r.name} ${r.type} pfn ${r.start} +${r.pages}${r.device ? ` ${r.device}` : ''}`);
+    for (const r of s.layout.regions) lines.push(`  node ${r.node} ${r.name} ${r.type} pfn ${r.start ?? '?'} +${r.pages}${r.device ? ` ${r.device}` : ''}`);
     const off = s.layout.blocks.filter((b) => b.state === 'offline').length;
     if (s.layout.blocks.length) lines.push(`  memory blocks: ${s.layout.blocks.length} (${off} offline at start)`);
   }
@@ -296,38 +304,92 @@ function intArg(name: string, v: string | undefined, min: number): number {
 }
 
 async function diff(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  const { values, positionals } = parse(args, {
+  // --at may be given twice; parseArgs keeps only the last of a repeated string option, so collect it here.
+  const times: string[] = [];
+  const rest: string[] = [];
+  for (let k = 0; k < args.length; k++) {
+    if (args[k] === '--at') {
+      if (k + 1 >= args.length) throw new UsageError('--at needs a time in ns (or "end")');
+      times.push(args[++k]);
+    } else if (args[k].startsWith('--at=')) times.push(args[k].slice(5));
+    else rest.push(args[k]);
+  }
+  const { values, positionals } = parse(rest, {
     json: { type: 'boolean' },
     'snapshot-a': { type: 'string' },
     'snapshot-b': { type: 'string' },
+    'at-a': { type: 'string' },
+    'at-b': { type: 'string' },
+    pid: { type: 'string' },
     quiet: { type: 'boolean', short: 'q' },
   });
   if (values.help) {
     out(HELP_DIFF + '\n');
     return EXIT_OK;
   }
-  if (positionals.length !== 2) throw new UsageError('diff needs exactly two files, A and B');
-  const [a, b] = positionals;
+  if (positionals.length < 1 || positionals.length > 2) throw new UsageError('diff needs one or two files: A [B]');
+  if (times.length > 2) throw new UsageError('--at is given at most twice (T1 for A, T2 for B)');
+  const [a, b = a] = positionals;
+  let atA = values['at-a'] as string | undefined;
+  let atB = values['at-b'] as string | undefined;
+  if (times.length === 2) [atA, atB] = [atA ?? times[0], atB ?? times[1]];
+  else if (times.length === 1) {
+    if (atB === undefined) atB = times[0];
+    else atA ??= times[0];
+  }
   const ma = await load([a], { quiet: values.quiet as boolean }, err);
   const mb = a === b ? ma : await load([b], { quiet: values.quiet as boolean }, err);
-  const pick = (m: TraceModel, v: unknown, which: string): number => {
+  const pick = (m: TraceModel, v: unknown, which: 'a' | 'b'): number => {
     const list = listComparable(m);
-    if (list.length === 0) throw new InputError(`${which === 'a' ? a : b}: has no snapshot to compare`);
-    if (v === undefined) return which === 'a' && a === b && list.length > 1 ? list[list.length - 2].id : list[list.length - 1].id;
+    const file = which === 'a' ? a : b;
+    if (list.length === 0) throw new InputError(`${file}: has no snapshot to compare (use --at T to compare ownership at a time)`);
+    if (v === undefined) {
+      // Same file on both sides: its last two snapshots, unless the other side is a time.
+      const bothSnapshots = atA === undefined && atB === undefined;
+      return which === 'a' && a === b && bothSnapshots && list.length > 1 ? list[list.length - 2].id : list[list.length - 1].id;
+    }
     const id = Number(v);
-    if (!list.some((s) => s.id === id)) throw new InputError(`no snapshot ${v} in ${which === 'a' ? a : b}; it has ${list.map((s) => s.id).join(', ')}`);
+    if (!list.some((s) => s.id === id)) throw new InputError(`no snapshot ${v} in ${file}; it has ${list.map((s) => s.id).join(', ')}`);
     return id;
   };
-  const result = diffSnapshots(ma, pick(ma, values['snapshot-a'], 'a'), mb, pick(mb, values['snapshot-b'], 'b'));
+  const pid = values.pid === undefined ? undefined : intArg('--pid', values.pid as string, 0);
+  const side = (m: TraceModel, at: string | undefined, snap: unknown, which: 'a' | 'b'): { spec: DiffSideSpec; id: { id?: number; time?: number } } => {
+    if (at !== undefined) {
+      const time = at === 'end' ? Infinity : /^\d+$/.test(at) ? Number(at) : NaN;
+      if (time !== time) throw new UsageError(`--at takes a time in ns or "end", not "${at}"`);
+      return { spec: { model: m, time, pid }, id: { time } };
+    }
+    const id = pick(m, snap, which);
+    return { spec: { model: m, snapshot: id }, id: { id } };
+  };
+  const sa = side(ma, atA, values['snapshot-a'], 'a');
+  const sb = side(mb, atB, values['snapshot-b'], 'b');
+  let d: SnapshotDiff;
+  try {
+    d = diffSides(sa.spec, sb.spec);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  const result = toDiffResult(d, { a: sa.id, b: sb.id });
   out(values.json ? JSON.stringify(result, null, 2) + '\n' : renderDiff(result));
   return EXIT_OK;
 }
 
 function renderDiff(d: DiffResult): string {
-  const lines = [`${d.a.name} (${d.a.file})  ->  ${d.b.name} (${d.b.file})`];
-  for (const [k, v] of Object.entries(d.classes)) if (v) lines.push(`  ${k.padEnd(14)} ${String(v).padStart(9)} pages`);
-  lines.push(`  ${d.changes.length} changed page ranges`);
+  const lines = [`A: ${d.a.name} (${d.a.file}), ${d.a.pages} pages`, `B: ${d.b.name} (${d.b.file}), ${d.b.pages} pages`, `matched by ${d.key}`];
+  for (const [k, v] of Object.entries(d.classes)) if (v) lines.push(`  ${k.padEnd(16)} ${String(v).padStart(9)} pages ${mib(d.bytes[k as keyof DiffResult['bytes']]).padStart(10)}`);
+  const changed = (c: DiffResult['classes']): number => Object.entries(c).reduce((n, [k, v]) => (k === 'unchanged' ? n : n + v), 0);
+  const owners = d.byOwner.filter((o) => changed(o.pages) > 0).sort((x, y) => changed(y.pages) - changed(x.pages));
+  if (owners.length) {
+    lines.push('most changed owners (changed pages):');
+    for (const o of owners.slice(0, 10)) lines.push(`  ${o.owner.padEnd(36)} ${String(changed(o.pages)).padStart(9)}`);
+  }
+  lines.push(`${d.changes.length} changed page ranges${d.changes.length ? ' (--json lists them)' : ''}`);
   return lines.join('\n') + '\n';
+}
+
+function mib(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`;
 }
 
 export { RULES };
