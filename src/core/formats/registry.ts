@@ -1,10 +1,12 @@
 import type { TraceFormat } from './format';
 import { nativeFormat } from './native';
+import { LAYOUT_FORMATS } from './layout';
+import { ftraceFormat, perfScriptFormat, traceCmdFormat } from './ftrace';
 import { pageOwnerFormat } from './pageOwner';
 import { criuFormat } from './criu';
 
 /** Every format Page Ledger reads, tried in this order when scores tie. */
-export const FORMATS: TraceFormat[] = [nativeFormat, pageOwnerFormat, criuFormat];
+export const FORMATS: TraceFormat[] = [nativeFormat, pageOwnerFormat, criuFormat, ftraceFormat, traceCmdFormat, perfScriptFormat, ...LAYOUT_FORMATS];
 
 /** Register a format (each format module adds itself here through `formats/index.ts`). */
 export function registerFormat(f: TraceFormat): void {
