@@ -337,20 +337,26 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
     if (atB === undefined) atB = times[0];
     else atA ??= times[0];
   }
-  const ma = await load([a], { quiet: values.quiet as boolean }, err);
-  const mb = a === b ? ma : await load([b], { quiet: values.quiet as boolean }, err);
+  const quiet = values.quiet as boolean;
+  // Two snapshot files are read into one timeline, so a CRIU pagemap resolves its PE_PARENT pages
+  // through the parent dump and two page_owner dumps see each other; each side keeps its own file.
+  const together = a !== b && atA === undefined && atB === undefined;
+  const ma = await load(together ? [a, b] : [a], { quiet }, err);
+  const mb = a === b || together ? ma : await load([b], { quiet }, err);
   const pick = (m: TraceModel, v: unknown, which: 'a' | 'b'): number => {
-    const list = listComparable(m);
     const file = which === 'a' ? a : b;
+    const fileIndex = together && which === 'b' ? 1 : 0;
+    const list = listComparable(m).filter((s) => s.file === fileIndex);
     if (list.length === 0) throw new InputError(`${file}: has no snapshot to compare (use --at T to compare ownership at a time)`);
     if (v === undefined) {
       // Same file on both sides: its last two snapshots, unless the other side is a time.
       const bothSnapshots = atA === undefined && atB === undefined;
       return which === 'a' && a === b && bothSnapshots && list.length > 1 ? list[list.length - 2].id : list[list.length - 1].id;
     }
-    const id = Number(v);
-    if (!list.some((s) => s.id === id)) throw new InputError(`no snapshot ${v} in ${file}; it has ${list.map((s) => s.id).join(', ')}`);
-    return id;
+    // A snapshot id taken by the other file is renumbered on reading; its name keeps the id it had.
+    const found = list.find((s) => String(s.id) === String(v)) ?? list.find((s) => s.name === `snapshot ${v}`);
+    if (!found) throw new InputError(`no snapshot ${v} in ${file}; it has ${list.map((s) => s.id).join(', ')}`);
+    return found.id;
   };
   const pid = values.pid === undefined ? undefined : intArg('--pid', values.pid as string, 0);
   const side = (m: TraceModel, at: string | undefined, snap: unknown, which: 'a' | 'b'): { spec: DiffSideSpec; id: { id?: number; time?: number } } => {
