@@ -84,14 +84,14 @@ export const RULES: Record<AnomalyKind, RuleInfo> = {
     severity: 'error',
     title: 'Snapshot references a freed page',
     explanation:
-      'A live snapshot still references a page that was freed or reallocated to another owner: the zero-copy snapshot is silently corrupted, and restoring it will map foreign data. Pages referenced by a snapshot must stay pinned until the snapshot is dropped. The related lines are the snapshot reference and the free.',
+      'A live snapshot still references a page that was freed, migrated away, or already free when the snapshot referenced it: the zero-copy snapshot is silently corrupted, and restoring it will map foreign data. Pages referenced by a snapshot must stay pinned until the snapshot is dropped. Reported once per snapshot and page, where the page was lost (a later reallocation is the same corruption); the related line is the snapshot reference, or the free when the reference came after it.',
   },
   'cow-missed': {
     kind: 'cow-missed',
     severity: 'error',
     title: 'Write to a snapshot-shared page without copy-on-write',
     explanation:
-      'A process wrote to a page that a live snapshot shares with it, and no copy-on-write break came first: the snapshot now holds the new data, not the data of its moment. Check that the snapshot write-protected every page it references (the related line is the reference).',
+      'A process wrote to a page that a live snapshot shares with it, and no copy-on-write break came first: the snapshot now holds the new data, not the data of its moment. Reported at the first such write, once per snapshot and page. Check that the snapshot write-protected every page it references, again after a restore (the related line is the reference).',
   },
   'membind-violation': {
     kind: 'membind-violation',
@@ -105,21 +105,21 @@ export const RULES: Record<AnomalyKind, RuleInfo> = {
     severity: 'error',
     title: 'Page used inside an offline memory block',
     explanation:
-      'An allocation or mapping falls inside a memory block that is offline or was never onlined. The memory is not in the page allocator; using it means the hot-plug state and the users disagree. Check the onlining order of the DAX device (daxctl reconfigure-device) against the first users.',
+      'An allocation or mapping falls inside a memory block that is offline or was never onlined. The memory is not in the page allocator; using it means the hot-plug state and the users disagree. Faults and filesystem blocks in a devdax or fsdax region are not checked: those users map the device directly. Check the onlining order of the DAX device (daxctl reconfigure-device) against the first users.',
   },
   'order-mismatch': {
     kind: 'order-mismatch',
     severity: 'warning',
     title: 'Free with a different order than the allocation',
     explanation:
-      'A free names a different order (number of pages) than the allocation of that page. The kernel legitimately splits high-order pages (split_page, compound page teardown), so this is a warning: check that the remaining pages of the allocation are freed too.',
+      'A free names a different order (number of pages) than the allocation of its head page, or its range swallows the head of another allocation. The kernel legitimately splits high-order pages (split_page, compound page teardown) and then frees the pieces one by one, so this is a warning and frees of non-head pages are never reported: check that the remaining pages of the allocation are freed too.',
   },
   leak: {
     kind: 'leak',
     severity: 'warning',
     title: 'Pages still owned after the process exited',
     explanation:
-      'When the process exited it still owned these pages exclusively and nothing freed them afterwards within the trace. Reported at the allocation line; the related line is the exit. Pinned pages (RDMA, vmsplice, a snapshot without the owning reference) are the usual cause.',
+      'When the process exited it still owned these pages exclusively (no live snapshot shares them) and nothing freed them afterwards within the trace, or before its pid was reused. Reported once per allocation, at the allocation line; the related line is the exit. Pinned pages (RDMA, vmsplice, a snapshot without the owning reference) are the usual cause.',
   },
   'parse-error': {
     kind: 'parse-error',
