@@ -73,6 +73,9 @@ const EVENT_KINDS = EVENT_NAMES_LIST.map((n) => EVENT_BY_NAME[n]);
 const STRING_KEY_LIST = [K.comm, K.dev, K.name, K.type, K.state, K.owner, K.agent, K.gfp];
 const STRING_KEY_MASK = STRING_KEY_LIST.reduce((m, k) => m | (1 << k), 0);
 const STRING_KEYS = { has: (id: number): boolean => (STRING_KEY_MASK & (1 << id)) !== 0 };
+/** REQUIRED as bit masks over key ids, indexed by EventKind: one AND per event instead of a Map lookup per field. */
+const REQUIRED_MASK: number[] = [];
+for (const [kind, keys] of Object.entries(REQUIRED)) REQUIRED_MASK[Number(kind)] = keys.reduce((m, k) => m | (1 << KEY_IDS.get(k)!), 0);
 
 const REGION_TYPES: readonly RegionType[] = ['ram', 'kmem', 'devdax', 'fsdax', 'other'];
 
@@ -274,9 +277,9 @@ class NativeParser implements LineParser {
   }
 
   private event(kind: EventKind, lineNo: number): void {
-    const need = REQUIRED[kind];
-    if (need) {
-      for (const k of need) {
+    const needMask = REQUIRED_MASK[kind] ?? 0;
+    if ((this.seen & needMask) !== needMask) {
+      for (const k of REQUIRED[kind]!) {
         if (!this.has(KEY_IDS.get(k)!)) return this.b.error(lineNo, `${nameOf(kind)}: missing ${k}=`);
       }
     }
