@@ -360,6 +360,22 @@ describe('layout merged with a trace', () => {
   });
 });
 
+describe('layout merged with real captures', () => {
+  it('daxctl + ftrace + page_owner open as one timeline: the layout joins, the others count as alone', async () => {
+    const files = ['daxctl-2.txt', 'ftrace-kmem-1.txt', 'page_owner-1.txt'];
+    const alone = await Promise.all(files.slice(1).map((f) => analyzeText(realFixture(f), f)));
+    const m = await openTrace(files.map((f) => memorySource(f, realFixture(f))));
+    const s = summarize(m);
+    expect(s.format).toBe('mixed');
+    expect(s.files.map((f) => f.format)).toEqual(['daxctl', 'ftrace', 'page_owner']);
+    expect(s.layout.regions.map((r) => r.name)).toEqual(['dax0.0', 'dax0.1']);
+    const sum: Record<string, number> = { daxDevices: 4, proseLines: 3 };
+    for (const a of alone) for (const [k, v] of Object.entries(a.counts)) sum[k] = (sum[k] ?? 0) + v;
+    expect(s.counts).toEqual(sum);
+    expect(s.stats.events).toBe(alone[0].stats.events + alone[1].stats.events);
+  });
+});
+
 describe('AddressSpace', () => {
   it('ignores regions without a start when looking up a pfn', () => {
     const a = new AddressSpace();
@@ -370,6 +386,17 @@ describe('AddressSpace', () => {
     expect([...a.nodes.keys()]).toEqual([2, 0]);
     a.addRegion({ name: 'x', type: 'other', node: -1, start: 200, pages: 1 });
     expect([...a.nodes.keys()]).toEqual([2, 0]);
+  });
+
+  it('finds blocks by id, and a block declared again replaces the first in place', () => {
+    const a = new AddressSpace();
+    a.addBlock({ id: 5, start: 0x28000, pages: 0x8000, state: 'online' });
+    a.addBlock({ id: 6, start: 0x30000, pages: 0x8000, state: 'online' });
+    a.addBlock({ id: 5, start: 0x28000, pages: 0x8000, state: 'offline' });
+    expect(a.blocks.map((b) => [b.id, b.state])).toEqual([[5, 'offline'], [6, 'online']]);
+    expect(a.block(5)?.state).toBe('offline');
+    expect(a.block(7)).toBeUndefined();
+    expect(a.blockOf(0x30001)?.id).toBe(6);
   });
 });
 

@@ -51,7 +51,7 @@ const latestBlockState = new WeakMap<TraceBuilder, Map<number, 'online' | 'offli
 export function sawBlock(builder: TraceBuilder, block: MemoryBlock, line: number): number {
   let states = latestBlockState.get(builder);
   if (!states) latestBlockState.set(builder, (states = new Map()));
-  const known = states.get(block.id) ?? builder.layout.blocks.find((b) => b.id === block.id)?.state;
+  const known = states.get(block.id) ?? builder.layout.block(block.id)?.state;
   if (known === undefined) {
     builder.layout.addBlock(block);
     states.set(block.id, block.state);

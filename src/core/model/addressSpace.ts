@@ -88,6 +88,9 @@ export class AddressSpace {
   readonly placements: Placement[] = [];
   private sortedRegions: Region[] | null = null;
   private sortedBlocks: MemoryBlock[] | null = null;
+  // Index into `blocks` by block id: a 4 TB machine has 32768 blocks of 128 MiB, and a linear search per
+  // added block made an lsmem listing of that size take 1.6 s.
+  private readonly blockIndex = new Map<number, number>();
 
   addRegion(r: Region): void {
     this.regions.push(r);
@@ -96,9 +99,12 @@ export class AddressSpace {
   }
 
   addBlock(b: MemoryBlock): void {
-    const existing = this.blocks.findIndex((x) => x.id === b.id);
-    if (existing >= 0) this.blocks[existing] = b;
-    else this.blocks.push(b);
+    const existing = this.blockIndex.get(b.id);
+    if (existing !== undefined) this.blocks[existing] = b;
+    else {
+      this.blockIndex.set(b.id, this.blocks.length);
+      this.blocks.push(b);
+    }
     this.sortedBlocks = null;
     if (b.node !== undefined) this.addNode(b.node);
   }
@@ -118,6 +124,12 @@ export class AddressSpace {
     // A region with no known start has no place on the pfn axis: it cannot hold a given pfn.
     const rs = (this.sortedRegions ??= this.regions.filter((r) => r.start === r.start).sort((a, b) => a.start - b.start));
     return findRange(rs, pfn);
+  }
+
+  /** The block with this id, if declared. */
+  block(id: number): MemoryBlock | undefined {
+    const k = this.blockIndex.get(id);
+    return k === undefined ? undefined : this.blocks[k];
   }
 
   /** The memory block holding pfn, if declared. */
