@@ -1,0 +1,119 @@
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { DiffCommands } from './diffCommands';
+import { TraceDiagnostics } from './diagnostics';
+import { TraceLanguageFeatures } from './languageFeatures';
+import { DEFAULT_SETTINGS, ruleConfigFromSettings, type ExtensionSettings } from './logic/settings';
+import { TRACE_LANGUAGES } from './logic/languages';
+import { EXCERPT_SCHEME, Navigator } from './navigation';
+import { TraceEditorProvider } from './traceEditorProvider';
+import { TraceStore } from './traceStore';
+import { TraceTreeProvider } from './treeProvider';
+import { WorkerClient } from './workerClient';
+
+function readSettings(log: vscode.OutputChannel): ExtensionSettings {
+  const c = vscode.workspace.getConfiguration('pageledger');
+  const { rules, problems } = ruleConfigFromSettings(c.get('rules.enabled'), c.get('rules.severity'));
+  for (const p of problems) log.appendLine(`settings: ${p}`);
+  const mb = c.get<number>('limits.textEditorMaxMB', 50);
+  return {
+    rules,
+    textEditorMaxBytes: Math.max(1, mb) * 1024 * 1024,
+    maxProblemsPerFile: Math.max(1, c.get<number>('limits.maxProblemsPerFile', DEFAULT_SETTINGS.maxProblemsPerFile)),
+    chartResolution: c.get<number>('chart.resolution', DEFAULT_SETTINGS.chartResolution),
+    ownerColors: { ...DEFAULT_SETTINGS.ownerColors, ...c.get<Record<string, string>>('ownerColors', {}) },
+  };
+}
+
+/** Activate: one worker, one store of traces, and the views and commands over them. */
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('Page Ledger');
+  let settings = readSettings(log);
+  const worker = new WorkerClient(context.asAbsolutePath(path.join('dist', 'worker.js')));
+  const store = new TraceStore(worker, () => settings);
+  const navigator = new Navigator(worker, store, () => settings);
+  const tree = new TraceTreeProvider(store, worker);
+  const features = new TraceLanguageFeatures(worker, store, () => vscode.workspace.getConfiguration('pageledger').get<boolean>('detectContent', true));
+  const status = vscode.window.createStatusBarItem('pageledger.status', vscode.StatusBarAlignment.Left, 10);
+  status.name = 'Page Ledger';
+  status.command = 'pageledger.traces.focus';
+
+  const updateStatus = (): void => {
+    const t = navigator.activeTrace();
+    const onTrace = t !== undefined && isTraceEditorActive();
+    void vscode.commands.executeCommand('setContext', 'pageledger.traceActive', onTrace);
+    if (!t || !onTrace) {
+      status.hide();
+      return;
+    }
+    const s = t.summary;
+    if (t.error) status.text = `$(error) Page Ledger: ${t.error}`;
+    else if (!s) status.text = `$(loading~spin) Page Ledger: reading ${Math.round((t.progress ?? 0) * 100)}%`;
+    else status.text = `$(graph) ${s.stats.events.toLocaleString('en-US')} events · ${s.livePages.toLocaleString('en-US')} pages · ${s.anomalies.length} anomal${s.anomalies.length === 1 ? 'y' : 'ies'}`;
+    status.tooltip = s ? `${t.title}: ${s.format}, ${s.stats.lines} lines read in ${s.stats.parseMs} ms, analysed in ${s.stats.analyzeMs} ms` : t.title;
+    status.show();
+  };
+
+  context.subscriptions.push(
+    log,
+    status,
+    { dispose: () => worker.dispose() },
+    store,
+    new TraceDiagnostics(store, () => settings),
+    ...navigator.register(),
+    ...tree.register(),
+    ...features.register(),
+    ...new DiffCommands(worker, store).register(),
+    ...TraceEditorProvider.register(context, store, worker),
+    store.onDidChange(updateStatus),
+    vscode.window.onDidChangeActiveTextEditor(updateStatus),
+    vscode.window.tabGroups.onDidChangeTabs(updateStatus),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration('pageledger')) return;
+      settings = readSettings(log);
+      if (e.affectsConfiguration('pageledger.rules')) store.reloadAll();
+    }),
+    vscode.commands.registerCommand('pageledger.openTrace', async () => {
+      const uris = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Open a trace', openLabel: 'Open Trace', filters: { 'Traces': ['pltrace', 'plsnap', 'txt', 'log', 'dat', 'gz', 'json', 'trace'], 'All files': ['*'] } });
+      if (uris?.[0]) await vscode.commands.executeCommand('vscode.openWith', uris[0], TraceEditorProvider.viewType);
+    }),
+    vscode.commands.registerCommand('pageledger.showOwnershipView', async (uri?: vscode.Uri) => {
+      const target = uri ?? activeFileUri();
+      if (!target) return void vscode.window.showInformationMessage('Page Ledger: open a trace file first.');
+      await vscode.commands.executeCommand('vscode.openWith', target, TraceEditorProvider.viewType, vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
+    }),
+    vscode.commands.registerCommand('pageledger.openAsText', async (uri?: vscode.Uri) => {
+      const target = uri ?? activeFileUri();
+      if (!target) return;
+      await navigator.reveal({ uri: target.toString(), line: 1 });
+    }),
+    vscode.commands.registerCommand('pageledger.generateSample', async () => {
+      const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? context.globalStorageUri.fsPath;
+      mkdirSync(folder, { recursive: true });
+      const file = path.join(folder, 'cow-snapshots-sample.pltrace');
+      const r = await worker.call('synth', { scenario: 'cow-snapshots', seed: 1, events: 20000, path: file });
+      log.appendLine(`wrote ${file}: ${r.events} events, ${r.anomalies} injected anomalies`);
+      await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), TraceEditorProvider.viewType);
+    }),
+  );
+  updateStatus();
+}
+
+/** Whether the active editor shows a trace (text in a trace language, an excerpt, or the ownership view). */
+function isTraceEditorActive(): boolean {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom) return input.viewType === TraceEditorProvider.viewType || input.viewType === TraceEditorProvider.optionViewType;
+  const ed = vscode.window.activeTextEditor;
+  return !!ed && (ed.document.uri.scheme === EXCERPT_SCHEME || (TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId));
+}
+
+/** The file of the active editor, text or custom. */
+function activeFileUri(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  if (input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText) return input.uri;
+  return vscode.window.activeTextEditor?.document.uri;
+}
+
+/** Nothing to do: the worker and the views are disposed with the subscriptions. */
+export function deactivate(): void {}

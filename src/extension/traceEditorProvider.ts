@@ -1,0 +1,142 @@
+import { existsSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { HostToWebview, WebviewToHost } from '../protocol/view';
+import { traceIdFor, type TraceStore } from './traceStore';
+import type { WorkerClient } from './workerClient';
+
+/** A trace file opened in the ownership view: the custom editor only needs its URI. */
+class TraceDocument implements vscode.CustomDocument {
+  constructor(readonly uri: vscode.Uri) {}
+  dispose(): void {}
+}
+
+function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let k = 0; k < 32; k++) s += chars[Math.floor(Math.random() * chars.length)];
+  return s;
+}
+
+/**
+ * The ownership view of a trace, as a read-only custom editor (and as a plain panel for merged traces).
+ * The webview only ever sees what the worker computes for its requests; the HTML is a shell with a strict
+ * CSP, and the webview can load nothing but its own bundle and the extension's media.
+ */
+export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<TraceDocument> {
+  /** The custom editor's view type (package.json contributes.customEditors). */
+  static readonly viewType = 'pageledger.ownership';
+  /** The same view offered under "Reopen With" for text files that may hold a trace (.txt, .log, ...). */
+  static readonly optionViewType = 'pageledger.ownershipOption';
+  /** Open webviews per trace id: every view of one trace hears about its reloads. */
+  private readonly panels = new Map<string, Set<vscode.WebviewPanel>>();
+
+  /** Register the provider and the commands that open views. */
+  static register(context: vscode.ExtensionContext, store: TraceStore, worker: WorkerClient): vscode.Disposable[] {
+    const provider = new TraceEditorProvider(context, store, worker);
+    return [
+      ...[TraceEditorProvider.viewType, TraceEditorProvider.optionViewType].map((viewType) =>
+        vscode.window.registerCustomEditorProvider(viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
+      ),
+      store.onDidChange((id) => provider.traceChanged(id)),
+      vscode.commands.registerCommand('pageledger.openMerged', (uris?: vscode.Uri[]) => provider.openMerged(uris)),
+    ];
+  }
+
+  private constructor(private readonly context: vscode.ExtensionContext, private readonly store: TraceStore, private readonly worker: WorkerClient) {}
+
+  openCustomDocument(uri: vscode.Uri): TraceDocument {
+    return new TraceDocument(uri);
+  }
+
+  resolveCustomEditor(document: TraceDocument, panel: vscode.WebviewPanel): void {
+    this.attach(panel, [document.uri.fsPath]);
+  }
+
+  /** "Open Several as One Timeline": one panel over a merged trace. */
+  private async openMerged(given?: vscode.Uri[]): Promise<void> {
+    const uris = given && given.length > 1 ? given : await vscode.window.showOpenDialog({ canSelectMany: true, title: 'Traces to merge into one timeline', openLabel: 'Open as One Timeline' });
+    if (!uris || uris.length === 0) return;
+    const paths = uris.map((u) => u.fsPath);
+    const panel = vscode.window.createWebviewPanel(TraceEditorProvider.viewType, `Page Ledger: ${paths.length} files`, vscode.ViewColumn.Active, {});
+    this.attach(panel, paths);
+    await vscode.commands.executeCommand('pageledger.traces.focus');
+  }
+
+  private attach(panel: vscode.WebviewPanel, paths: string[]): void {
+    const traceId = traceIdFor(paths);
+    const webview = panel.webview;
+    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    webview.options = { enableScripts: true, localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, 'media')] };
+    webview.html = this.html(webview, dist);
+    let set = this.panels.get(traceId);
+    if (!set) this.panels.set(traceId, (set = new Set()));
+    set.add(panel);
+    const post = (m: HostToWebview): void => void webview.postMessage(m);
+    const sub = webview.onDidReceiveMessage((m: WebviewToHost) => void this.receive(traceId, paths, m, post));
+    panel.onDidDispose(() => {
+      sub.dispose();
+      this.panels.get(traceId)?.delete(panel);
+    });
+  }
+
+  private async receive(traceId: string, paths: string[], m: WebviewToHost, post: (m: HostToWebview) => void): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        try {
+          await this.store.ensure(paths, 'notification');
+          post({ type: 'init', init: await this.worker.call('viewInit', { traceId }) });
+        } catch (e) {
+          post({ type: 'status', error: e instanceof Error ? e.message : String(e) });
+        }
+        return;
+      case 'request':
+        try {
+          post({ type: 'reply', requestId: m.requestId, reply: await this.worker.call('view', { traceId, request: m.request }) });
+        } catch (e) {
+          post({ type: 'status', error: e instanceof Error ? e.message : String(e) });
+        }
+        return;
+      case 'reveal': {
+        const file = this.store.get(traceId)?.summary?.files[m.file]?.path ?? paths[m.file];
+        if (file) await vscode.commands.executeCommand('pageledger.reveal', { file, line: m.line });
+        return;
+      }
+      case 'state':
+        // The webview keeps its own state with setState, which VS Code restores with the editor.
+        return;
+    }
+  }
+
+  /** Tell every view of a trace about loading progress, and re-init them after a reload. */
+  private traceChanged(traceId: string): void {
+    const set = this.panels.get(traceId);
+    const t = this.store.get(traceId);
+    if (!set?.size || !t) return;
+    for (const p of set) {
+      if (!t.summary) void p.webview.postMessage({ type: 'status', progress: t.progress ?? 0, error: t.error } satisfies HostToWebview);
+      else void this.worker.call('viewInit', { traceId }).then((init) => p.webview.postMessage({ type: 'init', init } satisfies HostToWebview), () => undefined);
+    }
+  }
+
+  private html(webview: vscode.Webview, dist: vscode.Uri): string {
+    const n = nonce();
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'ownership.js'));
+    const cssPath = vscode.Uri.joinPath(dist, 'ownership.css');
+    const css = existsSync(cssPath.fsPath) ? `<link rel="stylesheet" href="${webview.asWebviewUri(cssPath).toString()}">` : '';
+    const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource} 'nonce-${n}'`, `font-src ${webview.cspSource}`, `script-src 'nonce-${n}'`].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+${css}
+<title>Page Ledger</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${n}" src="${script.toString()}"></script>
+</body>
+</html>`;
+  }
+}
