@@ -239,19 +239,21 @@ describe('ftrace line quirks', () => {
     expect(s.anomalies).toEqual([]);
   });
 
-  it('skips stack-trace and lost-event lines, counting the lost events', async () => {
+  it('skips stack-trace and lost-event lines, counting lost events and lines of other tracers', async () => {
     const text = [
       '# tracer: nop',
       ft('a-1', 'mm_page_alloc: page=x pfn=0x10 order=0 gfp_flags=GFP_KERNEL'),
       ' => __alloc_pages+0x1ed/0x330',
       ' => alloc_pages+0x8a/0x120',
       ' <stack trace>',
+      '            bash-1     [001] ....   100.000002: do_sys_open <-__x64_sys_openat',
+      '            bash-1     [001] ....   100.000003: tracing_mark_write: hello',
       'CPU:3 [LOST 1234 EVENTS]',
       '##### CPU 2 buffer started ####',
       ft('a-1', 'mm_page_free: page=x pfn=0x10 order=0'),
     ].join('\n');
     const s = await analyzeText(text);
-    expect(s.counts).toEqual({ alloc: 1, free: 1, lostEvents: 1234 });
+    expect(s.counts).toEqual({ alloc: 1, free: 1, lostEvents: 1234, unknownEvents: 2 });
     expect(s.anomalies).toEqual([]);
   });
 
@@ -310,7 +312,7 @@ describe('trace-cmd report and perf script quirks', () => {
     expect(liveByPid(s)).toEqual({ 55: 1 });
   });
 
-  it('perf script: subsystem prefixes, call chains, pid/tid, a period column and no cpu column', async () => {
+  it('perf script: subsystem prefixes, call chains, pid/tid, a period column, no cpu column, no comm', async () => {
     const text = [
       '            java  4001/4002  [002] 400.000001: kmem:mm_page_alloc: page=0xffffea0000400000 pfn=0x10000 order=1 migratetype=0 gfp_flags=GFP_HIGHUSER_MOVABLE',
       '\tffffffff8123abcd __alloc_pages+0x1ed ([kernel.kallsyms])',
@@ -318,14 +320,15 @@ describe('trace-cmd report and perf script quirks', () => {
       '',
       '    Web Content  5000 [001] 400.000002:          1 kmem:mm_page_alloc: page=0xffffea0000400080 pfn=0x10002 order=0 migratetype=0 gfp_flags=GFP_KERNEL',
       '            java  4002  400.000003: kmem:mm_page_free: page=0xffffea0000400000 pfn=0x10000 order=1',
+      '  4001/4002 [002] 400.000004: kmem:mm_page_free: page=0xffffea0000400080 pfn=0x10002 order=0',
     ].join('\n');
     const s = await analyzeText(text);
     expect(s.format).toBe('perf-script');
-    expect(s.counts).toEqual({ alloc: 2, free: 1 });
-    expect(s.livePages).toBe(1);
+    expect(s.counts).toEqual({ alloc: 2, free: 2 });
+    expect(s.livePages).toBe(0);
     expect(s.owners.filter((o) => o.kind === 'process').map((o) => [o.pid, o.tgid, o.comm, o.livePages, o.peakPages])).toEqual([
-      [5000, undefined, 'Web Content', 1, 1],
       [4002, 4001, 'java', 0, 2],
+      [5000, undefined, 'Web Content', 0, 1],
     ]);
     expect(s.anomalies).toEqual([]);
   });

@@ -183,8 +183,13 @@ class FtraceParser implements LineParser {
       nameStart = skipSpaces(b, nameEnd, end);
       nameEnd = this.scanName(b, nameStart, end);
     }
-    if (nameEnd <= nameStart || b[nameEnd - 1] !== 0x3a) {
-      return this.b.error(lineNo, `expected an event name followed by ":" after the timestamp, found "${clip(b, nameStart, end)}"`);
+    if (nameEnd <= nameStart) {
+      return this.b.error(lineNo, `expected an event name followed by ":" after the timestamp, found the end of the line`);
+    }
+    if (b[nameEnd - 1] !== 0x3a) {
+      // A well-formed line of another tracer (function: `do_sys_open <-sys_open`): not an event we read.
+      this.b.count('unknownEvents');
+      return;
     }
     const hit = EVENTS_BY_HASH.get(this.nameHash);
     const known = hit !== undefined && sameAscii(hit.name, b, this.nameFrom, nameEnd - 1) ? hit : undefined;
@@ -223,7 +228,7 @@ class FtraceParser implements LineParser {
     }
     const numEnd = j + 1;
     while (j >= i && b[j] >= 0x30 && b[j] <= 0x39) j--;
-    if (j + 1 === numEnd || j < i) return false;
+    if (j + 1 === numEnd) return false;
     let pid = parseUint(b, j + 1, numEnd);
     if (b[j] === 0x2f /* / */) {
       // perf `pid/tid`: the thread is the task, the process its thread group.
@@ -231,9 +236,15 @@ class FtraceParser implements LineParser {
       const pEnd = j;
       j--;
       while (j >= i && b[j] >= 0x30 && b[j] <= 0x39) j--;
-      if (j + 1 === pEnd || j < i) return false;
+      if (j + 1 === pEnd) return false;
       this.tgid = parseUint(b, j + 1, pEnd);
       pid = tidPid;
+    }
+    this.pid = pid;
+    if (j < i) {
+      // perf script -F without comm: the line starts with the pid.
+      this.commStart = this.commEnd = i;
+      return true;
     }
     const sep = b[j];
     if (sep !== 0x2d /* - */ && sep !== 0x20 && sep !== 0x09) return false;
@@ -241,7 +252,6 @@ class FtraceParser implements LineParser {
     let ce = j;
     if (sep !== 0x2d) while (ce > cs && (b[ce - 1] === 0x20 || b[ce - 1] === 0x09)) ce--;
     cs = skipSpaces(b, cs, ce);
-    this.pid = pid;
     this.commStart = cs;
     this.commEnd = ce;
     return true;
