@@ -1,4 +1,5 @@
-import { createWriteStream, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, RULES, type AnomalyKind, type RuleConfig, type Severity } from '../core/analysis/anomalies';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
@@ -160,7 +161,9 @@ async function load(files: string[], opts: { config?: string; format?: string; q
   const rules = loadConfig(opts.config);
   const tty = !opts.quiet && process.stderr.isTTY === true;
   let lastShown = 0;
-  const sources = files.flatMap((f) => (isDirectory(f) ? criuSources(f, opts.quiet === true, err) : [fileSource(f)]));
+  // Two dump directories of one chain share their ancestors: each image is read once.
+  const seen = new Set<string>();
+  const sources = files.flatMap((f) => (isDirectory(f) ? criuSources(f, opts.quiet === true, err, seen) : [fileSource(f)]));
   const model = await openTrace(sources, {
     rules,
     format: opts.format,
@@ -179,7 +182,7 @@ async function load(files: string[], opts: { config?: string; format?: string; q
 }
 
 /** The decoded images of a CRIU dump directory and its parent chain; says on stderr what it left out. */
-function criuSources(dir: string, quiet: boolean, err: (s: string) => void): InputSource[] {
+function criuSources(dir: string, quiet: boolean, err: (s: string) => void, seen: Set<string>): InputSource[] {
   const r = criuDirInputs(dir);
   if (r.sources.length === 0) {
     throw new InputError(`${dir}: is a directory with no crit JSON pagemap or mm image (in it or its parent chain); expected a trace file or a CRIU dump directory with images decoded by "crit decode --pretty"`);
@@ -187,7 +190,19 @@ function criuSources(dir: string, quiet: boolean, err: (s: string) => void): Inp
   if (!quiet && r.skipped.length) {
     err(`pageledger: ${dir}: read ${r.sources.length} images from ${r.chain.length} dump${r.chain.length === 1 ? '' : 's'}, skipped ${r.skipped.length} files (${r.skipped[0].path}: ${r.skipped[0].reason}${r.skipped.length > 1 ? ', ...' : ''})\n`);
   }
-  return r.sources;
+  return r.sources.filter((src) => {
+    const real = realpathSync(src.path);
+    if (seen.has(real)) return false;
+    seen.add(real);
+    return true;
+  });
+}
+
+/** Whether `path`, a file read for a trace, came from the command-line argument `arg`: the file itself, or a file of the dump directory `arg`. */
+function cameFrom(path: string, arg: string): boolean {
+  const p = normalize(path);
+  const a = normalize(arg).replace(/[\\/]+$/, '');
+  return p === a || p.startsWith(a + sep);
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
@@ -345,8 +360,8 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   const mb = a === b || together ? ma : await load([b], { quiet }, err);
   const pick = (m: TraceModel, v: unknown, which: 'a' | 'b'): number => {
     const file = which === 'a' ? a : b;
-    const fileIndex = together && which === 'b' ? 1 : 0;
-    const list = listComparable(m).filter((s) => s.file === fileIndex);
+    // A side's snapshots are those of the files its argument named (a dump directory names several).
+    const list = listComparable(m).filter((s) => cameFrom(m.builder.files[s.file]?.path ?? '', file));
     if (list.length === 0) throw new InputError(`${file}: has no snapshot to compare (use --at T to compare ownership at a time)`);
     if (v === undefined) {
       // Same file on both sides: its last two snapshots, unless the other side is a time.

@@ -1,5 +1,5 @@
 import { closeSync, existsSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, normalize } from 'node:path';
 import type { InputSource } from '../core/trace';
 import { fileSource } from './fileSource';
 
@@ -32,7 +32,7 @@ export function isDirectory(path: string): boolean {
 export function criuDirInputs(dir: string): CriuDirInputs {
   const chain: string[] = [];
   const seen = new Set<string>();
-  let cur: string | undefined = resolve(dir);
+  let cur: string | undefined = normalize(dir);
   while (cur !== undefined && chain.length < MAX_CHAIN) {
     const real = realpathSync(cur);
     if (seen.has(real)) break;

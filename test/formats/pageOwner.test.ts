@@ -262,7 +262,7 @@ describe('two page_owner dumps', () => {
     expect(r.key).toBe('pfn');
     // 0x100 unchanged; 0x102-0x103 pid 20 -> pid 40; 0x104 removed; 0x105 same pid, new allocation;
     // 0x108..0x10b: 0x109 now pid 50, the other three removed; 0x200 added.
-    expect(r.classes).toEqual({ unchanged: 1, added: 1, removed: 4, ownerChanged: 4 });
+    expect(r.classes).toMatchObject({ unchanged: 1, added: 1, removed: 4, ownerChanged: 4 });
     expect(r.changes.map((c) => [c.class, c.start, c.pages, c.ownerBefore, c.ownerAfter])).toEqual([
       ['ownerChanged', '0x102', 2, 'pid 20 (b)', 'pid 40 (d)'],
       ['removed', '0x104', 1, 'pid 30 (c)', null],
