@@ -85,3 +85,13 @@ describe('native format', () => {
     expect(s.anomalies[0]).toMatchObject({ kind: 'parse-error', line: 3, message: expect.stringContaining('1048576 bytes') });
   });
 });
+
+describe('native format limits', () => {
+  it('rejects an order beyond a 1 GiB page instead of walking millions of pages', async () => {
+    const s = await analyzeText(native('1 alloc pfn=0x0 order=18 pid=1', '2 alloc pfn=0x100000 order=19 pid=1'));
+    expect(s.counts.alloc).toBe(1);
+    expect(s.livePages).toBe(2 ** 18);
+    expect(s.anomalies.map((a) => [a.kind, a.line])).toEqual([['parse-error', 3]]);
+    expect(s.anomalies[0].message).toContain('expected 0..18');
+  });
+});

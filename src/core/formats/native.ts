@@ -288,7 +288,9 @@ class NativeParser implements LineParser {
     e.kind = kind;
     if (this.has(K.pfn)) e.pfn = n[K.pfn];
     if (this.has(K.order)) e.order = n[K.order];
-    if (e.order > 30) return this.b.error(lineNo, `order=${e.order} is out of range (0..30)`);
+    // Order 18 is a 1 GiB gigantic page, the largest any architecture allocates; a larger order is a typo that
+    // would make the replay walk millions of pages for one line.
+    if (e.order > 18) return this.b.error(lineNo, `order=${e.order} is out of range: expected 0..18 (18 = a 1 GiB page)`);
     if (this.has(K.node)) e.node = n[K.node];
     if (this.has(K.pid)) e.pid = n[K.pid];
     const owners = this.b.owners;
