@@ -88,8 +88,11 @@ function body(ev: StreamEvent, style: TextStyle, tasks: Map<number, Task>, k: nu
       const c = tasks.get(ev.child)!;
       return ['sched_process_fork', `comm=${t.comm} pid=${ev.pid} child_comm=${c.comm} child_pid=${ev.child}`];
     }
-    case 'exit':
-      return ['sched_process_exit', `comm=${tasks.get(ev.pid)!.comm} pid=${ev.pid} prio=120${old ? '' : ' group_dead=true'}`];
+    case 'exit': {
+      const t = tasks.get(ev.pid)!;
+      const groupDead = t.tgid === undefined || t.tgid === ev.pid;
+      return ['sched_process_exit', `comm=${t.comm} pid=${ev.pid} prio=120${old ? '' : ` group_dead=${groupDead}`}`];
+    }
   }
 }
 

@@ -120,7 +120,7 @@ describe('one allocation stream in four text styles', () => {
       { op: 'unknown', us: 1_000_016, pid: 101 },
       { op: 'alloc', us: 1_000_017, pid: 606, pfn: 0x50000, order: 3 },
       { op: 'freeBatched', us: 1_000_018, pid: 606, pfn: 0x50007 },
-      { op: 'exit', us: 1_000_019, pid: 303 },
+      { op: 'exit', us: 1_000_019, pid: 101 },
     ];
     const outs: unknown[] = [];
     for (const style of STYLES) {
@@ -257,15 +257,20 @@ describe('ftrace line quirks', () => {
     expect(s.anomalies).toEqual([]);
   });
 
-  it('reads fork and exit with comms holding spaces, and page-level migration', async () => {
+  it('reads fork and exit with comms holding spaces, page-level migration, and tells thread exits apart', async () => {
     const text = [
       ft('nginx-10', 'sched_process_fork: comm=nginx pid=10 child_comm=nginx: worker child_pid=11'),
       ft('nginx: worker-11', 'mm_page_alloc: page=x pfn=0x200 order=1 gfp_flags=GFP_KERNEL'),
       ft('kcompactd0-40', 'mm_page_migrate: src_pfn=0x200 dst_pfn=0x900 order=1'),
       ft('nginx: worker-11', 'sched_process_exit: comm=nginx: worker pid=11 prio=120 group_dead=true'),
+      // Threads leaving a live process: group_dead=false (6.x), or a tgid column naming another leader.
+      ft('java-21', 'mm_page_alloc: page=x pfn=0x300 order=0 gfp_flags=GFP_KERNEL'),
+      ft('java-21', 'sched_process_exit: comm=java pid=21 prio=120 group_dead=false'),
+      '           java-22    (   20) [001] .... 100.000002: mm_page_alloc: page=x pfn=0x301 order=0 gfp_flags=GFP_KERNEL',
+      '           java-22    (   20) [001] .... 100.000003: sched_process_exit: comm=java pid=22 prio=120',
     ].join('\n');
     const s = await analyzeText(text);
-    expect(s.counts).toEqual({ fork: 1, alloc: 1, migrate: 1, exit: 1 });
+    expect(s.counts).toEqual({ fork: 1, alloc: 3, migrate: 1, exit: 1, other: 2, threadExits: 2 });
     expect(s.owners.find((o) => o.pid === 11)).toMatchObject({ comm: 'nginx: worker', livePages: 2 });
     expect(s.anomalies.map((a) => [a.kind, a.line, a.pfn])).toEqual([['leak', 3, '0x900']]);
   });

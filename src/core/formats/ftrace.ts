@@ -458,9 +458,14 @@ class FtraceParser implements LineParser {
     const commAt = indexOf(b, 'comm=', i, pidAt + 1);
     const comm = commAt >= 0 && pidAt > commAt + 5 ? text(b, commAt + 5, pidAt) : undefined;
     if (ev === Ev.Exit) {
-      e.kind = EventKind.Exit;
       e.pid = pid;
-      e.owner = owners.process(pid, comm);
+      e.owner = owners.process(pid, comm, this.pid === pid && this.tgid >= 0 ? this.tgid : undefined);
+      if (this.isThreadExit(b, pidAt, end, e.owner)) {
+        // A thread leaving a live process: the pages it allocated stay mapped in its thread group, so an
+        // Exit here would make the leak rule report every one of them.
+        this.b.count('threadExits');
+        e.kind = EventKind.Other;
+      } else e.kind = EventKind.Exit;
       this.b.push(e);
       return;
     }
@@ -500,6 +505,14 @@ class FtraceParser implements LineParser {
     this.nameHash = h;
     this.nameFrom = from;
     return k;
+  }
+
+  /** `group_dead=false` (6.x), else a known tgid other than the pid: only the thread ends. */
+  private isThreadExit(b: Uint8Array, from: number, end: number, owner: number): boolean {
+    const gd = indexOf(b, ' group_dead=', from, end);
+    if (gd >= 0) return b[gd + 12] === 0x66 /* f */ || b[gd + 12] === 0x30 /* 0 */;
+    const o = this.b.owners.get(owner);
+    return o.tgid !== undefined && o.tgid !== o.pid;
   }
 
   private word(b: Uint8Array, s: number, e: number): string {
