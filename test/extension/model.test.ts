@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { synthesize } from '../../src/core/synth/scenarios';
+import { summarize } from '../../src/core/trace';
+import { detectTraceLanguage, languageForFormat, wantsContentDetection } from '../../src/extension/logic/languages';
+import { pageHistory } from '../../src/extension/logic/pageHistory';
+import { renderSnapshotText } from '../../src/extension/logic/snapshotText';
+import { MAX_CHILDREN, treeChildren, treeItem, treeKeyId, type TreeKey, type TreeTrace } from '../../src/extension/logic/treeModel';
+import { native, openText, realFixture } from '../helpers';
+
+function cowTrace(): string {
+  let text = '';
+  synthesize({ scenario: 'cow-snapshots', seed: 1, events: 20000, injectEvery: 500 }, (c) => (text += c));
+  return text;
+}
+
+describe('page history', () => {
+  it('follows alloc, free, reallocation, copy-on-write, restore and drop', async () => {
+    const m = await openText(
+      native(
+        '100 alloc pfn=0x10 order=1 pid=7 comm=app', // line 2: 0x10 and 0x11
+        '200 map pid=7 vaddr=0x1000 pfn=0x11',
+        '300 snapshot-begin snap=1 pid=7',
+        '310 snapref snap=1 pfn=0x11 vaddr=0x1000',
+        '320 snapshot-end snap=1',
+        '400 cow snap=1 pid=7 vaddr=0x1000 old=0x11 new=0x40', // line 7
+        '500 restore snap=1 pid=7', // line 8
+        '600 free pfn=0x11 order=0', // line 9
+        '700 alloc pfn=0x11 order=0 owner=kernel', // line 10
+      ),
+    );
+    const h = pageHistory(m, 0x11, 3);
+    expect(h.spans.map((s) => [s.owner, s.from, s.to, s.line, s.cause])).toEqual([
+      ['pid 7 (app)', 100, 400, 2, 'alloc'],
+      ['snapshot 1 of pid 7', 400, 500, 7, 'cow'],
+      ['pid 7 (app)', 500, 600, 8, 'restore'],
+      ['free', 600, 700, 9, 'free'],
+      ['kernel', 700, null, 10, 'alloc'],
+    ]);
+    expect(h.touches.map((t) => [t.kind, t.line])).toEqual([
+      ['alloc', 2],
+      ['map', 3],
+      ['snapshotRef', 5],
+    ]);
+    expect(h.truncated).toBe(true);
+    expect(pageHistory(m, 0x40).spans.map((s) => [s.owner, s.line])).toEqual([['pid 7 (app)', 7]]);
+    expect(pageHistory(m, 0x99).spans).toEqual([]);
+  });
+
+  it('carries the owner of a migrated page to its new frame', async () => {
+    const m = await openText(native('1 alloc pfn=0x10 order=0 pid=3 comm=db', '2 migrate pfn=0x10 to=0x20 order=0'));
+    expect(pageHistory(m, 0x20).spans.map((s) => [s.owner, s.cause, s.line])).toEqual([['pid 3 (db)', 'migrate', 3]]);
+    expect(pageHistory(m, 0x10).spans.map((s) => s.owner)).toEqual(['pid 3 (db)', 'free']);
+  });
+});
+
+describe('tree model over a seed-scenario summary', () => {
+  it('lists layout, owners, snapshots and anomalies grouped by kind with counts', async () => {
+    const m = await openText(cowTrace(), '/t/cow.pltrace');
+    const s = summarize(m);
+    const traces: TreeTrace[] = [{ traceId: 'T', title: 'cow.pltrace', summary: s }];
+    const roots = treeChildren(traces, undefined);
+    expect(roots).toEqual([{ type: 'trace', traceId: 'T' }]);
+    expect(treeItem(traces, roots[0]).description).toBe('pageledger · 20001 events · 42 anomalies');
+    const sections = treeChildren(traces, roots[0]);
+    expect(sections.map((k) => treeItem(traces, k).label)).toEqual(['Layout', 'Owners', 'Snapshots', 'Anomalies']);
+    expect(treeItem(traces, sections[0]).description).toBe('2 nodes · 2 regions · 4 blocks');
+    expect(treeItem(traces, sections[2]).description).toBe('299 (5 live)');
+    expect(treeItem(traces, sections[3]).description).toBe('42');
+
+    const layout = treeChildren(traces, sections[0]);
+    const blocks = treeItem(traces, layout[2]);
+    expect([blocks.label, blocks.description]).toEqual(['Memory blocks', '4 (4 offline at start)']);
+    expect(treeChildren(traces, layout[2]).map((k) => treeItem(traces, k).label)).toEqual(['block 2048', 'block 2049', 'block 2050', 'block 2051']);
+
+    const kinds = treeChildren(traces, sections[3]);
+    expect(kinds.map((k) => `${treeItem(traces, k).label} ${treeItem(traces, k).description}`)).toEqual([
+      'double-alloc 5',
+      'double-free 5',
+      'cow-missed 4',
+      'leak 4',
+      'membind-violation 4',
+      'offline-block 4',
+      'order-mismatch 4',
+      'owner-conflict 4',
+      'snapshot-dangling 4',
+      'use-after-free 4',
+    ]);
+    const firstFree = treeItem(traces, treeChildren(traces, kinds[1])[0]);
+    expect(firstFree).toMatchObject({ label: 'line 508', contextValue: 'anomaly.page', location: { file: '/t/cow.pltrace', line: 508 }, pfn: '0x1045d8' });
+
+    const ownerGroups = treeChildren(traces, sections[1]);
+    expect(ownerGroups.map((k) => treeItem(traces, k).label)).toEqual(['Processes', 'Files', 'Snapshots', 'Kernel']);
+    const top = treeItem(traces, treeChildren(traces, ownerGroups[0])[0]);
+    expect([top.label, top.description]).toEqual(['pid 1445 (java)', '13 live · 13 peak']);
+
+    const snaps = treeChildren(traces, sections[2]);
+    expect(snaps.length).toBe(299);
+    expect(treeItem(traces, snaps[0])).toMatchObject({ label: 'snapshot 1', contextValue: 'snapshot' });
+    expect(new Set([...roots, ...sections, ...kinds, ...snaps].map(treeKeyId)).size).toBe(1 + 4 + 10 + 299);
+  });
+
+  it('filters owners, snapshots and anomalies by text and caps long lists', async () => {
+    const s = summarize(await openText(cowTrace(), '/t/cow.pltrace'));
+    const traces: TreeTrace[] = [{ traceId: 'T', title: 't', summary: s }];
+    const anomalies: TreeKey = { type: 'section', traceId: 'T', section: 'anomalies' };
+    expect(treeChildren(traces, anomalies, 'double-free').map((k) => (k.type === 'anomalyKind' ? k.kind : ''))).toEqual(['double-free']);
+    expect(treeChildren(traces, { type: 'section', traceId: 'T', section: 'snapshots' }, 'snapshot 29').length).toBe(11);
+    const many: TreeTrace[] = [{ traceId: 'T', title: 't', summary: { ...s, snapshots: Array.from({ length: MAX_CHILDREN + 7 }, () => s.snapshots[0]) } }];
+    const list = treeChildren(many, { type: 'section', traceId: 'T', section: 'snapshots' });
+    expect(list.length).toBe(MAX_CHILDREN + 1);
+    expect(treeItem(many, list[MAX_CHILDREN]).label).toBe('… 7 more');
+  });
+
+  it('shows a trace that is loading or failed without children', () => {
+    const traces: TreeTrace[] = [
+      { traceId: 'A', title: 'a', summary: null, progress: 0.25 },
+      { traceId: 'B', title: 'b', summary: null, error: 'boom' },
+    ];
+    expect(treeItem(traces, { type: 'trace', traceId: 'A' })).toMatchObject({ description: 'loading 25%', expandable: false });
+    expect(treeItem(traces, { type: 'trace', traceId: 'B' })).toMatchObject({ description: 'failed to load', tooltip: 'boom' });
+    expect(treeChildren(traces, { type: 'trace', traceId: 'A' })).toEqual([]);
+  });
+});
+
+describe('language detection', () => {
+  it('names the language of each kind of trace text by content', () => {
+    expect(detectTraceLanguage(native('1 alloc pfn=0x1'))).toBe('pageledger');
+    expect(detectTraceLanguage(realFixture('ftrace-kmem-1.txt'))).toBe('kmem-trace');
+    expect(detectTraceLanguage(realFixture('ftrace-filemap-1.txt'))).toBe('kmem-trace');
+    expect(detectTraceLanguage(realFixture('page_owner-1.txt'))).toBe('page-owner');
+    expect(detectTraceLanguage('hello\nworld\n')).toBeUndefined();
+  });
+
+  it('maps format names and picks candidate files', () => {
+    expect(['pageledger', 'ftrace', 'trace-cmd', 'perf-script', 'page_owner', 'criu'].map(languageForFormat)).toEqual(['pageledger', 'kmem-trace', 'kmem-trace', 'kmem-trace', 'page-owner', undefined]);
+    expect(wantsContentDetection('/x/trace.TXT', 'plaintext')).toBe(true);
+    expect(wantsContentDetection('/x/kmem.log', 'log')).toBe(true);
+    expect(wantsContentDetection('/x/a.dat', 'plaintext')).toBe(true);
+    expect(wantsContentDetection('/x/a.txt', 'pageledger')).toBe(false);
+    expect(wantsContentDetection('/x/a.md', 'plaintext')).toBe(false);
+  });
+});
+
+describe('snapshot rendering for the diff editor', () => {
+  it('lists a snapshot one page per line by pfn', async () => {
+    const m = await openText(native('1 alloc pfn=0x12 order=0 pid=7 comm=app', '2 alloc pfn=0x10 order=0 pid=7', '3 snapshot-begin snap=4 pid=7', '4 snapref snap=4 pfn=0x12 vaddr=0x2000', '5 snapref snap=4 pfn=0x10 vaddr=0x1000', '6 snapshot-end snap=4'), '/t/s.pltrace');
+    expect(renderSnapshotText(m, 4)).toBe('# snapshot 4 (native) from /t/s.pltrace line 4\n# 2 pages by pfn\n0x10 pid 7 (app)\n0x12 pid 7 (app)\n');
+    expect(() => renderSnapshotText(m, 99)).toThrow('no snapshot 99 in this trace');
+  });
+});
