@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkerCancelledError, WorkerClient } from '../../src/extension/workerClient';
+import { native } from '../helpers';
+
+// The worker runs as its own bundle in the extension; the test builds it the same way (scripts/build.mjs)
+// into a temporary directory, so it exercises the real message loop, not a stub.
+let dir = '';
+let client: WorkerClient;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'pl-worker-'));
+  await build({ entryPoints: [join(__dirname, '../../src/extension/worker.ts')], outfile: join(dir, 'worker.js'), bundle: true, platform: 'node', target: 'node20', format: 'cjs', logLevel: 'error' });
+  client = new WorkerClient(join(dir, 'worker.js'));
+});
+
+afterAll(() => {
+  client?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('analysis worker', () => {
+  it('opens a trace from disk and answers page history and excerpt calls', async () => {
+    const file = join(dir, 'a.pltrace');
+    writeFileSync(file, native('100 alloc pfn=0x10 order=0 pid=7 comm=app', '200 free pfn=0x10 order=0', '300 free pfn=0x10 order=0'));
+    const progress: number[] = [];
+    client.onProgress(file, (done) => progress.push(done));
+    const s = await client.call('open', { traceId: file, paths: [file], rules: {} });
+    expect(s.format).toBe('pageledger');
+    expect(s.anomalies.map((a) => [a.kind, a.line, a.relatedLocations])).toEqual([['double-free', 4, [{ file, line: 3 }]]]);
+    const h = await client.call('pageHistory', { traceId: file, pfn: 0x10, maxTouches: 10 });
+    // The second free starts a span of its own: a double free stays visible in the history.
+    expect(h.spans.map((x) => [x.owner, x.line])).toEqual([
+      ['pid 7 (app)', 2],
+      ['free', 3],
+      ['free', 4],
+    ]);
+    expect(await client.call('excerpt', { path: file, line: 3, before: 1, after: 1 })).toEqual({ firstLine: 2, lines: ['100 alloc pfn=0x10 order=0 pid=7 comm=app', '200 free pfn=0x10 order=0', '300 free pfn=0x10 order=0'], totalLines: null });
+  });
+
+  it('applies rule settings passed with open', async () => {
+    const file = join(dir, 'b.pltrace');
+    writeFileSync(file, native('1 alloc pfn=0x10 order=2 pid=7', '2 free pfn=0x10 order=0', '3 free pfn=0x20 order=0', '4 free pfn=0x20 order=0'));
+    const s = await client.call('open', { traceId: file, paths: [file], rules: { disabled: ['order-mismatch'], severity: { 'double-free': 'info' } } });
+    expect(s.anomalies.map((a) => [a.kind, a.severity, a.line])).toEqual([['double-free', 'info', 5]]);
+  });
+
+  it('writes a seed scenario and diffs two of its snapshots', async () => {
+    const file = join(dir, 'cow.pltrace');
+    expect(await client.call('synth', { scenario: 'cow-snapshots', seed: 1, events: 20000, path: file })).toEqual({ events: 20001, lines: 20011, anomalies: 42 });
+    const s = await client.call('open', { traceId: 'cow', paths: [file], rules: {} });
+    expect([s.stats.events, s.anomalies.length, s.snapshots.length]).toEqual([20001, 42, 299]);
+    const [x, y] = s.snapshots.slice(-2);
+    const d = await client.call('diff', { a: { traceId: 'cow', snapshot: x.id }, b: { traceId: 'cow', snapshot: y.id } });
+    expect([d.a.name, d.b.name]).toEqual([x.name, y.name]);
+    const text = await client.call('renderSnapshot', { traceId: 'cow', snapshot: x.id });
+    expect(text.split('\n')[1]).toBe(`# ${x.pages} pages by pfn`);
+  });
+
+  it('reports a missing trace, a missing file and an unknown scenario as errors', async () => {
+    await expect(client.call('pageHistory', { traceId: 'nope', pfn: 1, maxTouches: 0 })).rejects.toThrow('trace nope is not loaded');
+    await expect(client.call('open', { traceId: 'gone', paths: [join(dir, 'gone.pltrace')], rules: {} })).rejects.toThrow('ENOENT');
+    await expect(client.call('synth', { scenario: 'nope', seed: 1, events: 1, path: join(dir, 'x') })).rejects.toThrow('unknown scenario "nope"');
+  });
+
+  it('stops loading when cancelled', async () => {
+    const file = join(dir, 'big.pltrace');
+    const lines = ['pageledger-trace 1'];
+    for (let k = 0; k < 400_000; k++) lines.push(`${k} alloc pfn=${k} order=0 pid=7`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const loading = client.call('open', { traceId: 'big', paths: [file], rules: {} });
+    client.cancel('big');
+    await expect(loading).rejects.toBeInstanceOf(WorkerCancelledError);
+    await expect(client.call('pageHistory', { traceId: 'big', pfn: 1, maxTouches: 0 })).rejects.toThrow('trace big is not loaded');
+  });
+});
