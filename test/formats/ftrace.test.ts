@@ -173,7 +173,7 @@ describe('one allocation stream in four text styles', () => {
 const ft = (task: string, rest: string): string => `${task} [001] .... 100.000001: ${rest}`;
 
 describe('ftrace line quirks', () => {
-  it('finds the pid after the last "-" whatever the comm holds', async () => {
+  it('finds the pid after the last "-" whatever the comm holds, brackets included', async () => {
     const text = [
       ft('   ld-linux-x86-64-4242', 'mm_page_alloc: page=1 pfn=0x10 order=0 gfp_flags=GFP_KERNEL'),
       ft('     Web Content-17', 'mm_page_alloc: page=1 pfn=0x11 order=0 gfp_flags=GFP_KERNEL'),
@@ -181,6 +181,7 @@ describe('ftrace line quirks', () => {
       ft('           <...>-5', 'mm_page_alloc: page=1 pfn=0x13 order=0 gfp_flags=GFP_KERNEL'),
       ft('        (sd-pam)-6', 'mm_page_alloc: page=1 pfn=0x14 order=0 gfp_flags=GFP_KERNEL'),
       ft('  a-1 b-2 c-3-77', 'mm_page_alloc: page=1 pfn=0x15 order=1 gfp_flags=GFP_KERNEL'),
+      ft('  foo [0] bar[1]-88', 'mm_page_alloc: page=1 pfn=0x19 order=0 gfp_flags=GFP_KERNEL'),
       ft('      <idle>-0', 'mm_page_alloc: page=1 pfn=0x17 order=0 gfp_flags=GFP_ATOMIC'),
       ft('   swapper/3-0', 'mm_page_alloc: page=1 pfn=0x18 order=0 gfp_flags=GFP_ATOMIC'),
     ].join('\n');
@@ -194,6 +195,7 @@ describe('ftrace line quirks', () => {
       [99, 'kworker/u16:3', 1],
       [5, undefined, 1],
       [6, '(sd-pam)', 1],
+      [88, 'foo [0] bar[1]', 1],
     ]);
     expect(s.owners.find((o) => o.kind === 'kernel')!.livePages).toBe(2);
     expect(s.anomalies).toEqual([]);

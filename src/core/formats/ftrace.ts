@@ -139,31 +139,31 @@ class FtraceParser implements LineParser {
   private eventLine(b: Uint8Array, i: number, end: number, lineNo: number): void {
     // The CPU column `[003]` anchors the line: the task is to its left (comm may hold spaces, `-`, `/`
     // and `<...>`, so it cannot be tokenised from the front), the time and event to its right.
-    let cpuOpen = -1;
+    // A comm may itself hold `[0]`: a candidate column must stand between blanks and have a task before it.
     let cpuClose = -1;
-    for (let k = i; k < end; k++) {
-      if (b[k] !== 0x5b /* [ */ || k === i) continue;
+    let firstCandidate = -1;
+    for (let k = i + 1; k < end; k++) {
+      if (b[k] !== 0x5b /* [ */ || (b[k - 1] !== 0x20 && b[k - 1] !== 0x09)) continue;
       let m = k + 1;
       while (m < end && b[m] >= 0x30 && b[m] <= 0x39) m++;
-      if (m > k + 1 && m < end && b[m] === 0x5d /* ] */) {
-        cpuOpen = k;
+      if (m === k + 1 || m + 1 >= end || b[m] !== 0x5d /* ] */ || (b[m + 1] !== 0x20 && b[m + 1] !== 0x09)) continue;
+      if (firstCandidate < 0) firstCandidate = k;
+      if (this.task(b, i, k)) {
         cpuClose = m;
         break;
       }
     }
     let rest: number;
-    if (cpuOpen < 0) {
+    if (cpuClose >= 0) rest = skipSpaces(b, cpuClose + 1, end);
+    else if (firstCandidate >= 0) {
+      return this.b.error(lineNo, `expected the task as COMM-PID or "COMM PID" before the CPU column, found "${clip(b, i, firstCandidate)}"`);
+    } else {
       // perf script without a cpu field: `comm pid ts: event: ...`.
       const ts = this.findTimestamp(b, i, end);
       if (ts < 0 || !this.task(b, i, ts)) {
         return this.b.error(lineNo, `expected "TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: fields" (ftrace, trace-cmd) or "COMM PID [CPU] TIMESTAMP: EVENT: fields" (perf script), found "${clip(b, i, end)}"`);
       }
       rest = ts;
-    } else {
-      if (!this.task(b, i, cpuOpen)) {
-        return this.b.error(lineNo, `expected the task as COMM-PID or "COMM PID" before the CPU column, found "${clip(b, i, cpuOpen)}"`);
-      }
-      rest = skipSpaces(b, cpuClose + 1, end);
     }
     // Time: the first token ending in `:`; a token before it is the irq-flags column (`d..1.`, `....`).
     let tEnd = skipToken(b, rest, end);
