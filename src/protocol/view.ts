@@ -9,6 +9,7 @@
  */
 
 import type { ViewReply, ViewRequest, ViewInit } from './viewData';
+import type { DiffReply, DiffRequest, DiffViewInit } from './diffData';
 
 export type { ViewReply, ViewRequest, ViewInit } from './viewData';
 
@@ -27,9 +28,11 @@ export interface RequestMessage {
 /** Webview → host: open the trace file at this line (the one "reveal location" command). */
 export interface RevealMessage {
   type: 'reveal';
-  /** Index of the file in the trace (init.files). */
+  /** Index of the file in the trace (init.files), or in that side's files for the diff view. */
   file: number;
   line: number;
+  /** Diff view only: which side's file. */
+  side?: 'a' | 'b';
 }
 
 /** Webview → host: the state to keep for restore (also kept with setState in the webview). */
@@ -38,8 +41,15 @@ export interface StateMessage {
   state: unknown;
 }
 
+/** Diff webview → host: a data request, answered with a `diffReply` of the same requestId. */
+export interface DiffRequestMessage {
+  type: 'diffRequest';
+  requestId: number;
+  request: DiffRequest;
+}
+
 /** Everything the webview sends. */
-export type WebviewToHost = ReadyMessage | RequestMessage | RevealMessage | StateMessage;
+export type WebviewToHost = ReadyMessage | RequestMessage | RevealMessage | StateMessage | DiffRequestMessage;
 
 /** Host → webview: the trace summary needed for the first paint. */
 export interface InitMessage {
@@ -69,5 +79,18 @@ export interface StatusMessage {
   error?: string;
 }
 
+/** Host → diff webview: the diff summary for the first paint (the answer to `ready`). */
+export interface DiffInitMessage {
+  type: 'diffInit';
+  init: DiffViewInit;
+}
+
+/** Host → diff webview: the answer to a diffRequest. */
+export interface DiffReplyMessage {
+  type: 'diffReply';
+  requestId: number;
+  reply: DiffReply;
+}
+
 /** Everything the host sends. */
-export type HostToWebview = InitMessage | ReplyMessage | CursorMessage | StatusMessage;
+export type HostToWebview = InitMessage | ReplyMessage | CursorMessage | StatusMessage | DiffInitMessage | DiffReplyMessage;

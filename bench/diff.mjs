@@ -1,0 +1,49 @@
+// Diff of two 1-million-page snapshots (issue 7 goal: <= 1 s in the CLI). Both snapshot logs are
+// generated in memory; the figures separate reading them (the parser, shared with analyze) from the diff.
+import { build } from 'esbuild';
+
+const PAGES = Number(process.env.DIFF_PAGES ?? 1_000_000);
+const bundle = await build({ stdin: { contents: "export * from './src/core/trace'; export * from './src/core/io/memorySource'; export * from './src/core/analysis/snapshotDiff'; export * from './src/core/analysis/snapshotText';", resolveDir: '.', loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'warning' });
+const core = await import('data:text/javascript;base64,' + Buffer.from(bundle.outputFiles[0].text).toString('base64'));
+
+/** A snapshot log of `n` pages of 8 processes over 2 nodes; `changed` rewrites about 1 page in 20. */
+function snapshotLog(id, n, changed) {
+  const out = [`pageledger-snapshot 1\nsnapshot id=${id} pid=1000 comm=app time=${id * 1000}\n`];
+  let chunk = '';
+  for (let i = 0; i < n; i++) {
+    let pfn = 0x100000 + i;
+    let pid = 1000 + ((i >> 10) & 7);
+    let node = i < n / 2 ? 0 : 1;
+    if (changed && i % 20 === 7) pid += 1; // owner changed
+    if (changed && i % 20 === 13) pfn += n; // CoW split: same vaddr, new frame
+    if (changed && i % 40 === 3) node = 1 - node; // migrated (another node, another frame)
+    if (changed && i % 40 === 3) pfn += 2 * n;
+    if (changed && i % 100 === 17) continue; // removed
+    chunk += `page pfn=0x${pfn.toString(16)} vaddr=0x${(0x7f0000000000 + i * 4096).toString(16)} node=${node} pid=${pid}\n`;
+    if (chunk.length > 1 << 20) {
+      out.push(chunk);
+      chunk = '';
+    }
+  }
+  out.push(chunk);
+  return new TextEncoder().encode(out.join(''));
+}
+
+const a = snapshotLog(1, PAGES, false);
+const b = snapshotLog(2, PAGES, true);
+const t0 = performance.now();
+const ma = await core.openTrace([core.memorySource('a.plsnap', a)]);
+const mb = await core.openTrace([core.memorySource('b.plsnap', b)]);
+const t1 = performance.now();
+const d = core.diffSides({ model: ma, snapshot: 1 }, { model: mb, snapshot: 2 });
+const t2 = performance.now();
+const json = core.toDiffResult(d);
+const t3 = performance.now();
+const text = core.renderDiffText(d);
+const t4 = performance.now();
+console.log(`snapshot diff, ${PAGES} pages a side (${(a.length / 1e6).toFixed(0)} + ${(b.length / 1e6).toFixed(0)} MB of snapshot logs)`);
+console.log(`  read both logs (parse + replay):  ${(t1 - t0).toFixed(0)} ms`);
+console.log(`  diff (page sets + classes):       ${(t2 - t1).toFixed(0)} ms   goal <= 1000 ms`);
+console.log(`  change runs for --json:           ${(t3 - t2).toFixed(0)} ms   (${json.changes.length} runs)`);
+console.log(`  canonical text of both sides:     ${(t4 - t3).toFixed(0)} ms   (${text.a.firstPage.length} + ${text.b.firstPage.length} lines)`);
+console.log(`  classes: ${Object.entries(json.classes).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
