@@ -286,6 +286,7 @@ describe('ftrace line quirks', () => {
       ft('a-1', 'mm_page_alloc: page=x order=0 gfp_flags=GFP_KERNEL'),
       ft('a-1', 'mm_filemap_add_to_page_cache: pfn=0x10 ofs=0'),
       ft('a-1', 'mm_page_free: page=x pfn=0x10 order=0'),
+      ft('a-1', 'mm_page_alloc: page=x pfn=0x40000 order=19 gfp_flags=GFP_KERNEL'),
     ].join('\n');
     const s = await analyzeText(text, 'bad.trace');
     expect(s.counts).toEqual({ alloc: 1, free: 1 });
@@ -294,12 +295,14 @@ describe('ftrace line quirks', () => {
       ['parse-error', 'bad.trace', 4],
       ['parse-error', 'bad.trace', 5],
       ['parse-error', 'bad.trace', 6],
+      ['parse-error', 'bad.trace', 8],
     ]);
     const m = s.anomalies.map((a) => a.message);
     expect(m[0]).toContain('expected "TASK-PID [CPU] FLAGS TIMESTAMP: EVENT: fields"');
     expect(m[1]).toContain('expected a timestamp in seconds');
     expect(m[2]).toContain('mm_page_alloc: expected pfn=');
     expect(m[3]).toContain('expected "dev MAJOR:MINOR ino HEX"');
+    expect(m[4]).toContain('order=19 is out of range: expected 0..18');
   });
 });
 

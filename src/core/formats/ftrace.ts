@@ -357,7 +357,9 @@ class FtraceParser implements LineParser {
         e.arg = this.dstPfn;
         break;
     }
-    if (this.order > 30) return builder.error(lineNo, `${name}: order=${this.order} is out of range (0..30)`);
+    // As in the native format: 18 is a 1 GiB page, the largest any architecture allocates; a larger order
+    // is a corrupt line that would make the replay walk millions of pages.
+    if (this.order > 18) return builder.error(lineNo, `${name}: order=${this.order} is out of range: expected 0..18 (18 = a 1 GiB page)`);
     e.pfn = this.pfn;
     e.order = this.order;
     builder.push(e);
