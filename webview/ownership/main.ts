@@ -1,0 +1,400 @@
+/**
+ * The ownership webview: a stacked chart of pages per owner over time above a page-frame × time map,
+ * with a page history panel. Talks to the host only through the envelope in src/protocol/view.ts.
+ */
+import './ownership.css';
+import type { HostToWebview } from '../../src/protocol/view';
+import type { AnomaliesReply, MapReply, PageReply, SeriesReply, ViewInit, ViewReply, ViewRequest } from '../../src/protocol/viewData';
+import { OWNER_KINDS } from '../../src/protocol/viewData';
+import { button, checkbox, dropdown, registerToolkit, searchField } from '../ui/toolkit';
+import { kindColor, ownerColor, rgba } from './colors';
+import { formatTime, hex } from './format';
+import { HostClient } from './hostClient';
+import { parseHostMessage } from './messages';
+import { PageMap, pfnOfRow, type ColorMode, type MapView } from './pageMap';
+import { FREE, TimeChart, UNKNOWN } from './timeChart';
+
+/** What survives hide/show and reload. */
+interface SavedState {
+  chart: [number, number] | null;
+  map: MapView | null;
+  mode: ColorMode;
+  cellPx: number;
+  top: number;
+  filter: string;
+  bytes: boolean;
+  hidden: string[];
+  selected: number | null;
+  search: string;
+}
+
+const DEFAULTS: SavedState = { chart: null, map: null, mode: 'kind', cellPx: 2, top: 8, filter: 'all', bytes: false, hidden: [UNKNOWN, FREE], selected: null, search: '' };
+
+function restore(raw: unknown): SavedState {
+  const s: SavedState = { ...DEFAULTS, hidden: [...DEFAULTS.hidden] };
+  if (typeof raw !== 'object' || raw === null) return s;
+  const r = raw as Record<string, unknown>;
+  const nums = (v: unknown, n: number): v is number[] => Array.isArray(v) && v.length === n && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (nums(r.chart, 2)) s.chart = [r.chart[0], r.chart[1]];
+  const m = r.map as Record<string, unknown> | null;
+  if (m && typeof m === 'object' && nums([m.t0, m.t1, m.y0, m.y1], 4)) s.map = { t0: m.t0 as number, t1: m.t1 as number, y0: m.y0 as number, y1: m.y1 as number };
+  if (r.mode === 'kind' || r.mode === 'owner' || r.mode === 'node') s.mode = r.mode;
+  if (r.cellPx === 1 || r.cellPx === 2 || r.cellPx === 4) s.cellPx = r.cellPx;
+  if (typeof r.top === 'number' && [4, 8, 12, 16].includes(r.top)) s.top = r.top;
+  if (typeof r.filter === 'string' && (r.filter === 'all' || (OWNER_KINDS as readonly string[]).includes(r.filter))) s.filter = r.filter;
+  if (typeof r.bytes === 'boolean') s.bytes = r.bytes;
+  if (Array.isArray(r.hidden) && r.hidden.every((x) => typeof x === 'string')) s.hidden = r.hidden as string[];
+  if (typeof r.selected === 'number' && Number.isFinite(r.selected)) s.selected = r.selected;
+  if (typeof r.search === 'string') s.search = r.search;
+  return s;
+}
+
+class OwnershipView {
+  private state: SavedState;
+  private series: SeriesReply | null = null;
+  private readonly chart: TimeChart;
+  private readonly map: PageMap;
+  private readonly history: HTMLElement;
+  private readonly status: HTMLElement;
+  private searchOwners: Set<number> | null = null;
+  private chartSeq = 0;
+
+  constructor(root: HTMLElement, private readonly init: ViewInit, private readonly client: HostClient) {
+    this.state = restore(client.api.getState());
+    root.textContent = '';
+    root.className = 'pl-root';
+
+    const header = el('header', 'pl-toolbar');
+    header.setAttribute('role', 'toolbar');
+    header.setAttribute('aria-label', 'Ownership view controls');
+    const title = el('h1', 'pl-title');
+    title.textContent = init.title;
+    const filter = dropdown('Owners', [{ value: 'all', label: 'all kinds' }, ...OWNER_KINDS.filter((k) => k !== 'free').map((k) => ({ value: k, label: k }))], this.state.filter, (v) => {
+      this.state.filter = v;
+      this.save();
+      this.loadSeries();
+      this.map.rebuild();
+    });
+    const mode = dropdown('Colour by', [{ value: 'kind', label: 'owner kind' }, { value: 'owner', label: 'owner' }, { value: 'node', label: 'NUMA node' }], this.state.mode, (v) => {
+      this.state.mode = v === 'owner' || v === 'node' ? v : 'kind';
+      this.save();
+      this.map.setMode(this.state.mode);
+      this.renderLegend();
+    });
+    const res = dropdown('Resolution', [{ value: '1', label: 'fine (1 px)' }, { value: '2', label: 'normal (2 px)' }, { value: '4', label: 'coarse (4 px)' }], String(this.state.cellPx), (v) => {
+      this.state.cellPx = Number(v) === 1 ? 1 : Number(v) === 4 ? 4 : 2;
+      this.save();
+      this.map.setCellPx(this.state.cellPx);
+    });
+    const top = dropdown('Top owners', [4, 8, 12, 16].map((n) => ({ value: String(n), label: String(n) })), String(this.state.top), (v) => {
+      this.state.top = Number(v) || 8;
+      this.save();
+      this.loadSeries();
+    });
+    const bytes = checkbox('Bytes', this.state.bytes, (v) => {
+      this.state.bytes = v;
+      this.save();
+      this.chart.refresh();
+    });
+    const search = searchField('Search pid, comm or pfn', 'pid, comm or 0xpfn', (q) => void this.search(q));
+    search.value = this.state.search;
+    const reset = button('Reset zoom', () => this.resetZoom(), { secondary: true, title: 'Show the whole trace in both views' });
+    header.append(title, filter.element, mode.element, res.element, top.element, bytes, search.element, reset);
+
+    const chartBox = el('section', 'pl-chart');
+    chartBox.setAttribute('aria-label', 'Pages per owner over time');
+    const mapBox = el('section', 'pl-map');
+    mapBox.setAttribute('aria-label', 'Page frames over time');
+    this.history = el('aside', 'pl-history');
+    this.history.setAttribute('aria-label', 'Page history');
+    this.history.setAttribute('aria-live', 'polite');
+    this.history.innerHTML = '';
+    this.history.append(hint('Click a cell of the map (or press Enter on it) to see the history of that page frame.'));
+    const legend = el('div', 'pl-legend');
+    legend.id = 'pl-legend';
+    this.status = el('footer', 'pl-status');
+    this.status.setAttribute('role', 'status');
+    const body = el('div', 'pl-body');
+    const mapCol = el('div', 'pl-map-col');
+    mapCol.append(mapBox, legend);
+    body.append(mapCol, this.history);
+    root.append(header, chartBox, body, this.status);
+
+    this.chart = new TimeChart(chartBox, {
+      label: (o) => this.label(o),
+      pageSize: () => (this.state.bytes ? init.pageSize : null),
+      zoomTo: (t0, t1) => this.zoomTime(t0, t1),
+      pick: (t) => void this.pickTime(t),
+      reveal: (f, l) => client.reveal(f, l),
+      hiddenChanged: (h) => {
+        this.state.hidden = h;
+        this.save();
+      },
+    }, this.state.hidden);
+    this.map = new PageMap(mapBox, init, {
+      request: async (req) => {
+        const r = await this.ask(req);
+        return r.kind === 'map' ? (r as MapReply) : null;
+      },
+      label: (o) => this.label(o),
+      seriesIndex: (o) => (this.series ? this.series.owners.indexOf(o) : -1),
+      highlighted: (o) => this.highlighted(o),
+      pick: (a, b, t) => void this.pickPage(a, b, t),
+      viewChanged: (v) => {
+        this.state.map = v;
+        this.saveSoon();
+      },
+    }, this.state.map, this.state.mode, this.state.cellPx);
+    this.renderLegend();
+    this.status.textContent = `${init.events.toLocaleString('en-US')} events · ${init.rows.toLocaleString('en-US')} frames in ${init.segments.length} segments · ${init.anomalyCount} anomalies`;
+    this.loadSeries();
+    if (this.state.selected !== null) void this.showPage(this.state.selected);
+    new MutationObserver(() => {
+      this.map.themeChanged();
+      if (this.series) this.chart.setSeries(this.series);
+      this.renderLegend();
+    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  private label(o: number): string {
+    return this.init.ownerLabels[o] ?? `owner ${o}`;
+  }
+
+  private highlighted(o: number): boolean {
+    if (this.searchOwners && !this.searchOwners.has(o)) return false;
+    return this.state.filter === 'all' || OWNER_KINDS[this.init.ownerKinds[o]] === this.state.filter;
+  }
+
+  private async ask(req: ViewRequest): Promise<ViewReply> {
+    const r = await this.client.request(req);
+    if (r.kind === 'error') this.status.textContent = `Request failed: ${r.message}`;
+    return r;
+  }
+
+  private window(): [number, number] {
+    return this.state.chart ?? [this.init.timeStart, Math.max(this.init.timeEnd, this.init.timeStart + 1)];
+  }
+
+  private loadSeries(): void {
+    const [t0, t1] = this.window();
+    const width = this.chart.element.clientWidth || 800;
+    const n = Math.max(2, Math.min(2000, Math.round(width / 2)));
+    const hidden: number[] = [];
+    if (this.state.filter !== 'all') for (let o = 1; o < this.init.ownerKinds.length; o++) if (OWNER_KINDS[this.init.ownerKinds[o]] !== this.state.filter) hidden.push(o);
+    const pinned = this.searchOwners ? [...this.searchOwners] : [];
+    const seq = ++this.chartSeq;
+    void this.ask({ kind: 'series', t0, t1, n, top: this.state.top, pinned, hidden }).then((r) => {
+      if (seq !== this.chartSeq || r.kind !== 'series') return;
+      this.series = r;
+      this.chart.setSeries(r);
+      this.map.rebuild();
+      this.renderLegend();
+    });
+    void this.ask({ kind: 'anomalies', t0, t1, max: 2000 }).then((r) => {
+      if (seq === this.chartSeq && r.kind === 'anomalies') this.chart.setAnomalies(r as AnomaliesReply);
+    });
+  }
+
+  private zoomTime(t0: number, t1: number): void {
+    this.state.chart = [t0, t1];
+    this.save();
+    this.loadSeries();
+    this.map.setTime(t0, t1);
+  }
+
+  private resetZoom(): void {
+    this.state.chart = null;
+    this.save();
+    this.loadSeries();
+    this.map.setView(this.map.fullView());
+  }
+
+  private async pickTime(t: number): Promise<void> {
+    const r = await this.ask({ kind: 'nearest', time: t });
+    if (r.kind === 'nearest' && r.found) {
+      this.client.reveal(r.file, r.line);
+      this.status.textContent = `Nearest event: line ${r.line} at ${formatTime(r.time)}`;
+    }
+  }
+
+  private async pickPage(pfn0: number, pfn1: number, t: number): Promise<void> {
+    const r = await this.ask({ kind: 'nearest', time: t, pfn0, pfn1 });
+    if (r.kind !== 'nearest') return;
+    if (r.found) {
+      this.client.reveal(r.file, r.line);
+      await this.showPage(r.pfn);
+    } else await this.showPage(pfn0);
+  }
+
+  private async showPage(pfn: number): Promise<void> {
+    this.state.selected = pfn;
+    this.save();
+    const seg = this.init.segments.find((g) => pfn >= g.start && pfn < g.start + g.pages);
+    if (seg) this.map.select(seg.offset + pfn - seg.start);
+    const r = await this.ask({ kind: 'page', pfn });
+    if (r.kind === 'page') this.renderHistory(r as PageReply);
+  }
+
+  private renderHistory(r: PageReply): void {
+    const h = this.history;
+    h.textContent = '';
+    const head = el('h2', 'pl-history-title');
+    head.textContent = `pfn ${hex(r.pfn)}`;
+    const sub = el('div', 'pl-history-sub');
+    sub.textContent = `${r.region ?? 'no region'} · node ${r.node < 0 ? '?' : r.node} · ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}${r.dropped ? ` (${r.dropped} older not shown)` : ''}`;
+    h.append(head, sub);
+    if (!r.changes.length) {
+      h.append(hint('No event of the trace touched this frame.'));
+      return;
+    }
+    const list = el('ol', 'pl-history-list');
+    for (const c of [...r.changes].reverse()) {
+      const li = el('li', 'pl-change');
+      const sw = el('span', 'pl-swatch');
+      const kind = OWNER_KINDS[this.init.ownerKinds[c.owner]] ?? 'free';
+      sw.style.background = rgba(kindColor(kind));
+      const who = el('span', 'pl-change-owner');
+      who.textContent = c.owner === 0 ? 'free' : this.label(c.owner);
+      if (c.shared) {
+        const tag = el('span', 'pl-tag');
+        tag.textContent = 'shared';
+        tag.title = 'A live snapshot references this page while the process holds it';
+        who.append(' ', tag);
+      }
+      const when = el('span', 'pl-change-time');
+      when.textContent = `${formatTime(c.from)} – ${formatTime(c.to)}`;
+      const link = document.createElement('a');
+      link.href = '#';
+      link.className = 'pl-link';
+      link.textContent = `${c.event} · line ${c.line}`;
+      link.setAttribute('aria-label', `Reveal ${c.event} at line ${c.line} of ${this.init.files[c.file] ?? 'the trace'}`);
+      link.addEventListener('click', (e) => {
+        e.preventDefault();
+        this.client.reveal(c.file, c.line);
+      });
+      li.append(sw, who, when, link);
+      list.append(li);
+    }
+    h.append(list);
+  }
+
+  private async search(q: string): Promise<void> {
+    this.state.search = q;
+    this.save();
+    if (!q.trim()) {
+      this.searchOwners = null;
+      this.loadSeries();
+      this.map.rebuild();
+      return;
+    }
+    const r = await this.ask({ kind: 'search', query: q, max: 16 });
+    if (r.kind !== 'search') return;
+    if (r.row >= 0) {
+      this.map.reveal(r.row);
+      await this.showPage(r.pfn);
+    }
+    this.searchOwners = r.owners.length ? new Set(r.owners) : null;
+    this.status.textContent = r.row >= 0 ? `pfn ${hex(r.pfn)} is row ${r.row}` : `${r.owners.length} owner${r.owners.length === 1 ? '' : 's'} match "${q}"`;
+    this.loadSeries();
+    this.map.rebuild();
+  }
+
+  private renderLegend(): void {
+    const lg = document.getElementById('pl-legend');
+    if (!lg) return;
+    lg.textContent = '';
+    const item = (color: string, text: string, cls = ''): void => {
+      const s = el('span', `pl-legend-item ${cls}`);
+      const sw = el('span', 'pl-swatch');
+      sw.style.background = color;
+      s.append(sw, text);
+      lg.append(s);
+    };
+    if (this.state.mode === 'kind') for (const k of OWNER_KINDS) if (k !== 'free') item(rgba(kindColor(k)), k);
+    if (this.state.mode === 'owner' && this.series) this.series.owners.forEach((o, i) => item(rgba(ownerColor(i)), this.label(o)));
+    if (this.state.mode === 'node') for (const n of this.init.nodes) item(rgba(ownerColor(n.id * 3 + 2)), `node ${n.id}${n.name ? ` (${n.name})` : ''}`);
+    item('rgb(214, 64, 190)', 'shared with a snapshot');
+    item('var(--vscode-errorForeground, #e51400)', 'conflict');
+    item('var(--vscode-editorWarning-foreground, #bf8803)', 'other anomaly');
+    item('', 'offline block', 'pl-offline');
+  }
+
+  setCursor(time: number): void {
+    this.chart.setCursor(time);
+    this.map.setCursor(time);
+  }
+
+  /** For the harness and the bench. */
+  get mapView(): PageMap {
+    return this.map;
+  }
+  get timeChart(): TimeChart {
+    return this.chart;
+  }
+  /** The page of the map's selected row (for tests). */
+  selectedPfn(row: number): number {
+    return pfnOfRow(this.init.segments, row);
+  }
+
+  private saveTimer = 0;
+  private saveSoon(): void {
+    clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(() => this.save(), 200);
+  }
+  private save(): void {
+    this.client.api.setState(this.state);
+  }
+}
+
+function el(tag: string, cls: string): HTMLElement {
+  const e = document.createElement(tag);
+  e.className = cls;
+  return e;
+}
+
+function hint(text: string): HTMLElement {
+  const p = el('p', 'pl-hint');
+  p.textContent = text;
+  return p;
+}
+
+/** Exposed for the harness and the bench (read-only handles; the view works without them). */
+declare global {
+  interface Window {
+    pageLedgerView?: OwnershipView;
+  }
+}
+
+function main(): void {
+  registerToolkit();
+  const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
+  const api = acquireVsCodeApi();
+  const client = new HostClient(api);
+  let view: OwnershipView | null = null;
+  let pendingCursor: number | null = null;
+  root.textContent = 'Loading the trace…';
+  window.addEventListener('message', (e: MessageEvent) => {
+    const msg: HostToWebview | null = parseHostMessage(e.data);
+    if (!msg) return;
+    switch (msg.type) {
+      case 'init':
+        view = new OwnershipView(root, msg.init, client);
+        window.pageLedgerView = view;
+        if (pendingCursor !== null) view.setCursor(pendingCursor);
+        break;
+      case 'reply':
+        client.reply(msg.requestId, msg.reply);
+        break;
+      case 'cursor':
+        if (view) view.setCursor(msg.time);
+        else pendingCursor = msg.time;
+        break;
+      case 'status':
+        if (!view) root.textContent = msg.error ? `Could not open the trace: ${msg.error}` : `Loading the trace… ${Math.round((msg.progress ?? 0) * 100)}%`;
+        break;
+    }
+  });
+  api.postMessage({ type: 'ready' });
+}
+
+main();

@@ -1,0 +1,259 @@
+/** The stacked area chart of pages per owner over time (chart.js), with drag-to-zoom and anomaly markers. */
+import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
+import type { AnomaliesReply, SeriesReply } from '../../src/protocol/viewData';
+import { VIEW_ANOMALY_KINDS } from '../../src/protocol/viewData';
+import { isDarkTheme, ownerColor, rgba, themeColor, type Rgb } from './colors';
+import { formatAmount, formatTime } from './format';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
+
+/** What the chart asks of the page around it. */
+export interface TimeChartHost {
+  label(owner: number): string;
+  /** Bytes per page when showing bytes, null for pages. */
+  pageSize(): number | null;
+  zoomTo(t0: number, t1: number): void;
+  /** A click on the plot at a time (reveal the nearest event). */
+  pick(time: number): void;
+  reveal(file: number, line: number): void;
+  /** Dataset labels the user hid with the legend changed. */
+  hiddenChanged(hidden: string[]): void;
+}
+
+type Point = { x: number; y: number };
+
+/** Names of the fixed datasets after the owners. */
+export const OTHER = 'other owners';
+export const FREE = 'free';
+export const UNKNOWN = 'not seen yet';
+
+const MARKER = 6;
+
+/** The ownership-over-time chart. */
+export class TimeChart {
+  readonly chart: Chart<'line', Point[]>;
+  private anomalies: AnomaliesReply | null = null;
+  private cursor = NaN;
+  private dragFrom: number | null = null;
+  private readonly band: HTMLDivElement;
+  private hidden: Set<string>;
+
+  constructor(private readonly root: HTMLElement, private readonly host: TimeChartHost, hidden: string[]) {
+    this.hidden = new Set(hidden);
+    const canvas = document.createElement('canvas');
+    canvas.setAttribute('role', 'img');
+    canvas.setAttribute('aria-label', 'Pages per owner over time, stacked. Drag to zoom into a time range; click to reveal the nearest event.');
+    this.band = document.createElement('div');
+    this.band.className = 'pl-zoom-band';
+    this.band.hidden = true;
+    root.append(canvas, this.band);
+    const markers: Plugin<'line'> = { id: 'plMarkers', afterDatasetsDraw: (c) => this.drawOverlays(c as Chart<'line', Point[]>) };
+    const fg = themeColor('--vscode-foreground', [60, 60, 60]);
+    const grid = themeColor('--vscode-panel-border', [128, 128, 128]);
+    this.chart = new Chart(canvas, {
+      type: 'line',
+      data: { datasets: [] },
+      plugins: [markers],
+      options: {
+        animation: false,
+        parsing: false,
+        normalized: true,
+        maintainAspectRatio: false,
+        responsive: true,
+        interaction: { mode: 'index', intersect: false },
+        elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1, tension: 0 } },
+        layout: { padding: { bottom: MARKER + 2 } },
+        scales: {
+          x: { type: 'linear', ticks: { color: rgba(fg, 0.8), maxRotation: 0, callback: (v) => formatTime(Number(v)) }, grid: { color: rgba(grid, 0.25) } },
+          y: { type: 'linear', stacked: true, beginAtZero: true, ticks: { color: rgba(fg, 0.8), callback: (v) => this.amount(Number(v)) }, grid: { color: rgba(grid, 0.25) } },
+        },
+        plugins: {
+          legend: {
+            position: 'right',
+            labels: { color: rgba(fg, 0.9), boxWidth: 12, boxHeight: 12, font: { size: 11 } },
+            onClick: (_e, item, legend) => {
+              const i = item.datasetIndex ?? -1;
+              if (i < 0) return;
+              const visible = legend.chart.isDatasetVisible(i);
+              legend.chart.setDatasetVisibility(i, !visible);
+              const label = legend.chart.data.datasets[i].label ?? '';
+              if (visible) this.hidden.add(label);
+              else this.hidden.delete(label);
+              legend.chart.update();
+              this.host.hiddenChanged([...this.hidden]);
+            },
+          },
+          tooltip: {
+            itemSort: (a, b) => b.datasetIndex - a.datasetIndex,
+            filter: (item) => (item.parsed.y ?? 0) !== 0,
+            callbacks: {
+              title: (items) => (items.length ? formatTime(items[0].parsed.x ?? NaN) : ''),
+              label: (item) => `${item.dataset.label}: ${this.amount(item.parsed.y ?? 0)}`,
+            },
+          },
+        },
+      },
+    });
+    canvas.addEventListener('mousedown', (e) => this.down(e));
+    window.addEventListener('mousemove', (e) => this.move(e));
+    window.addEventListener('mouseup', (e) => this.up(e));
+  }
+
+  /** Show a series reply. */
+  setSeries(s: SeriesReply): void {
+    const n = s.times.length;
+    const mk = (values: ArrayLike<number>, off: number): Point[] => {
+      const pts: Point[] = new Array<Point>(n);
+      for (let i = 0; i < n; i++) pts[i] = { x: s.times[i], y: values[off + i] };
+      return pts;
+    };
+    const sets: ChartDataset<'line', Point[]>[] = [];
+    const add = (label: string, data: Point[], color: Rgb, alpha: number): void => {
+      sets.push({ label, data, borderColor: rgba(color, 0.95), backgroundColor: rgba(color, alpha), fill: sets.length === 0 ? 'origin' : '-1', hidden: this.hidden.has(label) });
+    };
+    s.owners.forEach((o, j) => add(this.host.label(o), mk(s.values, j * n), ownerColor(j), 0.55));
+    const grey = themeColor('--vscode-descriptionForeground', [128, 128, 128]);
+    add(OTHER, mk(s.other, 0), grey, 0.45);
+    add(FREE, mk(s.free, 0), isDarkTheme() ? [90, 90, 90] : [200, 200, 200], 0.35);
+    add(UNKNOWN, mk(s.unknown, 0), grey, 0.08);
+    this.chart.data.datasets = sets;
+    this.chart.options.scales!.x!.min = s.times[0];
+    this.chart.options.scales!.x!.max = s.times[n - 1];
+    this.chart.update();
+  }
+
+  setAnomalies(a: AnomaliesReply | null): void {
+    this.anomalies = a;
+    this.chart.draw();
+  }
+
+  setCursor(time: number): void {
+    this.cursor = time;
+    this.chart.draw();
+  }
+
+  /** Re-read units and colours (theme or unit change). */
+  refresh(): void {
+    this.chart.update();
+  }
+
+  private amount(pages: number): string {
+    return formatAmount(pages, this.host.pageSize());
+  }
+
+  private drawOverlays(c: Chart<'line', Point[]>): void {
+    const ctx = c.ctx;
+    const area = c.chartArea;
+    const x = c.scales.x;
+    ctx.save();
+    if (this.cursor === this.cursor) {
+      const px = x.getPixelForValue(this.cursor);
+      if (px >= area.left && px <= area.right) {
+        ctx.strokeStyle = rgba(themeColor('--vscode-editorCursor-foreground', [0, 122, 204]), 0.9);
+        ctx.setLineDash([4, 3]);
+        ctx.beginPath();
+        ctx.moveTo(px, area.top);
+        ctx.lineTo(px, area.bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
+    }
+    const a = this.anomalies;
+    if (a) {
+      const err = themeColor('--vscode-errorForeground', [229, 20, 0]);
+      const warn = themeColor('--vscode-editorWarning-foreground', [191, 136, 3]);
+      for (let k = 0; k < a.time.length; k++) {
+        const px = x.getPixelForValue(a.time[k]);
+        if (px < area.left - 1 || px > area.right + 1) continue;
+        ctx.fillStyle = rgba(a.severity[k] === 0 ? err : warn, 0.95);
+        ctx.beginPath();
+        ctx.moveTo(px, area.bottom - 1);
+        ctx.lineTo(px - MARKER / 2 - 1, area.bottom + MARKER + 1);
+        ctx.lineTo(px + MARKER / 2 + 1, area.bottom + MARKER + 1);
+        ctx.closePath();
+        ctx.fill();
+      }
+    }
+    ctx.restore();
+  }
+
+  /** The anomaly marker under a canvas point, as an index into the reply. */
+  markerAt(offsetX: number, offsetY: number): number {
+    const a = this.anomalies;
+    if (!a) return -1;
+    const area = this.chart.chartArea;
+    if (offsetY < area.bottom - 2 || offsetY > area.bottom + MARKER + 4) return -1;
+    let best = -1;
+    let bestD = MARKER;
+    for (let k = 0; k < a.time.length; k++) {
+      const d = Math.abs(this.chart.scales.x.getPixelForValue(a.time[k]) - offsetX);
+      if (d <= bestD) {
+        bestD = d;
+        best = k;
+      }
+    }
+    return best;
+  }
+
+  /** Text for a marker (tooltip of the marker under the pointer). */
+  markerText(k: number): string {
+    const a = this.anomalies!;
+    return `${VIEW_ANOMALY_KINDS[a.kinds[k]] ?? 'anomaly'} at ${formatTime(a.time[k])}, line ${a.line[k]}: ${a.messages[k]}`;
+  }
+
+  private down(e: MouseEvent): void {
+    if (e.button !== 0) return;
+    const area = this.chart.chartArea;
+    if (e.offsetX < area.left || e.offsetX > area.right) return;
+    this.dragFrom = e.offsetX;
+  }
+
+  private move(e: MouseEvent): void {
+    const canvas = this.chart.canvas;
+    const rect = canvas.getBoundingClientRect();
+    const ox = e.clientX - rect.left;
+    const oy = e.clientY - rect.top;
+    const mk = this.markerAt(ox, oy);
+    canvas.style.cursor = mk >= 0 ? 'pointer' : 'crosshair';
+    canvas.title = mk >= 0 ? this.markerText(mk) : '';
+    if (this.dragFrom === null) return;
+    const area = this.chart.chartArea;
+    const a = Math.max(area.left, Math.min(this.dragFrom, ox));
+    const b = Math.min(area.right, Math.max(this.dragFrom, ox));
+    this.band.hidden = b - a < 3;
+    this.band.style.left = `${canvas.offsetLeft + a}px`;
+    this.band.style.width = `${b - a}px`;
+    this.band.style.top = `${canvas.offsetTop + area.top}px`;
+    this.band.style.height = `${area.bottom - area.top}px`;
+  }
+
+  private up(e: MouseEvent): void {
+    if (this.dragFrom === null) return;
+    const from = this.dragFrom;
+    this.dragFrom = null;
+    this.band.hidden = true;
+    const rect = this.chart.canvas.getBoundingClientRect();
+    const ox = e.clientX - rect.left;
+    const oy = e.clientY - rect.top;
+    const x = this.chart.scales.x;
+    if (Math.abs(ox - from) >= 5) {
+      const t0 = x.getValueForPixel(Math.min(ox, from)) ?? 0;
+      const t1 = x.getValueForPixel(Math.max(ox, from)) ?? 0;
+      if (t1 > t0) this.host.zoomTo(t0, t1);
+      return;
+    }
+    const mk = this.markerAt(ox, oy);
+    if (mk >= 0 && this.anomalies) this.host.reveal(this.anomalies.file[mk], this.anomalies.line[mk]);
+    else this.host.pick(x.getValueForPixel(ox) ?? 0);
+  }
+
+  /** Canvas element (tests and the bench look for it). */
+  get element(): HTMLCanvasElement {
+    return this.chart.canvas;
+  }
+
+  /** The container. */
+  get container(): HTMLElement {
+    return this.root;
+  }
+}

@@ -1,2 +1,0 @@
-// The webview bundles live in webview/ownership and webview/diff.
-export {};
