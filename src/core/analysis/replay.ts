@@ -1,5 +1,5 @@
 import { EventKind, EVENT_NAMES, newEventRecord, type EventRecord } from '../model/events';
-import { isExclusiveKind, type OwnerKind } from '../model/owners';
+import { isExclusiveKind, ownerLabel, type OwnerKind } from '../model/owners';
 import type { TraceBuilder } from '../model/traceBuilder';
 import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
 import { FREE, LIVE, PageTable, UNKNOWN, type PageChunk } from './pageTable';
@@ -589,19 +589,7 @@ export class Replay {
   }
 
   private ownerText(owner: number): string {
-    const o = this.b.owners.get(owner);
-    switch (o.kind) {
-      case 'process':
-        return `pid ${o.pid}${o.comm ? ` (${o.comm})` : ''}`;
-      case 'file':
-        return `file ${o.dev}/${o.ino}`;
-      case 'snapshot':
-        return `snapshot ${o.snap}`;
-      case 'agent':
-        return `agent ${o.name}`;
-      default:
-        return o.kind;
-    }
+    return ownerLabel(this.b.owners.get(owner));
   }
 
   private reportAt(kind: AnomalyKind, e: EventRecord, pfn: number, message: string, related: number[]): void {
