@@ -385,7 +385,7 @@ export function describeRun(d: SnapshotDiff, run: ChangeRun): DiffChange {
 export function toDiffResult(d: SnapshotDiff, ids: { a?: { id?: number; time?: number }; b?: { id?: number; time?: number } } = {}): DiffResult {
   const side = (s: PageSet, id?: { id?: number; time?: number }): DiffResult['a'] => ({
     name: s.name,
-    file: s.files.join(', '),
+    file: s.origin,
     id: id?.id ?? null,
     time: id?.time === undefined ? null : id.time === Infinity ? null : id.time,
     pages: countHeld(s),

@@ -16,7 +16,7 @@ export interface SnapshotText {
  * VS Code's diff editor matches equal lines. `breaks` forces a new line at those keys.
  */
 export function renderSnapshotText(s: PageSet, breaks?: Set<number>): SnapshotText {
-  const lines: string[] = [`# ${s.name}`, `# ${s.files.join(', ')}`, `# ${countHeld(s)} pages held, keyed by ${s.keyKind}`];
+  const lines: string[] = [`# ${s.name}`, `# ${s.origin}`, `# ${countHeld(s)} pages held, keyed by ${s.keyKind}`];
   const first: number[] = [-1, -1, -1];
   const width = Math.max(1, Math.ceil(Math.log2((s.length ? keyAddr(s, s.key[s.length - 1]) : 0) + 1) / 4));
   let start = 0;
