@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { openTrace, summarize, type TraceModel, type TraceSummary } from '../../src/core/trace';
+import { synthesize } from '../../src/core/synth/scenarios';
+import { fileSource } from '../../src/node/fileSource';
+import { openTraceParallel } from '../../src/node/parallelParse';
+
+const dir = mkdtempSync(join(tmpdir(), 'pl-parallel-'));
+const workerScript = join(dir, 'parseWorker.js');
+
+beforeAll(async () => {
+  await build({ entryPoints: [join(__dirname, '../../src/node/parseWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: workerScript, logLevel: 'warning' });
+}, 60_000);
+
+/** The summary without timings (they differ from run to run). */
+function plain(m: TraceModel): Omit<TraceSummary, 'stats'> & { events: number; lines: number; bytes: number } {
+  const { stats, ...rest } = summarize(m);
+  return { ...rest, events: stats.events, lines: stats.lines, bytes: stats.bytes };
+}
+
+function nativeTrace(): string {
+  const parts: string[] = [];
+  synthesize({ scenario: 'cow-snapshots', seed: 5, events: 20000 }, (s) => parts.push(s));
+  return parts.join('');
+}
+
+function ftraceTrace(): string {
+  const lines = ['# tracer: nop', '#', '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION'];
+  const live: number[] = [];
+  let seed = 1;
+  const rnd = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let k = 0; k < 6000; k++) {
+    const pid = 1000 + rnd(40);
+    const comm = rnd(10) === 0 ? '<...>' : ['postgres', 'kworker/u16:2', 'nginx: worker'][pid % 3];
+    const ts = `${100 + Math.floor(k / 1000)}.${String((k % 1000) * 997).padStart(6, '0')}`;
+    if (live.length && rnd(2) === 0) {
+      const pfn = live.splice(rnd(live.length), 1)[0];
+      lines.push(`${comm}-${pid} [00${rnd(4)}] d..1. ${ts}: mm_page_free: page=0000000000000000 pfn=0x${pfn.toString(16)} order=0`);
+    } else {
+      // Now and then a page allocated twice: the rules must report it at the same line either way.
+      const pfn = rnd(50) === 0 && live.length ? live[0] : 0x100000 + rnd(1 << 16);
+      live.push(pfn);
+      lines.push(`${comm}-${pid} [00${rnd(4)}] ..... ${ts}: mm_page_alloc: page=0000000000000000 pfn=0x${pfn.toString(16)} order=${rnd(8) === 0 ? 1 : 0} migratetype=1 gfp_flags=GFP_HIGHUSER_MOVABLE`);
+    }
+    if (k === 3001) lines.push('this line is not ftrace');
+  }
+  return lines.join('\n') + '\n';
+}
+
+function pageOwnerDump(): string {
+  const recs: string[] = [];
+  for (let k = 0; k < 400; k++) {
+    recs.push(`Page allocated via order 0, mask 0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), pid ${100 + (k % 9)}, tgid ${100 + (k % 9)} (app), ts ${1_000_000 + k} ns\nPFN 0x${(0x10000 + k).toString(16)} type Movable Block 128 type Movable Flags 0x17ffffc0020068(uptodate|lru|active|node=0|zone=2)\n get_page_from_freelist+0x1422/0x1540\n __alloc_pages+0x17e/0x340\n`);
+  }
+  return recs.join('\n') + '\n';
+}
+
+async function compare(name: string, text: string, splits: (size: number, text: string) => number[], threads: number): Promise<(string | undefined)[]> {
+  const whys: (string | undefined)[] = [];
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  const size = statSync(path).size;
+  const one = plain(await openTrace([fileSource(path)]));
+  for (const at of splits(size, text)) {
+    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: at });
+    expect({ at, threads: r.threads }).toEqual({ at, threads });
+    expect(plain(r.model)).toEqual(one);
+    whys.push(r.why);
+  }
+  return whys;
+}
+
+describe('parallel parse', () => {
+  it('gives the single-thread model for a native trace split anywhere (middle, inside a line, at a line start, right after the layout lines, near the end)', async () => {
+    const text = nativeTrace();
+    const afterLayout = (t: string): number => t.indexOf('\n', t.lastIndexOf('\nblock ') + 1);
+    await compare('native.pltrace', text, (size, t) => [Math.floor(size / 2), t.indexOf('\n', 5000) - 3, t.indexOf('\n', 9000) + 1, afterLayout(t), t.lastIndexOf('\n', t.length - 2) - 5], 2);
+  });
+
+  it('falls back to one thread when layout lines fall after the split', async () => {
+    expect(await compare('native-head.pltrace', nativeTrace(), () => [1], 1)).toEqual(['layout lines after the split']);
+  });
+
+  it('gives the single-thread model for ftrace text with a parse error in the second half', async () => {
+    await compare('kmem.txt', ftraceTrace(), (size) => [Math.floor(size / 3), Math.floor(size / 2) + 7], 2);
+  });
+
+  it('reads a page_owner dump on one thread, even when asked to split inside a multi-line record', async () => {
+    const text = pageOwnerDump();
+    await compare('page_owner.txt', text, (_size, t) => [t.indexOf('PFN 0x100c8')], 1);
+  });
+
+  it('reads small files on one thread by default', async () => {
+    const path = join(dir, 'small.pltrace');
+    writeFileSync(path, nativeTrace());
+    const r = await openTraceParallel([fileSource(path)], { workerScript });
+    expect(r.threads).toBe(1);
+    expect(r.why).toBe('small file');
+  });
+});
