@@ -9,6 +9,8 @@ const common = { bundle: true, sourcemap: !prod, minify: prod, logLevel: 'warnin
 const node = { ...common, platform: 'node', target: 'node20', format: 'cjs' };
 const targets = [
   { ...node, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js'},
+  // The second parse thread for big single files (src/node/parallelParse.ts finds it beside cli.js and worker.js).
+  { ...node, entryPoints: ['src/node/parseWorker.ts'], outfile: 'dist/parseWorker.js' },
 ];
 if (existsSync('src/extension/extension.ts')) {
   targets.push({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
