@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HostToWebview, WebviewToHost } from '../protocol/view';
+import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
 import type { WorkerClient } from './workerClient';
 
@@ -71,7 +72,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     let set = this.panels.get(traceId);
     if (!set) this.panels.set(traceId, (set = new Set()));
     set.add(panel);
-    const post = (m: HostToWebview): void => void webview.postMessage(m);
+    const post = (m: HostToWebview): void => void webview.postMessage(finiteForWebview(m));
     const sub = webview.onDidReceiveMessage((m: WebviewToHost) => void this.receive(traceId, paths, m, post));
     panel.onDidDispose(() => {
       sub.dispose();
@@ -114,7 +115,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     if (!set?.size || !t) return;
     for (const p of set) {
       if (!t.summary) void p.webview.postMessage({ type: 'status', progress: t.progress ?? 0, error: t.error } satisfies HostToWebview);
-      else void this.worker.call('viewInit', { traceId }).then((init) => p.webview.postMessage({ type: 'init', init } satisfies HostToWebview), () => undefined);
+      else void this.worker.call('viewInit', { traceId }).then((init) => p.webview.postMessage(finiteForWebview({ type: 'init', init } satisfies HostToWebview)), () => undefined);
     }
   }
 

@@ -34,7 +34,8 @@ export class TraceTreeProvider implements vscode.TreeDataProvider<TreeKey> {
 
   getTreeItem(key: TreeKey): vscode.TreeItem {
     const d = treeItem(this.store.list(), key, this.filter);
-    const item = new vscode.TreeItem(d.label, d.expandable ? (key.type === 'trace' || key.type === 'section' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
+    // The trace and its anomalies open expanded: they are what a user came for; long lists stay folded.
+    const item = new vscode.TreeItem(d.label, d.expandable ? (key.type === 'trace' || (key.type === 'section' && key.section === 'anomalies') ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
     item.id = treeKeyId(key);
     item.description = d.description;
     item.tooltip = d.tooltip;

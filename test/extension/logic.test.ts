@@ -6,6 +6,7 @@ import { anomalyHoverMarkdown, findPfnAt, formatTime, pageHistoryMarkdown, revea
 import { stepAnomaly } from '../../src/extension/logic/navigation';
 import { ruleConfigFromSettings } from '../../src/extension/logic/settings';
 import { outlineSymbols } from '../../src/extension/logic/symbols';
+import { finiteForWebview } from '../../src/extension/logic/webviewTransport';
 
 function anomaly(over: Partial<AnomalySummary>): AnomalySummary {
   return { kind: 'double-free', severity: 'error', file: '/t/a.pltrace', line: 1, pfn: '0x10', time: 0, message: 'm', related: [], relatedLocations: [], ...over };
@@ -170,5 +171,19 @@ describe('outline', () => {
       ['Header', 0, 1],
       ['Events', 2, 3],
     ]);
+  });
+});
+
+describe('webview transport', () => {
+  it('replaces infinities (JSON would make them null) and keeps typed arrays and untouched objects as they are', () => {
+    const ids = new Uint32Array([1, 2]);
+    const untouched = { a: 1, b: [2, 3] };
+    const m = { type: 'init', init: { blocks: [{ id: 1, offline: [-Infinity, 5, Infinity] }], ids, untouched, nan: NaN } };
+    const out = finiteForWebview(m);
+    expect(out.init.blocks[0].offline).toEqual([-Number.MAX_VALUE, 5, Number.MAX_VALUE]);
+    expect(out.init.ids).toBe(ids);
+    expect(out.init.untouched).toBe(untouched);
+    expect(Number.isNaN(out.init.nan)).toBe(true);
+    expect(m.init.blocks[0].offline[0]).toBe(-Infinity);
   });
 });
