@@ -5,6 +5,8 @@ import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
 import type { WorkerClient } from './workerClient';
 
+const CURSOR_SETTLE_MS = 150;
+
 /** A trace file opened in the ownership view: the custom editor only needs its URI. */
 class TraceDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
@@ -39,6 +41,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         vscode.window.registerCustomEditorProvider(viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
       ),
       store.onDidChange((id) => provider.traceChanged(id)),
+      vscode.window.onDidChangeTextEditorSelection((e) => provider.cursorMoved(e.textEditor)),
       vscode.commands.registerCommand('pageledger.openMerged', (uris?: vscode.Uri[]) => provider.openMerged(uris)),
     ];
   }
@@ -106,6 +109,27 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         // The webview keeps its own state with setState, which VS Code restores with the editor.
         return;
     }
+  }
+
+  private cursorTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Follow the text cursor in the ownership views of its trace (after it rests for a moment). */
+  private cursorMoved(editor: vscode.TextEditor): void {
+    clearTimeout(this.cursorTimer);
+    const file = editor.document.uri.fsPath;
+    const line = editor.selection.active.line + 1;
+    if (editor.document.uri.scheme !== 'file') return;
+    const targets = [...this.panels.entries()].filter(([id, set]) => set.size > 0 && this.store.get(id)?.summary?.files.some((f) => f.path === file));
+    if (!targets.length) return;
+    // Arrow keys fire a selection change per line; the views only need where the cursor settles.
+    this.cursorTimer = setTimeout(() => {
+      for (const [traceId, set] of targets) {
+        void this.worker.call('timeAtLine', { traceId, path: file, line }).then((at) => {
+          if (!at) return;
+          for (const p of set) void p.webview.postMessage({ type: 'cursor', time: at.time, file: at.file, line: at.line } satisfies HostToWebview);
+        }, () => undefined);
+      }
+    }, CURSOR_SETTLE_MS);
   }
 
   /** Tell every view of a trace about loading progress, and re-init them after a reload. */

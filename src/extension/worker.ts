@@ -8,6 +8,7 @@ import { CancelledError, openTrace, summarize, type TraceModel } from '../core/t
 import { fileSource } from '../node/fileSource';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
 import { collectLines } from './logic/excerpt';
+import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
 import { renderSnapshotText } from './logic/snapshotText';
 import { answerViewRequestFor, viewInitFor } from './viewBridge';
@@ -67,6 +68,9 @@ const handlers: Handlers = {
   },
   renderSnapshot({ traceId, snapshot }) {
     return renderSnapshotText(model(traceId), snapshot);
+  },
+  timeAtLine({ traceId, path, line }) {
+    return eventAtLine(model(traceId), path, line);
   },
   async synth({ scenario, seed, events, path }) {
     if (!(SCENARIOS as readonly string[]).includes(scenario)) throw new Error(`unknown scenario "${scenario}": expected one of ${SCENARIOS.join(', ')}`);

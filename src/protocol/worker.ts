@@ -69,6 +69,8 @@ export interface WorkerMethods {
   renderSnapshot: { params: SnapshotRef; result: string };
   /** Lines [line - before, line + after] of a file on disk. */
   excerpt: { params: { path: string; line: number; before: number; after: number }; result: LineExcerpt };
+  /** The trace time at a line of one of the trace's files (for the webview's cursor), null when untimed. */
+  timeAtLine: { params: { traceId: string; path: string; line: number }; result: { time: number; file: number; line: number } | null };
   /** Write a seed-scenario trace to `path` (the walkthrough's sample). */
   synth: { params: { scenario: string; seed: number; events: number; path: string }; result: { events: number; lines: number; anomalies: number } };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../src/core/synth/scenarios';
-import { summarize } from '../../src/core/trace';
+import { memorySource } from '../../src/core/io/memorySource';
+import { openTrace, summarize } from '../../src/core/trace';
+import { eventAtLine } from '../../src/extension/logic/lineTime';
 import { detectTraceLanguage, languageForFormat, wantsContentDetection } from '../../src/extension/logic/languages';
 import { pageHistory } from '../../src/extension/logic/pageHistory';
 import { renderSnapshotText } from '../../src/extension/logic/snapshotText';
@@ -146,5 +148,16 @@ describe('snapshot rendering for the diff editor', () => {
     const m = await openText(native('1 alloc pfn=0x12 order=0 pid=7 comm=app', '2 alloc pfn=0x10 order=0 pid=7', '3 snapshot-begin snap=4 pid=7', '4 snapref snap=4 pfn=0x12 vaddr=0x2000', '5 snapref snap=4 pfn=0x10 vaddr=0x1000', '6 snapshot-end snap=4'), '/t/s.pltrace');
     expect(renderSnapshotText(m, 4)).toBe('# snapshot 4 (native) from /t/s.pltrace line 4\n# 2 pages by pfn\n0x10 pid 7 (app)\n0x12 pid 7 (app)\n');
     expect(() => renderSnapshotText(m, 99)).toThrow('no snapshot 99 in this trace');
+  });
+});
+
+describe('time at a line', () => {
+  it('finds the last timed event at or before a line in the right file of a merged trace', async () => {
+    const m = await openTrace([memorySource('/a', native('100 alloc pfn=0x1 order=0', '# note', '300 free pfn=0x1 order=0')), memorySource('/b', native('50 alloc pfn=0x2 order=0', '70 free pfn=0x2 order=0'))]);
+    expect(eventAtLine(m, '/a', 3)).toEqual({ time: 100, file: 0, line: 2 });
+    expect(eventAtLine(m, '/a', 9)).toEqual({ time: 300, file: 0, line: 4 });
+    expect(eventAtLine(m, '/b', 3)).toEqual({ time: 70, file: 1, line: 3 });
+    expect(eventAtLine(m, '/b', 1)).toBeNull();
+    expect(eventAtLine(m, '/c', 1)).toBeNull();
   });
 });
