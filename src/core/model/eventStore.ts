@@ -146,58 +146,83 @@ export class CompactColumn implements ColumnView {
       const b = this.cBase;
       this.cRef = b === b ? b : v === v ? v : 0;
     }
-    const old: number[] = [];
-    for (let k = 0; k < j; k++) old.push(this.slot(k));
-    old.push(v);
-    const ref = this.cRef;
-    const fits = (lo: number, max: number): boolean => {
-      for (const x of old) {
-        if (x !== x) continue;
-        const off = x - lo;
-        if (!(off >= 0 && off < max && Math.floor(off) === off && off + lo === x)) return false;
+    // Range of the offsets held so far (typed loops: this runs up to 3 times per chunk and column).
+    let lo = Infinity;
+    let hi = -Infinity;
+    if (this.cRep === Rep.Const) {
+      if (this.cBase === this.cBase) lo = hi = this.cBase;
+    } else if (this.cRep === Rep.U16) {
+      const a = this.c16;
+      for (let k = 0; k < j; k++) {
+        const x = a[k];
+        if (x === NAN16) continue;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
       }
-      return true;
+      lo += this.cBase;
+      hi += this.cBase;
+    } else {
+      const a = this.c32;
+      for (let k = 0; k < j; k++) {
+        const x = a[k];
+        if (x === NAN32) continue;
+        if (x < lo) lo = x;
+        if (x > hi) hi = x;
+      }
+      lo += this.cBase;
+      hi += this.cBase;
+    }
+    const ref = this.cRef;
+    // Values held so far are exact offsets from ref - HALF16 or ref - HALF32 (a constant is ref itself),
+    // and both bases differ by an integer: only their range and the new value need checking.
+    const fits = (base: number, max: number): boolean => {
+      if (lo <= hi && !(lo - base >= 0 && hi - base < max)) return false;
+      if (v !== v) return true;
+      const off = v - base;
+      return off >= 0 && off < max && Math.floor(off) === off && off + base === v;
     };
     let rep: number = Rep.F64;
     if (this.cRep < Rep.U16 && fits(ref - HALF16, NAN16)) rep = Rep.U16;
     else if (this.cRep < Rep.U32 && fits(ref - HALF32, NAN32)) rep = Rep.U32;
+    const oldRep = this.cRep;
+    const oldBase = this.cBase;
+    const o16 = this.c16;
+    const o32 = this.c32;
+    const old = (k: number): number =>
+      oldRep === Rep.Const ? oldBase : oldRep === Rep.U16 ? (o16[k] === NAN16 ? NaN : o16[k] + oldBase) : o32[k] === NAN32 ? NaN : o32[k] + oldBase;
     this.cRep = rep;
     this.rep[c] = rep;
     if (rep === Rep.U16) {
       const base = ref - HALF16;
       const a = new Uint16Array(CHUNK);
-      for (let k = 0; k <= j; k++) a[k] = old[k] !== old[k] ? NAN16 : old[k] - base;
+      // Only Const widens to U16.
+      a.fill(oldBase !== oldBase ? NAN16 : oldBase - base, 0, j);
+      a[j] = v !== v ? NAN16 : v - base;
       this.c16 = a;
       this.cBase = base;
       this.data[c] = a;
     } else if (rep === Rep.U32) {
       const base = ref - HALF32;
       const a = new Uint32Array(CHUNK);
-      for (let k = 0; k <= j; k++) a[k] = old[k] !== old[k] ? NAN32 : old[k] - base;
+      if (oldRep === Rep.Const) a.fill(oldBase !== oldBase ? NAN32 : oldBase - base, 0, j);
+      else {
+        const shift = oldBase - base;
+        for (let k = 0; k < j; k++) a[k] = o16[k] === NAN16 ? NAN32 : o16[k] + shift;
+      }
+      a[j] = v !== v ? NAN32 : v - base;
       this.c32 = a;
       this.cBase = base;
       this.data[c] = a;
     } else {
       const a = new Float64Array(CHUNK);
-      for (let k = 0; k <= j; k++) a[k] = old[k];
+      if (oldRep === Rep.Const) a.fill(oldBase, 0, j);
+      else for (let k = 0; k < j; k++) a[k] = old(k);
+      a[j] = v;
       this.c64 = a;
       this.cBase = 0;
       this.data[c] = a;
     }
     this.base[c] = this.cBase;
-  }
-
-  private slot(k: number): number {
-    switch (this.cRep) {
-      case Rep.Const:
-        return this.cBase;
-      case Rep.U16:
-        return this.c16[k] === NAN16 ? NaN : this.c16[k] + this.cBase;
-      case Rep.U32:
-        return this.c32[k] === NAN32 ? NaN : this.c32[k] + this.cBase;
-      default:
-        return this.c64[k];
-    }
   }
 
   get(i: number): number {
@@ -306,6 +331,46 @@ export class EventStore {
     this.pfn.begin(e.pfn);
     this.arg.begin(e.arg);
     this.arg2.begin(e.arg2);
+  }
+
+  /**
+   * Append every event of `src` as if pushed one by one, with its lines shifted by `lineOffset`, its file
+   * set to `file` and its owner ids (and a fault's agent in ref) mapped through `ownerMap`. Column by
+   * column: the two-thread parse merges a million events this way in a fraction of what read + push took.
+   */
+  appendStore(src: EventStore, file: number, lineOffset: number, ownerMap: Int32Array): void {
+    const n = src.length;
+    const at = this.length;
+    for (let i = 0; i < n; i++) {
+      const j = (at + i) & MASK;
+      if (j === 0) {
+        this.cKind = this.kind.grow();
+        this.cOrder = this.orderCol.grow();
+      }
+      this.cKind[j] = src.kind.get(i);
+      this.cOrder[j] = src.orderCol.get(i);
+    }
+    for (const name of COMPACT_COLUMNS) {
+      const d = this[name];
+      const s = src[name];
+      const mode = name === 'file' ? 1 : name === 'line' ? 2 : name === 'owner' ? 3 : name === 'ref' ? 4 : 0;
+      for (let i = 0; i < n; i++) {
+        let v = s.get(i);
+        if (mode === 1) v = file;
+        else if (mode === 2) v += lineOffset;
+        else if (mode === 3) v = ownerMap[v];
+        else if (mode === 4 && src.kind.get(i) === EventKind.Fault) v = ownerMap[v];
+        const j = (at + i) & MASK;
+        if (j === 0) d.begin(v);
+        d.put(j, v);
+      }
+    }
+    for (let i = 0; i < n; i++) {
+      const t = src.time.get(i);
+      if (t < this.lastTime) this.sorted = false;
+      else if (t === t) this.lastTime = t;
+    }
+    this.length = at + n;
   }
 
   /** Read event i back into a scratch record. */

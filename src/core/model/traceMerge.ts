@@ -1,5 +1,4 @@
 import { EventStore, type EventStoreData } from './eventStore';
-import { EventKind, newEventRecord } from './events';
 import type { Owner } from './owners';
 import type { ParseError, SnapshotInfo, TraceBuilder } from './traceBuilder';
 
@@ -74,16 +73,8 @@ export function appendPart(target: TraceBuilder, part: BuilderPart, lineOffset: 
         break;
     }
   }
-  const src = EventStore.fromData(part.events);
-  const e = newEventRecord();
-  for (let i = 0; i < src.length; i++) {
-    src.read(i, e);
-    e.owner = map[e.owner];
-    // A fault's ref is the agent that serviced it, an owner id too.
-    if (e.kind === EventKind.Fault) e.ref = map[e.ref];
-    e.line += lineOffset;
-    target.push(e);
-  }
+  // A fault's ref is the agent that serviced it, an owner id too: appendStore maps it with the owners.
+  target.events.appendStore(EventStore.fromData(part.events), target.currentFile, lineOffset, map);
   for (const s of part.snapshots) {
     if (target.snapshot(s.id)) continue;
     const { file: _file, ...rest } = s;
