@@ -156,6 +156,14 @@ describe('diff of ownership at two times', () => {
     expect(r.byNode.map((n) => [n.node, n.pages.migrated, n.pages.added])).toEqual([[0, 1, 2]]);
   });
 
+  it('limits both times to one pid and still sees the frames it lost or took', async () => {
+    const m = await openText(TRACE);
+    const r = toDiffResult(diffSides({ model: m, time: 200, pid: 200 }, { model: m, time: Infinity, pid: 200 }));
+    // db's 0x1100 migrated to 0x8000 (node 0 -> 1); 0x1101 went to app.
+    expect(nonZero(r)).toEqual({ migrated: 1, ownerChanged: 1 });
+    expect([r.a.name, r.b.name, r.a.pages, r.b.pages]).toEqual(['pid 200 at 200 ns', 'pid 200 at end', 2, 2]);
+  });
+
   it('sees no change between a time and itself', async () => {
     const m = await openText(TRACE);
     const r = toDiffResult(diffSides({ model: m, time: 450 }, { model: m, time: 450 }));

@@ -280,23 +280,33 @@ export type DiffSideSpec = { model: TraceModel; snapshot: number } | { model: Tr
 
 /**
  * Build the page sets of two sides and compare them. A time side compared with a snapshot of process P
- * is limited to P's pages and the snapshot's frames, so the rest of the machine does not show as added.
+ * is limited to P's pages and the snapshot's frames, so the rest of the machine does not show as added;
+ * two times with a pid are limited to that pid's pages plus the frames it had on the other side, so a page
+ * it freed shows as freed and one it took from another owner as ownerChanged.
  */
 export function diffSides(sa: DiffSideSpec, sb: DiffSideSpec): SnapshotDiff {
-  const snapPid = (s: DiffSideSpec): number | undefined => ('snapshot' in s ? s.model.builder.snapshot(s.snapshot)?.pid : undefined);
-  const build = (s: DiffSideSpec, other: PageSet | null, otherPid: number | undefined): PageSet => {
-    if ('snapshot' in s) return snapshotPageSet(s.model, s.snapshot);
-    const state = ownershipAt(s.model, s.time);
-    const pid = s.pid ?? otherPid;
-    if (pid === undefined && other === null) return state.toPageSet();
-    if (pid === undefined) return state.toPageSet({ pfns: other!.pfn });
-    return state.toPageSet({ pid, pfns: other?.pfn });
+  const snapA = 'snapshot' in sa ? snapshotPageSet(sa.model, sa.snapshot) : null;
+  const snapB = 'snapshot' in sb ? snapshotPageSet(sb.model, sb.snapshot) : null;
+  if (snapA && snapB) return diffPageSets(snapA, snapB);
+  const live = (s: DiffSideSpec, snap: PageSet, snapPid: number | undefined): PageSet => {
+    const t = s as { model: TraceModel; time: number; pid?: number };
+    const state = ownershipAt(t.model, t.time);
+    const pid = t.pid ?? snapPid;
+    // A snapshot of no process in particular (a page_owner dump) is compared with the whole machine.
+    return pid === undefined ? state.toPageSet() : state.toPageSet({ pid, pfns: snap.pfn });
   };
-  const aIsSnap = 'snapshot' in sa;
-  const a = aIsSnap ? build(sa, null, undefined) : null;
-  const b = build(sb, a, snapPid(sa));
-  const a2 = a ?? build(sa, 'snapshot' in sb ? b : null, snapPid(sb));
-  return diffPageSets(a2, b);
+  const pidOf = (s: DiffSideSpec): number | undefined => ('snapshot' in s ? s.model.builder.snapshot(s.snapshot)?.pid : undefined);
+  if (snapA) return diffPageSets(snapA, live(sb, snapA, pidOf(sa)));
+  if (snapB) return diffPageSets(live(sa, snapB, pidOf(sb)), snapB);
+  const ta = sa as { model: TraceModel; time: number; pid?: number };
+  const tb = sb as { model: TraceModel; time: number; pid?: number };
+  const stA = ownershipAt(ta.model, ta.time);
+  const stB = tb.model === ta.model && tb.time === ta.time ? stA : ownershipAt(tb.model, tb.time);
+  const pid = ta.pid ?? tb.pid;
+  if (pid === undefined) return diffPageSets(stA.toPageSet(), stB.toPageSet());
+  const a0 = stA.toPageSet({ pid });
+  const b0 = stB.toPageSet({ pid });
+  return diffPageSets(stA.toPageSet({ pid, pfns: b0.pfn }), stB.toPageSet({ pid, pfns: a0.pfn }));
 }
 
 /** Compare snapshot `ida` of model `ma` with snapshot `idb` of model `mb`, as printed by the CLI. */
