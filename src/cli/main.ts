@@ -358,6 +358,13 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   const together = a !== b && atA === undefined && atB === undefined;
   const ma = await load(together ? [a, b] : [a], { quiet }, err);
   const mb = a === b || together ? ma : await load([b], { quiet }, err);
+  // A line that could not be read may be a page missing from a side: say so rather than diff silently.
+  for (const m of ma === mb ? [ma] : [ma, mb]) {
+    const errors = m.builder.errors;
+    for (const e of errors.slice(0, 5)) err(`${m.builder.files[e.file]?.path ?? '?'}:${e.line}: ${e.message}\n`);
+    const more = errors.length - 5 + m.builder.droppedErrors;
+    if (more > 0) err(`... and ${more} more lines that could not be read (pageledger analyze lists them)\n`);
+  }
   const pick = (m: TraceModel, v: unknown, which: 'a' | 'b'): number => {
     const file = which === 'a' ? a : b;
     // A side's snapshots are those of the files its argument named (a dump directory names several).

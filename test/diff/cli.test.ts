@@ -97,4 +97,13 @@ describe('pageledger diff', () => {
     expect((await run('diff', a, '--at', 'soon')).err).toContain('--at takes a time in ns or "end", not "soon"');
     expect((await run('diff', a, a, '--snapshot-b', '9')).err).toContain('no snapshot 9 in');
   });
+
+  it('names the lines it could not read on stderr and still compares the rest', async () => {
+    const a = write(dir, 'd.plsnap', 'pageledger-snapshot 1\nsnapshot id=1 pid=7\npage pfn=0x10\npage vaddr=0x1000\n');
+    const b = write(dir, 'e.plsnap', 'pageledger-snapshot 1\nsnapshot id=2 pid=7\npage pfn=0x10\npage pfn=0x11\n');
+    const r = await run('diff', a, b, '--json', '--quiet');
+    expect(r.code).toBe(0);
+    expect(r.err).toBe(`${a}:4: page: missing pfn=\n`);
+    expect((JSON.parse(r.out) as DiffResult).classes).toMatchObject({ unchanged: 1, added: 1 });
+  });
 });
