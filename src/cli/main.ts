@@ -362,7 +362,7 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   for (const m of ma === mb ? [ma] : [ma, mb]) {
     const errors = m.builder.errors;
     for (const e of errors.slice(0, 5)) err(`${m.builder.files[e.file]?.path ?? '?'}:${e.line}: ${e.message}\n`);
-    const more = errors.length - 5 + m.builder.droppedErrors;
+    const more = Math.max(0, errors.length - 5) + m.builder.droppedErrors;
     if (more > 0) err(`... and ${more} more lines that could not be read (pageledger analyze lists them)\n`);
   }
   const pick = (m: TraceModel, v: unknown, which: 'a' | 'b'): number => {
