@@ -1,7 +1,8 @@
 // Ownership webview bench: a generated trace (default 1M pages, 10M events) is built in Node with the real
 // core, the harness runs in headless Chromium at 1920x1080 with its requests answered from Node (as the
 // extension's worker would), and we print the first paint of both views after the data arrives and the
-// frame time while panning the map. Usage: node bench/webview.mjs [--pages N] [--events N]. Needs `npm run build`.
+// frame time while panning the map. Usage: node bench/webview.mjs [--pages N] [--events N] [--core-only].
+// Needs `npm run build` (not with --core-only, which skips the browser and times only the core's answers).
 import { build } from 'esbuild';
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -10,9 +11,10 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 
-const { values } = parseArgs({ options: { pages: { type: 'string', default: '1000000' }, events: { type: 'string', default: '10000000' } } });
+const { values } = parseArgs({ options: { pages: { type: 'string', default: '1000000' }, events: { type: 'string', default: '10000000' }, 'core-only': { type: 'boolean', default: false }, runs: { type: 'string', default: '3' } } });
 const PAGES = Number(values.pages);
 const EVENTS = Number(values.events);
+const RUNS = Number(values.runs);
 const ROOT = new URL('..', import.meta.url).pathname;
 const DATA = join(ROOT, 'bench/.data');
 mkdirSync(DATA, { recursive: true });
@@ -28,6 +30,20 @@ await build({
 const core = createRequire(import.meta.url)(join(DATA, 'viewCore.cjs'));
 
 function ms(t) { return `${t.toFixed(1)} ms`; }
+/** Wall and CPU milliseconds of f(), best of `runs` (the machine is shared: the best run is the least disturbed). */
+function timed(f, runs = 1) {
+  let best = { wall: Infinity, cpu: Infinity, value: undefined };
+  for (let k = 0; k < runs; k++) {
+    const w = performance.now();
+    const c = process.cpuUsage();
+    const value = f();
+    const du = process.cpuUsage(c);
+    const wall = performance.now() - w;
+    if (wall < best.wall) best = { wall, cpu: (du.user + du.system) / 1000, value };
+  }
+  return best;
+}
+const rssMiB = () => (process.memoryUsage().rss / 2 ** 20).toFixed(0);
 
 // A trace straight into the builder (no text): processes and the kernel allocate and free single pages
 // over PAGES frames of one RAM region; a deterministic LCG picks frames and owners.
@@ -68,10 +84,41 @@ t = performance.now();
 const result = new core.Replay(b).run();
 const replayMs = performance.now() - t;
 const model = { builder: b, result, format: 'native', stats: { bytes: 0, lines: EVENTS, parseMs: 0, analyzeMs: replayMs } };
-t = performance.now();
-const init = core.viewInit(model);
-const indexMs = performance.now() - t;
-console.log(`trace: ${PAGES.toLocaleString()} pages, ${EVENTS.toLocaleString()} events; built ${ms(buildMs)}, replay ${ms(replayMs)}, index + init ${ms(indexMs)}; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+const rssBefore = rssMiB();
+const ix = timed(() => core.viewInit(model));
+const init = ix.value;
+console.log(`trace: ${PAGES.toLocaleString()} pages, ${EVENTS.toLocaleString()} events; built ${ms(buildMs)}, replay ${ms(replayMs)}; rss ${rssBefore} MiB`);
+console.log(`index + init: ${ms(ix.wall)} wall, ${ms(ix.cpu)} cpu (goal: a few seconds); rss ${rssMiB()} MiB`);
+
+// The windows the page map asks for at 1920x1080 (plot 1780x1058 px, a quarter margin on every side, as
+// webview/ownership/pageMap.ts fetches them), at 2 px cells (the default) and 1 px cells (the finest).
+const span = init.timeEnd - init.timeStart;
+const win = (name, cellPx, t0, t1, y0, y1) => {
+  const ty = (y1 - y0) * 0.25;
+  const a = Math.max(0, y0 - ty);
+  const z = Math.min(init.rows, y1 + ty);
+  const nx = Math.round((1780 / cellPx) * 1.5);
+  const ny = Math.max(1, Math.min(8192, Math.round((1058 / cellPx) * ((z - a) / (y1 - y0))), Math.ceil(z - a)));
+  const dt = (t1 - t0) * 0.25;
+  return { name, req: { kind: 'map', t0: t0 - dt, t1: t1 + dt, nx, y0: a, y1: z, ny } };
+};
+const mid = init.timeStart + span / 2;
+const windows = [
+  win('full view, 2 px', 2, init.timeStart - span / 100, init.timeEnd + span / 100, 0, init.rows),
+  win('full view, 1 px', 1, init.timeStart - span / 100, init.timeEnd + span / 100, 0, init.rows),
+  win('1/10 time x 1/10 rows', 2, mid - span / 20, mid + span / 20, init.rows * 0.45, init.rows * 0.55),
+  win('full time x 2000 rows', 2, init.timeStart, init.timeEnd, init.rows / 2, init.rows / 2 + 2000),
+  win('full time x 200 rows', 2, init.timeStart, init.timeEnd, init.rows / 2, init.rows / 2 + 200),
+  win('1/100 time x 50 rows', 1, mid, mid + span / 100, init.rows / 3, init.rows / 3 + 50),
+];
+for (const w of windows) {
+  const r = timed(() => core.answerViewRequest(model, w.req), RUNS);
+  if (r.value.kind !== 'map') throw new Error(`${w.name}: ${r.value.message}`);
+  console.log(`map ${w.name} (${w.req.nx}x${w.req.ny} cells): ${ms(r.wall)} wall, ${ms(r.cpu)} cpu, best of ${RUNS} (goal: well under 1000 ms)`);
+}
+const series = timed(() => core.answerViewRequest(model, { kind: 'series', t0: init.timeStart, t1: init.timeEnd, n: 1780, top: 8 }), 3);
+console.log(`series 1780 samples: ${ms(series.wall)} wall, ${ms(series.cpu)} cpu; rss ${rssMiB()} MiB`);
+if (values['core-only']) process.exit(0);
 
 function encode(v) {
   if (ArrayBuffer.isView(v)) return { $t: v.constructor.name, b64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
