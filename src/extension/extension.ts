@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DiffCommands } from './diffCommands';
@@ -76,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     vscode.commands.registerCommand('pageledger.openTrace', async () => {
       const uris = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Open a trace', openLabel: 'Open Trace', filters: { 'Traces': ['pltrace', 'plsnap', 'txt', 'log', 'dat', 'gz', 'json', 'trace'], 'All files': ['*'] } });
-      if (uris?.[0]) await vscode.commands.executeCommand('vscode.openWith', uris[0], TraceEditorProvider.viewType);
+      if (uris?.[0]) await openTraceFile(uris[0], settings);
     }),
     vscode.commands.registerCommand('pageledger.showOwnershipView', async (uri?: vscode.Uri) => {
       const target = uri ?? activeFileUri();
@@ -94,16 +94,34 @@ export function activate(context: vscode.ExtensionContext): void {
       const file = path.join(folder, 'cow-snapshots-sample.pltrace');
       const r = await worker.call('synth', { scenario: 'cow-snapshots', seed: 1, events: 20000, path: file });
       log.appendLine(`wrote ${file}: ${r.events} events, ${r.anomalies} injected anomalies`);
-      await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(file), TraceEditorProvider.viewType);
+      await openTraceFile(vscode.Uri.file(file), settings);
     }),
   );
   updateStatus();
 }
 
+/**
+ * Open a trace for reading: its text (the ownership view then opens beside it), or only the ownership
+ * view when the text editor cannot take the file (too large, or gzipped).
+ */
+async function openTraceFile(uri: vscode.Uri, settings: ExtensionSettings): Promise<void> {
+  let size = 0;
+  try {
+    size = statSync(uri.fsPath).size;
+  } catch {
+    return void vscode.window.showErrorMessage(`Page Ledger: cannot read ${uri.fsPath}`);
+  }
+  if (size > settings.textEditorMaxBytes || /\.gz$/i.test(uri.fsPath)) {
+    await vscode.commands.executeCommand('vscode.openWith', uri, TraceEditorProvider.viewType);
+    return;
+  }
+  await vscode.window.showTextDocument(uri, { preview: false });
+}
+
 /** Whether the active editor shows a trace (text in a trace language, an excerpt, or the ownership view). */
 function isTraceEditorActive(): boolean {
   const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  if (input instanceof vscode.TabInputCustom) return input.viewType === TraceEditorProvider.viewType || input.viewType === TraceEditorProvider.optionViewType;
+  if (input instanceof vscode.TabInputCustom) return input.viewType === TraceEditorProvider.viewType;
   const ed = vscode.window.activeTextEditor;
   return !!ed && (ed.document.uri.scheme === EXCERPT_SCHEME || (TRACE_LANGUAGES as readonly string[]).includes(ed.document.languageId));
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HostToWebview, WebviewToHost } from '../protocol/view';
+import { TRACE_LANGUAGES } from './logic/languages';
 import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
 import type { WorkerClient } from './workerClient';
@@ -28,22 +29,26 @@ function nonce(): string {
 export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<TraceDocument> {
   /** The custom editor's view type (package.json contributes.customEditors). */
   static readonly viewType = 'pageledger.ownership';
-  /** The same view offered under "Reopen With" for text files that may hold a trace (.txt, .log, ...). */
-  static readonly optionViewType = 'pageledger.ownershipOption';
   /** Open webviews per trace id: every view of one trace hears about its reloads. */
   private readonly panels = new Map<string, Set<vscode.WebviewPanel>>();
 
   /** Register the provider and the commands that open views. */
   static register(context: vscode.ExtensionContext, store: TraceStore, worker: WorkerClient): vscode.Disposable[] {
     const provider = new TraceEditorProvider(context, store, worker);
-    return [
-      ...[TraceEditorProvider.viewType, TraceEditorProvider.optionViewType].map((viewType) =>
-        vscode.window.registerCustomEditorProvider(viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
-      ),
+    const disposables = [
+      vscode.window.registerCustomEditorProvider(TraceEditorProvider.viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
       store.onDidChange((id) => provider.traceChanged(id)),
       vscode.window.onDidChangeTextEditorSelection((e) => provider.cursorMoved(e.textEditor)),
       vscode.commands.registerCommand('pageledger.openMerged', (uris?: vscode.Uri[]) => provider.openMerged(uris)),
+      vscode.window.onDidChangeActiveTextEditor((e) => e && provider.showBeside(e)),
+      // Content detection gives a .txt trace its language after it opened: look again then.
+      vscode.workspace.onDidOpenTextDocument((d) => {
+        const e = vscode.window.activeTextEditor;
+        if (e && e.document === d) provider.showBeside(e);
+      }),
     ];
+    if (vscode.window.activeTextEditor) provider.showBeside(vscode.window.activeTextEditor);
+    return disposables;
   }
 
   private constructor(private readonly context: vscode.ExtensionContext, private readonly store: TraceStore, private readonly worker: WorkerClient) {}
@@ -53,6 +58,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   }
 
   resolveCustomEditor(document: TraceDocument, panel: vscode.WebviewPanel): void {
+    this.shownBeside.add(document.uri.fsPath);
     this.attach(panel, [document.uri.fsPath]);
   }
 
@@ -112,6 +118,29 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   }
 
   private cursorTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** Files whose ownership view was opened beside their text this session (closing it is respected). */
+  private readonly shownBeside = new Set<string>();
+
+  /**
+   * The text editor stays the default for traces, so Problems, hovers and links land on the line; the
+   * ownership view opens beside the text the first time a trace shows up in a text editor.
+   */
+  private showBeside(editor: vscode.TextEditor): void {
+    const doc = editor.document;
+    if (doc.uri.scheme !== 'file' || !(TRACE_LANGUAGES as readonly string[]).includes(doc.languageId)) return;
+    if (!vscode.workspace.getConfiguration('pageledger').get<boolean>('ownershipView.openBeside', true)) return;
+    const file = doc.uri.fsPath;
+    if (this.shownBeside.has(file) || this.hasViewOf(file)) return;
+    this.shownBeside.add(file);
+    void vscode.commands.executeCommand('vscode.openWith', doc.uri, TraceEditorProvider.viewType, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+  }
+
+  /** Whether some ownership view shows the trace holding `file`. */
+  hasViewOf(file: string): boolean {
+    const t = this.store.forFile(file);
+    return (this.panels.get(file)?.size ?? 0) > 0 || (t !== undefined && (this.panels.get(t.traceId)?.size ?? 0) > 0);
+  }
 
   /** Follow the text cursor in the ownership views of its trace (after it rests for a moment). */
   private cursorMoved(editor: vscode.TextEditor): void {
