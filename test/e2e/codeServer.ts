@@ -486,14 +486,17 @@ export async function runCommand(page: Page, title: string, timeoutMs = 30_000):
   await pickFromQuickInput(page, `>${title}`, title, timeoutMs);
 }
 
-/** Opens a workspace file by its path relative to the workspace (Quick Open) and waits for its editor tab. */
-export async function openFile(page: Page, relativePath: string, timeoutMs = 30_000): Promise<void> {
+/** Opens a workspace file by its path relative to the workspace (Quick Open) and waits for its editor tab, and
+ * (unless `textEditor` is false, e.g. for a file that opens in a custom editor) for its text editor. */
+export async function openFile(
+  page: Page, relativePath: string, timeoutMs = 30_000, options: { textEditor?: boolean } = {},
+): Promise<void> {
   const base = relativePath.split('/').pop() ?? relativePath;
   // Without the leading '>' the palette is Quick Open (file search, ripgrep on code-server).
   await pickFromQuickInput(page, relativePath, base, timeoutMs);
   const group = page.locator('.editor-group-container.active');
   await group.locator('.tab.active').filter({ hasText: base }).waitFor({ timeout: timeoutMs });
-  await group.locator('.monaco-editor .view-lines').waitFor({ timeout: timeoutMs });
+  if (options.textEditor !== false) await group.locator('.monaco-editor .view-lines').waitFor({ timeout: timeoutMs });
 }
 
 /** Types `query` into the F1 quick input and picks the row labelled exactly `label` (else the first row whose
@@ -547,11 +550,51 @@ async function openQuickInput(page: Page): Promise<ReturnType<Page['locator']>> 
 }
 
 /** Minimal DOM shapes used inside page functions (the project's tsconfig has no DOM lib). */
-interface DomElement {
+export interface DomElement {
   readonly textContent: string | null;
   getAttribute(name: string): string | null;
   querySelector(selector: string): DomElement | null;
   readonly style: { readonly top: string };
+}
+
+/** The texts of the status bar items, left to right (icons are dropped, spaces normalised). */
+export async function statusBarTexts(page: Page): Promise<string[]> {
+  const texts = await page.locator('.part.statusbar .statusbar-item').evaluateAll((els: DomElement[]) =>
+    els.map((el) => el.textContent ?? ''));
+  return texts.map(normalizeText).filter((t) => t !== '');
+}
+
+/** The cursor of the active text editor as the status bar shows it ("Ln 12, Col 3"), 1-based; null if none. */
+export async function cursorPosition(page: Page): Promise<{ line: number; column: number } | null> {
+  const text = await page.locator('[id="status.editor.selection"]').first().textContent({ timeout: 2000 })
+    .catch(() => null);
+  const m = /Ln (\d+), Col (\d+)/.exec(text ?? '');
+  return m ? { line: Number(m[1]), column: Number(m[2]) } : null;
+}
+
+/** One row of a tree view (custom tree views, the explorer): depth, label, description and expansion. */
+export interface TreeRow {
+  level: number;
+  label: string;
+  description: string;
+  /** null for a leaf. */
+  expanded: boolean | null;
+}
+
+/** The rendered rows of the tree in `container` (a locator of a view pane's body), top to bottom. */
+export async function treeRows(container: ReturnType<Page['locator']>): Promise<TreeRow[]> {
+  const rows = await container.locator('.monaco-list-row').evaluateAll((els: DomElement[]) => els.map((el) => ({
+    index: Number(el.getAttribute('data-index')),
+    level: Number(el.getAttribute('aria-level')),
+    label: el.querySelector('.label-name')?.textContent ?? '',
+    description: el.querySelector('.label-description')?.textContent ?? '',
+    expanded: el.getAttribute('aria-expanded'),
+  })));
+  rows.sort((a, b) => a.index - b.index);
+  return rows.map((r) => ({
+    level: r.level, label: normalizeText(r.label), description: normalizeText(r.description),
+    expanded: r.expanded === null ? null : r.expanded === 'true',
+  }));
 }
 
 /** The lines the active text editor renders (only the visible ones), top to bottom. */
