@@ -37,9 +37,49 @@ export class OwnerTable {
   // Snapshot events (about 1 in 10 native events) name their snapshot: a numeric key again, no string.
   private readonly bySnap = new Map<number, number>();
   readonly list: Owner[] = [{ id: 0, kind: 'free' }];
+  // Set by fromList: the lookup maps are built on the first lookup, not at load (85 k owners took 100 ms
+  // to intern one by one when an index was loaded, and a loaded trace is often only viewed).
+  private unindexed = false;
 
   constructor() {
     this.intern('k', { id: 0, kind: 'kernel' });
+  }
+
+  /** A table holding `list` as it is (ids are list positions), e.g. read back from the index cache. */
+  static fromList(list: readonly Owner[]): OwnerTable {
+    const t = new OwnerTable();
+    t.list.length = 0;
+    for (const o of list) t.list.push(o);
+    t.unindexed = true;
+    return t;
+  }
+
+  private index(): void {
+    this.unindexed = false;
+    this.byKey.clear();
+    this.byPid.clear();
+    this.bySnap.clear();
+    for (const o of this.list) {
+      switch (o.kind) {
+        case 'kernel':
+          this.byKey.set('k', o.id);
+          break;
+        case 'process':
+          this.byKey.set('p' + o.pid, o.id);
+          this.byPid.set(o.pid!, o.id);
+          break;
+        case 'file':
+          this.byKey.set('f' + o.dev + '/' + o.ino, o.id);
+          break;
+        case 'snapshot':
+          this.byKey.set('s' + o.snap, o.id);
+          this.bySnap.set(o.snap!, o.id);
+          break;
+        case 'agent':
+          this.byKey.set('a' + o.name, o.id);
+          break;
+      }
+    }
   }
 
   get size(): number {
@@ -59,6 +99,7 @@ export class OwnerTable {
    * (exec, or a thread name) keeps the first, since pid is the key the kernel uses.
    */
   process(pid: number, comm?: string, tgid?: number): number {
+    if (this.unindexed) this.index();
     const found = this.byPid.get(pid);
     if (found !== undefined) {
       const o = this.list[found];
@@ -79,6 +120,7 @@ export class OwnerTable {
   }
 
   snapshot(snap: number, pid?: number): number {
+    if (this.unindexed) this.index();
     const found = this.bySnap.get(snap);
     if (found !== undefined) {
       if (pid !== undefined) {
@@ -100,21 +142,25 @@ export class OwnerTable {
 
   /** Find an existing process owner without creating one. */
   findProcess(pid: number): number | undefined {
+    if (this.unindexed) this.index();
     return this.byPid.get(pid);
   }
 
   /** Whether process `pid` is known with a comm (so callers can skip decoding one). */
   hasComm(pid: number): boolean {
+    if (this.unindexed) this.index();
     const id = this.byPid.get(pid);
     return id !== undefined && this.list[id].comm !== undefined;
   }
 
   /** Find an existing snapshot owner without creating one. */
   findSnapshot(snap: number): number | undefined {
+    if (this.unindexed) this.index();
     return this.bySnap.get(snap);
   }
 
   private intern(key: string, o: Owner): number {
+    if (this.unindexed) this.index();
     const found = this.byKey.get(key);
     if (found !== undefined) return found;
     o.id = this.list.length;
