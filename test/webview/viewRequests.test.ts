@@ -118,6 +118,51 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
     }
   });
 
+  /** Every cell of a map window against the brute-force replay at the column's sample time. */
+  const checkMap = async (m: TraceModel, w: { t0: number; t1: number; nx: number; y0: number; y1: number; ny: number }): Promise<void> => {
+    const init = viewInit(m);
+    const got = answerViewRequest(m, { kind: 'map', ...w }) as MapReply;
+    expect(got.kind).toBe('map');
+    const dt = (w.t1 - w.t0) / w.nx;
+    const h = (w.y1 - w.y0) / w.ny;
+    for (let r = 0; r < w.ny; r++) {
+      const lo = Math.floor(w.y0 + r * h);
+      const hi = Math.max(lo + 1, Math.floor(w.y0 + (r + 1) * h));
+      const pfns: number[] = [];
+      for (let y = lo; y < hi; y++) {
+        const g = init.segments.find((s) => y >= s.offset && y < s.offset + s.pages);
+        if (g) pfns.push(g.start + y - g.offset);
+      }
+      for (let c = 0; c < w.nx; c++) {
+        const rf = await ref(w.t0 + (c + 0.5) * dt);
+        const count = new Map<number, number>();
+        let free = 0;
+        let shared = false;
+        for (const pfn of pfns) {
+          const o = rf.owner(pfn);
+          if (o === 0) free++;
+          else if (o > 0) count.set(o, (count.get(o) ?? 0) + 1);
+          shared ||= rf.shared(pfn);
+        }
+        let owned = 0;
+        let best = -1;
+        for (const [o, v] of count) {
+          owned += v;
+          if (best < 0 || v > count.get(best)! || (v === count.get(best)! && o < best)) best = o;
+        }
+        let anomalyBits = 0;
+        for (const an of m.result.anomalies) {
+          if (!(an.time >= w.t0 && an.time <= w.t1) || !pfns.includes(an.pfn)) continue;
+          if (Math.min(w.nx - 1, Math.floor((an.time - w.t0) / dt)) !== c) continue;
+          anomalyBits |= an.kind === 'owner-conflict' || an.kind === 'double-alloc' ? CELL_CONFLICT : CELL_ANOMALY;
+        }
+        const cell = r * w.nx + c;
+        const want = [owned > 0 ? best : free > 0 ? 0 : -1, owned > 0 ? Math.max(1, Math.round((255 * owned) / (hi - lo))) : 0, (shared ? CELL_SHARED : 0) | anomalyBits];
+        expect([r, c, got.owner[cell], got.fill[cell], got.flags[cell] & (CELL_SHARED | CELL_CONFLICT | CELL_ANOMALY)]).toEqual([r, c, ...want]);
+      }
+    }
+  };
+
   it('answers map windows with the exact dominant owner, fill and flags of every cell', async () => {
     const m = await loaded;
     const ix = ownershipIndexOf(m);
@@ -129,48 +174,21 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
       { t0: a + (z - a) / 4, t1: a + (z - a) / 2, nx: 5, y0: busy - 2, y1: busy + 3, ny: 8 },
       { t0: a, t1: z, nx: 4, y0: Math.max(0, busy - 3000), y1: busy + 3000, ny: 7 },
     ];
-    for (const w of windows) {
-      const got = answerViewRequest(m, { kind: 'map', ...w }) as MapReply;
-      expect(got.kind).toBe('map');
-      const dt = (w.t1 - w.t0) / w.nx;
-      const h = (w.y1 - w.y0) / w.ny;
-      for (let r = 0; r < w.ny; r++) {
-        const lo = Math.floor(w.y0 + r * h);
-        const hi = Math.max(lo + 1, Math.floor(w.y0 + (r + 1) * h));
-        const pfns: number[] = [];
-        for (let y = lo; y < hi; y++) {
-          const g = init.segments.find((s) => y >= s.offset && y < s.offset + s.pages);
-          if (g) pfns.push(g.start + y - g.offset);
-        }
-        for (let c = 0; c < w.nx; c++) {
-          const rf = await ref(w.t0 + (c + 0.5) * dt);
-          const count = new Map<number, number>();
-          let free = 0;
-          let shared = false;
-          for (const pfn of pfns) {
-            const o = rf.owner(pfn);
-            if (o === 0) free++;
-            else if (o > 0) count.set(o, (count.get(o) ?? 0) + 1);
-            shared ||= rf.shared(pfn);
-          }
-          let owned = 0;
-          let best = -1;
-          for (const [o, v] of count) {
-            owned += v;
-            if (best < 0 || v > count.get(best)! || (v === count.get(best)! && o < best)) best = o;
-          }
-          let anomalyBits = 0;
-          for (const an of m.result.anomalies) {
-            if (!(an.time >= w.t0 && an.time <= w.t1) || !pfns.includes(an.pfn)) continue;
-            if (Math.min(w.nx - 1, Math.floor((an.time - w.t0) / dt)) !== c) continue;
-            anomalyBits |= an.kind === 'owner-conflict' || an.kind === 'double-alloc' ? CELL_CONFLICT : CELL_ANOMALY;
-          }
-          const cell = r * w.nx + c;
-          const want = [owned > 0 ? best : free > 0 ? 0 : -1, owned > 0 ? Math.max(1, Math.round((255 * owned) / (hi - lo))) : 0, (shared ? CELL_SHARED : 0) | anomalyBits];
-          expect([r, c, got.owner[cell], got.fill[cell], got.flags[cell] & (CELL_SHARED | CELL_CONFLICT | CELL_ANOMALY)]).toEqual([r, c, ...want]);
-        }
-      }
-    }
+    for (const w of windows) await checkMap(m, w);
+  });
+
+  it('answers wide map windows exactly: many columns, several changes of a page in one column, one page a row', async () => {
+    const m = await loaded;
+    const ix = ownershipIndexOf(m);
+    const init = viewInit(m);
+    const { timeStart: a, timeEnd: z } = m.result;
+    const busy = ix.rowOf(ix.pfns[Math.floor(ix.pfns.length / 3)]);
+    const windows = [
+      { t0: a - (z - a) / 10, t1: z + (z - a) / 10, nx: 40, y0: 0, y1: init.rows, ny: 5 },
+      { t0: a, t1: a + (z - a) / 7, nx: 33, y0: Math.max(0, busy - 6), y1: busy + 6, ny: 12 },
+      { t0: a, t1: z, nx: 2, y0: Math.max(0, busy - 500), y1: busy + 500, ny: 50 },
+    ];
+    for (const w of windows) await checkMap(m, w);
   });
 
   it('lists a page history whose owners match the replay after every change', async () => {

@@ -46,8 +46,8 @@ export interface ReplayResult {
  * change through it, so ownership at any time can be rebuilt without a second copy of the rules.
  */
 export interface ReplayObserver {
-  /** Called before event i (store index) is applied. */
-  event(i: number): void;
+  /** Called before event i (store index), read into e, is applied. */
+  event(i: number, e: EventRecord): void;
   /** Page pfn now has `owner` (0 = none) in `state` (LIVE or FREE), set by event ev. */
   page(pfn: number, owner: number, state: number, ev: number): void;
 }
@@ -114,7 +114,7 @@ export class Replay {
       const i = order ? order[k] : k;
       ev.read(i, e);
       this.cur = i;
-      this.observer?.event(i);
+      this.observer?.event(i, e);
       this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
       if (e.time === e.time) {
         if (e.time < t0) t0 = e.time;

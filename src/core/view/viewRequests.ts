@@ -221,7 +221,9 @@ function nearest(model: TraceModel, q: NearestRequest): NearestReply {
   if (q.pfn0 !== undefined && q.pfn1 !== undefined) {
     const r0 = lowerBound(ix.pfns, q.pfn0);
     const r1 = Math.min(lowerBound(ix.pfns, q.pfn1), r0 + MAX_NEAREST_PAGES);
+    // Ties go to the earlier event (then the lower pfn), as in the change log.
     let bestJ = -1;
+    let bestP = -1;
     let bestD = Infinity;
     for (let p = r0; p < r1; p++) {
       const a = ix.pageStart[p];
@@ -230,15 +232,15 @@ function nearest(model: TraceModel, q: NearestRequest): NearestReply {
       for (const k of [j - 1, j]) {
         if (k < a || k >= b) continue;
         const d = Math.abs(ix.permTime[k] - q.time);
-        if (d < bestD || (d === bestD && ix.perm[k] < ix.perm[bestJ])) {
+        if (d < bestD || (d === bestD && ix.permPos[k] < ix.permPos[bestJ])) {
           bestD = d;
           bestJ = k;
+          bestP = p;
         }
       }
     }
     if (bestJ < 0) return none;
-    const c = ix.perm[bestJ];
-    return { ...answer(ix.event[c], ix.time[c]), pfn: ix.pfns[ix.page[c]] };
+    return { ...answer(ix.eventAt(ix.permPos[bestJ]), ix.permTime[bestJ]), pfn: ix.pfns[bestP] };
   }
   const times = ix.eventTimes;
   if (times.length === 0) return none;
