@@ -1,6 +1,7 @@
 // Page Ledger in a real VS Code: the packaged .vsix installed into code-server, driven the way a person uses it.
 // One code-server and one browser serve every scenario of this file (a start costs ~5 s on 2 cores); the
 // scenarios run in order and build on each other (the trace opened in 1 is the one navigated in 2 and 3).
+// A trace opens as text, and the extension shows its ownership view (a webview) beside it.
 // Expected values come from the CLI (`analyze --json`, `diff --json`) and the core run on the same files.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -108,6 +109,21 @@ async function collapseAll(): Promise<void> {
   await sidebar.locator('.action-label[aria-label="Collapse All"]').first().click();
 }
 
+/** The ownership view (webview) of the trace file `name`, once it has drawn its title. */
+async function ownershipView(name: string): Promise<Frame> {
+  return findFrame(page(), '.pl-title', (t) => t.trim() === name, 60_000);
+}
+
+/** Puts the keyboard focus in the text editor showing `name` (the ownership view may be the active editor). */
+async function focusText(name: string): Promise<void> {
+  const group = page().locator('.editor-group-container')
+    .filter({ has: page().locator('.tab.active', { hasText: name }) })
+    .filter({ has: page().locator('.monaco-editor .view-lines') }).first();
+  await group.locator('.monaco-editor .view-lines').click();
+  await expect.poll(async () => (await page().locator('.editor-group-container.active .tab.active').textContent())?.includes(name),
+    { timeout: 10_000 }).toBe(true);
+}
+
 async function closePanel(): Promise<void> {
   if (await page().locator('[id="workbench.parts.panel"]').isVisible()) await runCommand(page(), 'View: Hide Panel');
 }
@@ -199,7 +215,7 @@ async function canvasPixels(frame: Frame, selector: string): Promise<CanvasPixel
 
 test('the .vsix installs and activates without errors', async () => {
   // Activation happens on the first trace opened; the log is checked again at the end of the file.
-  await openFile(page(), TRACE, 30_000, { textEditor: false });
+  await openFile(page(), TRACE);
   await expect.poll(() => page().locator('.part.activitybar [aria-label="Page Ledger"]').count(), { timeout: 30_000 })
     .toBeGreaterThan(0);
   expect(server!.activationErrors(EXTENSION_ID)).toEqual([]);
@@ -208,10 +224,10 @@ test('the .vsix installs and activates without errors', async () => {
 test('1. a generated cow-snapshots trace: ownership chart, page map, and the tree with counts', async () => {
   expect(cow.stats.events).toBe(5000);
   expect(cow.anomalies.length).toBeGreaterThanOrEqual(2);
-  // Opened by the previous test; the custom editor is the default for .pltrace.
-  const frame = await findFrame(page(), '.pl-chart canvas', () => true, 60_000);
-  await expect.poll(async () => (await frame.locator('.pl-title').textContent())?.trim(), { timeout: 30_000 })
-    .toContain(TRACE);
+  // Opened by the previous test.
+  const frame = await ownershipView(TRACE);
+  await expect.poll(async () => (await frame.locator('.pl-status').textContent())?.trim(), { timeout: 30_000 })
+    .toMatch(new RegExp(`^${cow.stats.events.toLocaleString('en-US')} events · [\\d,]+ frames in \\d+ segments? · ${cow.anomalies.length} anomalies$`));
   // Chart.js draws asynchronously (animation), the map draws tiles as replies arrive.
   let chart: CanvasPixels[] = [];
   await expect.poll(async () => (chart = await canvasPixels(frame, '.pl-chart canvas'))
@@ -269,10 +285,9 @@ test('2. Problems lists the anomalies; Next Anomaly goes to the first one, then 
   await screenshot(page(), 'pageledger-2-problems');
   await closePanel();
 
-  // The raw text is one click away; the cursor starts on line 1.
-  await findFrame(page(), '.pl-chart canvas');
-  await runCommand(page(), 'Page Ledger: Open as Text');
-  await page().locator('.editor-group-container.active .monaco-editor .view-lines').waitFor({ timeout: 30_000 });
+  // From the top of the trace text.
+  await focusText(TRACE);
+  await page().keyboard.press('Control+Home');
   await expect.poll(async () => (await cursorPosition(page()))?.line, { timeout: 30_000 }).toBe(1);
 
   const byLine = [...cow.anomalies].sort((a, b) => a.line - b.line);
@@ -371,19 +386,27 @@ test('4. comparing two snapshots opens a diff editor with both sides and the cla
 });
 
 test('6. a malformed file: a clear error in Problems, and the extension keeps working', async () => {
-  await openFile(page(), MALFORMED, 30_000, { textEditor: false });
+  await openFile(page(), MALFORMED);
   const bad = analyze(ws(MALFORMED));
   expect(bad.anomalies.length).toBeGreaterThan(0);
-  // It loads (into an empty model) and says what it found in the status bar.
+  // It loads (into an empty model) and says what it found in the status bar and in its ownership view.
   await expect.poll(pageLedgerStatus, { timeout: 30_000 }).toBe(statusText(bad));
+  const view = await ownershipView(MALFORMED);
+  await expect.poll(async () => (await view.locator('.pl-status').textContent())?.trim(), { timeout: 30_000 })
+    .toMatch(new RegExp(`^0 events · .* · ${bad.anomalies.length} anomalies$`));
+  await screenshot(page(), 'pageledger-6-malformed-view');
   const expected = bad.anomalies.map((a) => ({ severity: 'error', line: a.line, message: a.message }))
     .sort((a, b) => a.line - b.line);
   let problems: Problem[] = [];
   await expect.poll(async () => (problems = await problemsOf(MALFORMED)).length, { timeout: 30_000 }).toBe(expected.length);
   expect(problems.map((p) => ({ severity: p.severity, line: p.line, message: p.message }))).toEqual(expected);
   expect(problems.every((p) => p.code === 'parse-error')).toBe(true);
-  // The view of the malformed file still comes up (empty), and the good trace is untouched.
+  // Problems filtered to the file for the picture; the good trace is untouched.
+  const filter = page().locator('.markers-panel-action-filter input, .viewpane-filter input').first();
+  await filter.fill(MALFORMED).catch(() => undefined);
+  await sleep(500);
   await screenshot(page(), 'pageledger-6-malformed');
+  await filter.fill('').catch(() => undefined);
   await closePanel();
   expect((await problemsOf(TRACE)).length).toBe(cow.anomalies.length);
   expect(workbench!.pageErrors).toEqual([]);
@@ -402,6 +425,10 @@ test('5. real page_owner and ftrace samples load with the right format and count
     await expect.poll(async () => (await page().locator('[id="status.editor.mode"]').textContent())?.trim(), { timeout: 30_000 })
       .toBe(language);
     await expect.poll(pageLedgerStatus, { timeout: 30_000 }).toBe(statusText(s));
+    // Its ownership view, beside the text, counts the same events.
+    const view = await ownershipView(name);
+    await expect.poll(async () => (await view.locator('.pl-status').textContent())?.trim(), { timeout: 30_000 })
+      .toMatch(new RegExp(`^${s.stats.events} events · .* · ${s.anomalies.length} anomalies$`));
     const tree = await pageLedgerTree();
     await collapseAll();
     await expect.poll(async () => traceRows(await rowsOf(tree), name)[0]?.description, { timeout: 30_000 })
