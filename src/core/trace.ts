@@ -12,6 +12,7 @@ export interface InputSource {
   path: string;
   /** Size in bytes on disk if known (for progress). */
   size?: number;
+  /** The bytes in order. A chunk may be overwritten once the next one is asked for (readers reuse a buffer). */
   chunks(): AsyncIterable<Uint8Array>;
 }
 
@@ -127,7 +128,8 @@ export async function parseSource(builder: TraceBuilder, src: InputSource, opts:
       (reader as LineReader).feed(chunk);
       continue;
     }
-    pending.push(chunk);
+    // Kept past the next read: copied, since the source may reuse the chunk's buffer.
+    pending.push(chunk.slice());
     pendingBytes += chunk.length;
     if (pendingBytes >= HEAD_BYTES) start();
   }

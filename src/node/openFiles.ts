@@ -1,5 +1,6 @@
 import { openTrace, type InputSource, type TraceModel } from '../core/trace';
 import { loadIndex, saveIndex } from './indexCache';
+import { plainFileSource } from './fileChunks';
 import { openTraceParallel, type ParallelOptions } from './parallelParse';
 
 /** Options for openTraceFiles: those of a parallel open, plus the index cache. */
@@ -27,7 +28,8 @@ export interface OpenFilesResult {
  * size and mtime; else parsed (on two threads when `openTraceParallel` can) and then indexed. What the
  * CLI and the analysis worker call instead of `openTrace`.
  */
-export async function openTraceFiles(sources: InputSource[], opts: OpenFilesOptions = {}): Promise<OpenFilesResult> {
+export async function openTraceFiles(given: InputSource[], opts: OpenFilesOptions = {}): Promise<OpenFilesResult> {
+  const sources = given.map(plainFileSource);
   const paths = sources.map((s) => s.path);
   const keyOpts = { rules: opts.rules, format: opts.format };
   if (opts.cacheDir) {

@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Replay } from '../core/analysis/replay';
@@ -6,6 +6,7 @@ import { NATIVE_HEADER } from '../core/formats/native';
 import { detectFormat, formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
 import { appendPart, type BuilderPart } from '../core/model/traceMerge';
+import { fileChunks } from './fileChunks';
 import { openTrace, parseSource, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
 
 /** What the main thread asks a parse worker to do. */
@@ -86,7 +87,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     worker.once('exit', (code) => resolve({ ok: false, message: `worker exited with ${code}` }));
   });
   const builder = new TraceBuilder();
-  const head0: InputSource = { path, size: split, chunks: () => rangeChunks(path, 0, split) };
+  const head0: InputSource = { path, size: split, chunks: () => fileChunks(path, 0, split) };
   let linesA: number;
   try {
     linesA = await parseSource(builder, head0, { ...opts, format: format.name }, (n) => opts.onProgress?.(n, size));
@@ -159,14 +160,4 @@ function lineStartAfter(path: string, from: number, size: number): number {
     if (nl >= 0) return at + nl + 1;
   }
   return size;
-}
-
-async function* rangeChunks(path: string, start: number, end: number): AsyncGenerator<Uint8Array> {
-  if (end <= start) return;
-  const stream = createReadStream(path, { start, end: end - 1, highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) yield new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  } finally {
-    stream.destroy();
-  }
 }

@@ -2,12 +2,12 @@
  * Worker-thread entry (bundled as dist/parseWorker.js): parses one line-aligned byte range of a file
  * with a given format and posts the result back as a BuilderPart, its column chunks transferred.
  */
-import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { LineReader } from '../core/formats/lineReader';
 import { formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
 import { builderPart, partBuffers } from '../core/model/traceMerge';
+import { fileChunks } from './fileChunks';
 import type { PartRequest, PartReply } from './parallelParse';
 
 async function run(req: PartRequest): Promise<PartReply> {
@@ -21,8 +21,7 @@ async function run(req: PartRequest): Promise<PartReply> {
   const reader = new LineReader((bytes, s, e, n) => p.line(bytes, s, e, n), {
     onLongLine: (n, len) => b.error(n, `line of ${len} bytes skipped: longer than 65536 bytes, expected one record per line`),
   });
-  const stream = createReadStream(req.path, { start: req.start, end: req.end - 1, highWaterMark: 1 << 20 });
-  for await (const chunk of stream as AsyncIterable<Buffer>) reader.feed(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  for await (const chunk of fileChunks(req.path, req.start, req.end)) reader.feed(chunk);
   reader.end();
   p.end(reader.lines);
   return { ok: true, part: builderPart(b, reader.lines) };
