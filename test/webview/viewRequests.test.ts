@@ -6,7 +6,7 @@ import { TraceBuilder } from '../../src/core/model/traceBuilder';
 import { SCENARIOS, synthesize, type ScenarioName } from '../../src/core/synth/scenarios';
 import type { TraceModel } from '../../src/core/trace';
 import { answerViewRequest, ownershipIndexOf, viewInit } from '../../src/core/view/viewRequests';
-import { CELL_ANOMALY, CELL_CONFLICT, CELL_SHARED, type MapReply, type SeriesReply } from '../../src/protocol/viewData';
+import { CELL_ANOMALY, CELL_CONFLICT, CELL_OFFLINE, CELL_SHARED, type MapReply, type SeriesReply } from '../../src/protocol/viewData';
 import { openText } from '../helpers';
 
 /** Page states at one time, computed the slow way: replay only the events up to that time. */
@@ -156,9 +156,11 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
           if (Math.min(w.nx - 1, Math.floor((an.time - w.t0) / dt)) !== c) continue;
           anomalyBits |= an.kind === 'owner-conflict' || an.kind === 'double-alloc' ? CELL_CONFLICT : CELL_ANOMALY;
         }
+        const t = w.t0 + (c + 0.5) * dt;
+        const offline = init.blocks.some((b) => pfns.some((pfn) => pfn >= b.start && pfn < b.start + b.pages) && b.offline.some((from, k) => k % 2 === 0 && t >= from && t < b.offline[k + 1]));
         const cell = r * w.nx + c;
-        const want = [owned > 0 ? best : free > 0 ? 0 : -1, owned > 0 ? Math.max(1, Math.round((255 * owned) / (hi - lo))) : 0, (shared ? CELL_SHARED : 0) | anomalyBits];
-        expect([r, c, got.owner[cell], got.fill[cell], got.flags[cell] & (CELL_SHARED | CELL_CONFLICT | CELL_ANOMALY)]).toEqual([r, c, ...want]);
+        const want = [owned > 0 ? best : free > 0 ? 0 : -1, owned > 0 ? Math.max(1, Math.round((255 * owned) / (hi - lo))) : 0, (shared ? CELL_SHARED : 0) | anomalyBits | (offline ? CELL_OFFLINE : 0)];
+        expect([r, c, got.owner[cell], got.fill[cell], got.flags[cell]]).toEqual([r, c, ...want]);
       }
     }
   };

@@ -146,6 +146,10 @@ function map(model: TraceModel, q: MapRequest): MapReply {
   const dt = (q.t1 - q.t0) / nx;
   // Rows holding row-space index y: the first row whose range ends past y, then every following row that starts at or before y.
   const rowsOf = (y: number, each: (r: number) => void): void => {
+    for (let r = firstRowEndingAfter(y); r < ny && lo[r] <= y; r++) each(r);
+  };
+  // Rows whose range ends past y: the first of them, by binary search (row ends never decrease).
+  const firstRowEndingAfter = (y: number): number => {
     let a = 0;
     let b = ny;
     while (a < b) {
@@ -153,10 +157,17 @@ function map(model: TraceModel, q: MapRequest): MapReply {
       if (hiOf(m) <= y) a = m + 1;
       else b = m;
     }
-    for (let r = a; r < ny && lo[r] <= y; r++) each(r);
+    return a;
   };
-  for (const an of ix.placedAnomalies) {
-    if (an.time < q.t0 || an.time > q.t1) continue;
+  const placed = ix.placedAnomalies;
+  let first = 0;
+  for (let hiA = placed.length; first < hiA; ) {
+    const m = (first + hiA) >>> 1;
+    if (placed[m].time < q.t0) first = m + 1;
+    else hiA = m;
+  }
+  for (let k = first; k < placed.length && placed[k].time <= q.t1; k++) {
+    const an = placed[k];
     const y = ix.rowOf(an.pfn);
     if (y < 0) continue;
     const col = dt > 0 ? Math.min(nx - 1, Math.floor((an.time - q.t0) / dt)) : 0;
@@ -170,13 +181,16 @@ function map(model: TraceModel, q: MapRequest): MapReply {
     const ya = ix.rowOf(blk.start);
     if (ya < 0) continue;
     const yb = ya + blk.pages;
+    // Only the rows over the block and the columns inside each interval: a pass over every cell per
+    // interval was nx * ny work for each block, whatever its size.
+    const r0 = firstRowEndingAfter(ya);
     for (let k = 0; k < blk.offline.length; k += 2) {
       const from = blk.offline[k];
       const to = blk.offline[k + 1];
       for (let col = 0; col < nx; col++) {
         const t = q.t0 + (col + 0.5) * dt;
         if (t < from || t >= to) continue;
-        for (let r = 0; r < ny; r++) if (lo[r] < yb && hiOf(r) > ya) flags[r * nx + col] |= CELL_OFFLINE;
+        for (let r = r0; r < ny && lo[r] < yb; r++) flags[r * nx + col] |= CELL_OFFLINE;
       }
     }
   }
