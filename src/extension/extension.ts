@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
     ...navigator.register(),
     ...tree.register(),
     ...features.register(),
-    ...new DiffCommands(worker, store).register(),
+    ...new DiffCommands(context.extensionUri, worker, store).register(),
     ...TraceEditorProvider.register(context, store, worker),
     store.onDidChange(updateStatus),
     vscode.window.onDidChangeActiveTextEditor(updateStatus),

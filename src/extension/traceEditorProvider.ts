@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HostToWebview, WebviewToHost } from '../protocol/view';
 import { TRACE_LANGUAGES } from './logic/languages';
 import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
+import { webviewHtml, webviewOptions } from './webviewHtml';
 import type { WorkerClient } from './workerClient';
 
 const CURSOR_SETTLE_MS = 150;
@@ -12,13 +12,6 @@ const CURSOR_SETTLE_MS = 150;
 class TraceDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
   dispose(): void {}
-}
-
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let k = 0; k < 32; k++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
 }
 
 /**
@@ -75,9 +68,8 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   private attach(panel: vscode.WebviewPanel, paths: string[]): void {
     const traceId = traceIdFor(paths);
     const webview = panel.webview;
-    const dist = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
-    webview.options = { enableScripts: true, localResourceRoots: [dist, vscode.Uri.joinPath(this.context.extensionUri, 'media')] };
-    webview.html = this.html(webview, dist);
+    webview.options = webviewOptions(this.context.extensionUri);
+    webview.html = webviewHtml(webview, this.context.extensionUri, 'ownership', 'Page Ledger');
     let set = this.panels.get(traceId);
     if (!set) this.panels.set(traceId, (set = new Set()));
     set.add(panel);
@@ -170,27 +162,5 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
       if (!t.summary) void p.webview.postMessage({ type: 'status', progress: t.progress ?? 0, error: t.error } satisfies HostToWebview);
       else void this.worker.call('viewInit', { traceId }).then((init) => p.webview.postMessage(finiteForWebview({ type: 'init', init } satisfies HostToWebview)), () => undefined);
     }
-  }
-
-  private html(webview: vscode.Webview, dist: vscode.Uri): string {
-    const n = nonce();
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'ownership.js'));
-    const cssPath = vscode.Uri.joinPath(dist, 'ownership.css');
-    const css = existsSync(cssPath.fsPath) ? `<link rel="stylesheet" href="${webview.asWebviewUri(cssPath).toString()}">` : '';
-    const csp = [`default-src 'none'`, `img-src ${webview.cspSource} data:`, `style-src ${webview.cspSource} 'nonce-${n}'`, `font-src ${webview.cspSource}`, `script-src 'nonce-${n}'`].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-${css}
-<title>Page Ledger</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${n}" src="${script.toString()}"></script>
-</body>
-</html>`;
   }
 }

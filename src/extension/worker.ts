@@ -3,14 +3,14 @@
 import { createWriteStream } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
-import { diffSnapshots } from '../core/analysis/snapshotDiff';
+import { answerDiffRequest, diffViewInit } from '../core/analysis/diffView';
 import { CancelledError, openTrace, summarize, type TraceModel } from '../core/trace';
 import { fileSource } from '../node/fileSource';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
 import { collectLines } from './logic/excerpt';
 import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
-import { renderSnapshotText } from './logic/snapshotText';
+import { DiffCache } from './logic/diffCache';
 import { answerViewRequestFor, viewInitFor } from './viewBridge';
 
 // Progress messages at most this often: each one wakes the host, and 10 per second is smooth enough for a
@@ -19,6 +19,7 @@ const PROGRESS_INTERVAL_MS = 100;
 
 const models = new Map<string, TraceModel>();
 const cancelled = new Set<string>();
+const diffs = new DiffCache(model);
 
 function post(m: WorkerToHost): void {
   parentPort?.postMessage(m);
@@ -63,11 +64,14 @@ const handlers: Handlers = {
   view({ traceId, request }) {
     return answerViewRequestFor(model(traceId), request);
   },
-  diff({ a, b }) {
-    return diffSnapshots(model(a.traceId), a.snapshot, model(b.traceId), b.snapshot);
+  diffInit({ a, b, title }) {
+    return diffViewInit(diffs.diff({ a, b }), title);
   },
-  renderSnapshot({ traceId, snapshot }) {
-    return renderSnapshotText(model(traceId), snapshot);
+  diffRequest({ a, b, request }) {
+    return answerDiffRequest(diffs.diff({ a, b }), request);
+  },
+  diffText({ a, b, side }) {
+    return diffs.text({ a, b })[side].text;
   },
   timeAtLine({ traceId, path, line }) {
     return eventAtLine(model(traceId), path, line);

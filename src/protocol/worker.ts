@@ -4,9 +4,9 @@
  * the same callId, and sends `progress` while a trace loads. Traces are named by a host-chosen traceId.
  */
 
-import type { DiffResult } from '../core/analysis/snapshotDiff';
 import type { RuleConfig } from '../core/analysis/anomalies';
 import type { TraceSummary } from '../core/trace';
+import type { DiffReply, DiffRequest, DiffViewInit } from './diffData';
 import type { ViewInit, ViewReply, ViewRequest } from './viewData';
 
 /** One span of time during which a page had one owner (or was free). */
@@ -42,6 +42,25 @@ export interface SnapshotRef {
   snapshot: number;
 }
 
+/** A loaded trace's ownership at a time (ns; Infinity for the end), optionally one pid's pages only. */
+export interface TimeRef {
+  traceId: string;
+  time: number;
+  pid?: number;
+}
+
+/** One side of a diff: a snapshot, or ownership at a time. */
+export type DiffSideRef = SnapshotRef | TimeRef;
+
+/**
+ * Two sides to compare. The worker keeps the diff of a pair (a few recent pairs) and computes it again
+ * when a trace was reloaded, so the host names a diff by its sides and never holds its data.
+ */
+export interface DiffPair {
+  a: DiffSideRef;
+  b: DiffSideRef;
+}
+
 /** A window of a file's lines (for the read-only excerpt of a file too large for the text editor). */
 export interface LineExcerpt {
   /** 1-based number of lines[0]. */
@@ -63,10 +82,12 @@ export interface WorkerMethods {
   viewInit: { params: { traceId: string }; result: ViewInit };
   /** A webview data request, answered by the core. */
   view: { params: { traceId: string; request: ViewRequest }; result: ViewReply };
-  /** Compare two snapshots page by page. */
-  diff: { params: { a: SnapshotRef; b: SnapshotRef }; result: DiffResult };
-  /** A snapshot's pages as canonical text, one page per line (for the text diff editor). */
-  renderSnapshot: { params: SnapshotRef; result: string };
+  /** Compare two sides page by page: the diff webview's first-paint summary. */
+  diffInit: { params: DiffPair & { title: string }; result: DiffViewInit };
+  /** A diff webview request, answered by the core from the kept diff. */
+  diffRequest: { params: DiffPair & { request: DiffRequest }; result: DiffReply };
+  /** One side of a diff as canonical text, aligned with the other side's (for VS Code's diff editor). */
+  diffText: { params: DiffPair & { side: 'a' | 'b' }; result: string };
   /** Lines [line - before, line + after] of a file on disk. */
   excerpt: { params: { path: string; line: number; before: number; after: number }; result: LineExcerpt };
   /** The trace time at a line of one of the trace's files (for the webview's cursor), null when untimed. */

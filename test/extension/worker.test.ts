@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { answerDiffRequest, diffViewInit } from '../../src/core/analysis/diffView';
+import { diffSides } from '../../src/core/analysis/snapshotDiff';
+import { renderDiffText } from '../../src/core/analysis/snapshotText';
+import { openTrace } from '../../src/core/trace';
 import { WorkerCancelledError, WorkerClient } from '../../src/extension/workerClient';
+import { fileSource } from '../../src/node/fileSource';
 import { native } from '../helpers';
 
 // The worker runs as its own bundle in the extension; the test builds it the same way (scripts/build.mjs)
@@ -54,13 +59,28 @@ describe('analysis worker', () => {
     const s = await client.call('open', { traceId: 'cow', paths: [file], rules: {} });
     expect([s.stats.events, s.anomalies.length, s.snapshots.length]).toEqual([20001, 42, 299]);
     const [x, y] = s.snapshots.slice(-2);
-    const d = await client.call('diff', { a: { traceId: 'cow', snapshot: x.id }, b: { traceId: 'cow', snapshot: y.id } });
-    expect([d.a.name, d.b.name]).toEqual([x.name, y.name]);
-    const text = await client.call('renderSnapshot', { traceId: 'cow', snapshot: x.id });
-    expect(text.split('\n')[1]).toBe(`# ${x.pages} pages by pfn`);
+    // The worker keeps the diff and answers the webview's requests and the diff editor's texts from it;
+    // the same core run in this process gives the expected figures.
+    const model = await openTrace([fileSource(file)]);
+    const d = diffSides({ model, snapshot: x.id }, { model, snapshot: y.id });
+    const pair = { a: { traceId: 'cow', snapshot: x.id }, b: { traceId: 'cow', snapshot: y.id } };
+    const init = await client.call('diffInit', { ...pair, title: 'x ↔ y' });
+    expect(init).toEqual(diffViewInit(d, 'x ↔ y'));
+    expect([init.a.name, init.b.name]).toEqual([x.name, y.name]);
+    const map = await client.call('diffRequest', { ...pair, request: { kind: 'diffMap', start: 0, end: init.rows, cells: 64 } });
+    expect(map).toEqual(answerDiffRequest(d, { kind: 'diffMap', start: 0, end: init.rows, cells: 64 }));
+    const changes = await client.call('diffRequest', { ...pair, request: { kind: 'diffChanges', offset: 0, limit: 5 } });
+    expect(changes).toEqual(answerDiffRequest(d, { kind: 'diffChanges', offset: 0, limit: 5 }));
+    const text = renderDiffText(d);
+    expect(await client.call('diffText', { ...pair, side: 'a' })).toBe(text.a.text);
+    expect(await client.call('diffText', { ...pair, side: 'b' })).toBe(text.b.text);
+    // Ownership at the end (Infinity crosses to the worker intact) against the last snapshot.
+    const atEnd = await client.call('diffInit', { a: pair.b, b: { traceId: 'cow', time: Infinity }, title: 't' });
+    expect(atEnd).toEqual(diffViewInit(diffSides({ model, snapshot: y.id }, { model, time: Infinity }), 't'));
   });
 
   it('reports a missing trace, a missing file and an unknown scenario as errors', async () => {
+    await expect(client.call('diffInit', { a: { traceId: 'nope', snapshot: 1 }, b: { traceId: 'nope', snapshot: 2 }, title: '' })).rejects.toThrow('trace nope is not loaded');
     await expect(client.call('pageHistory', { traceId: 'nope', pfn: 1, maxTouches: 0 })).rejects.toThrow('trace nope is not loaded');
     await expect(client.call('open', { traceId: 'gone', paths: [join(dir, 'gone.pltrace')], rules: {} })).rejects.toThrow('ENOENT');
     await expect(client.call('synth', { scenario: 'nope', seed: 1, events: 1, path: join(dir, 'x') })).rejects.toThrow('unknown scenario "nope"');
