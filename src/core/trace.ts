@@ -5,6 +5,7 @@ import { detectFormat, formatByName, FORMATS } from './formats/registry';
 import type { TraceFormat } from './formats/format';
 import { TraceBuilder } from './model/traceBuilder';
 import type { OwnerKind } from './model/owners';
+import { OwnershipRecorder } from './analysis/ownershipIndex';
 
 /** A file to read: its bytes arrive as chunks (the caller handles disk, gzip, or memory). */
 export interface InputSource {
@@ -25,6 +26,11 @@ export interface OpenOptions {
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
   /** Checked between chunks; when it returns true, reading stops with a CancelledError. */
   isCancelled?: () => boolean;
+  /**
+   * Record page changes during the analysis for the views' ownership index, which then needs no replay
+   * of its own (3.7 of 6.5 s CPU at 10 M events); 25 bytes a change until the index takes them.
+   */
+  recordOwnership?: boolean;
 }
 
 /** Thrown when OpenOptions.isCancelled asked to stop. */
@@ -41,6 +47,8 @@ export interface TraceModel {
   /** The detected format of the first file (or `mixed` when files differ). */
   format: string;
   stats: { bytes: number; lines: number; parseMs: number; analyzeMs: number };
+  /** Page changes recorded during the analysis (OpenOptions.recordOwnership), until the ownership index takes them. */
+  ownershipRecording?: OwnershipRecorder;
 }
 
 const HEAD_BYTES = 64 * 1024;
@@ -60,7 +68,8 @@ export async function openTrace(sources: InputSource[], opts: OpenOptions = {}):
     lines += r;
   }
   const t1 = performance.now();
-  const result = new Replay(builder, opts.rules).run();
+  const recording = opts.recordOwnership ? new OwnershipRecorder(builder.events.length) : undefined;
+  const result = new Replay(builder, opts.rules, recording).run();
   const t2 = performance.now();
   const formats = new Set(builder.files.map((f) => f.format));
   return {
@@ -68,6 +77,7 @@ export async function openTrace(sources: InputSource[], opts: OpenOptions = {}):
     result,
     format: formats.size === 1 ? [...formats][0] : formats.size === 0 ? 'none' : 'mixed',
     stats: { bytes: done, lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) },
+    ...(recording ? { ownershipRecording: recording } : {}),
   };
 }
 

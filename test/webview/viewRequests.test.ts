@@ -193,6 +193,22 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
     for (const w of windows) await checkMap(m, w);
   });
 
+  it('builds the same index from changes recorded during the analysis as from its own replay', async () => {
+    const m = await loaded;
+    const own = ownershipIndexOf(m);
+    let text = '';
+    synthesize({ scenario, seed, events: 1500, injectEvery: 150 }, (c) => (text += c));
+    const recorded = await openText(text, `${scenario}.pltrace`, { recordOwnership: true });
+    expect(recorded.ownershipRecording).toBeDefined();
+    const ix = ownershipIndexOf(recorded);
+    expect(recorded.ownershipRecording).toBeUndefined();
+    for (const k of ['pfns', 'pageStart', 'permPos', 'permTime', 'permState', 'pos', 'owner', 'prev', 'eventTimes'] as const) {
+      expect([k, Array.from(ix[k])]).toEqual([k, Array.from(own[k])]);
+    }
+    expect(ix.segments).toEqual(own.segments);
+    expect(ix.blocks).toEqual(own.blocks);
+  });
+
   it('lists a page history whose owners match the replay after every change', async () => {
     const m = await loaded;
     const ix = ownershipIndexOf(m);

@@ -151,10 +151,12 @@ class PageSlots {
 }
 
 /**
- * Records the replay's page changes (see ReplayObserver) straight into typed columns sized for one change
- * an event, with one capacity check a change: six separately growing columns cost about 20% of the build.
+ * Records a replay's page changes (see ReplayObserver) for the ownership index, straight into typed columns
+ * sized for one change an event, with one capacity check a change: six separately growing columns cost
+ * about 20% of the build. Pass one to the analysis replay (OpenOptions.recordOwnership) and the index needs
+ * no replay of its own.
  */
-class ChangeRecorder implements ReplayObserver {
+export class OwnershipRecorder implements ReplayObserver {
   /** Changes recorded. */
   n = 0;
   /** Replay position (index into eventTimes) of the event behind each change. */
@@ -337,7 +339,7 @@ export class OwnershipIndex {
   /** Anomalies with a time and a pfn, sorted by time. */
   readonly placedAnomalies: Anomaly[];
 
-  private constructor(b: TraceBuilder, rec: ChangeRecorder, order: Uint32Array | null, anomalies: Anomaly[]) {
+  private constructor(b: TraceBuilder, rec: OwnershipRecorder, order: Uint32Array | null, anomalies: Anomaly[]) {
     rec.trim();
     const n = rec.n;
     const ids = rec.slots.pfns.done();
@@ -435,9 +437,14 @@ export class OwnershipIndex {
    * is off: the rules' checks (placement, order, snapshot references) are a sixth of the replay.
    */
   static build(b: TraceBuilder, anomalies: Anomaly[]): OwnershipIndex {
-    const rec = new ChangeRecorder(b.events.length);
+    const rec = new OwnershipRecorder(b.events.length);
     const r = new Replay(b, { disabled: [...ANOMALY_KINDS] }, rec).run();
     return new OwnershipIndex(b, rec, r.order, anomalies);
+  }
+
+  /** The index from changes recorded during a complete replay of b (`order`: that replay's order). */
+  static fromRecording(b: TraceBuilder, rec: OwnershipRecorder, order: Uint32Array | null, anomalies: Anomaly[]): OwnershipIndex {
+    return new OwnershipIndex(b, rec, order, anomalies);
   }
 
   get changes(): number {

@@ -36,11 +36,14 @@ const MAX_NEAREST_PAGES = 1 << 16;
 
 const indexes = new WeakMap<TraceModel, OwnershipIndex>();
 
-/** The model's ownership index, built on first use (one extra replay of the trace). */
+/** The model's ownership index, built on first use: from the changes the analysis recorded, else by one more replay. */
 export function ownershipIndexOf(model: TraceModel): OwnershipIndex {
   let ix = indexes.get(model);
   if (!ix) {
-    ix = OwnershipIndex.build(model.builder, model.result.anomalies);
+    const rec = model.ownershipRecording;
+    ix = rec ? OwnershipIndex.fromRecording(model.builder, rec, model.result.order, model.result.anomalies) : OwnershipIndex.build(model.builder, model.result.anomalies);
+    // The index now owns the recorded columns.
+    model.ownershipRecording = undefined;
     indexes.set(model, ix);
   }
   return ix;
