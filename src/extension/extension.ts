@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { DiffCommands } from './diffCommands';
 import { TraceDiagnostics } from './diagnostics';
 import { TraceLanguageFeatures } from './languageFeatures';
-import { DEFAULT_SETTINGS, ruleConfigFromSettings, type ExtensionSettings } from './logic/settings';
+import { chartResolutionFromSettings, DEFAULT_SETTINGS, ownerColorsFromSettings, ruleConfigFromSettings, type ExtensionSettings } from './logic/settings';
 import { TRACE_LANGUAGES } from './logic/languages';
 import { EXCERPT_SCHEME, Navigator } from './navigation';
 import { TraceEditorProvider } from './traceEditorProvider';
@@ -16,13 +16,15 @@ function readSettings(log: vscode.OutputChannel): ExtensionSettings {
   const c = vscode.workspace.getConfiguration('pageledger');
   const { rules, problems } = ruleConfigFromSettings(c.get('rules.enabled'), c.get('rules.severity'));
   for (const p of problems) log.appendLine(`settings: ${p}`);
+  const colors = ownerColorsFromSettings(c.get('ownerColors'));
+  for (const p of colors.problems) log.appendLine(`settings: ${p}`);
   const mb = c.get<number>('limits.textEditorMaxMB', 50);
   return {
     rules,
     textEditorMaxBytes: Math.max(1, mb) * 1024 * 1024,
     maxProblemsPerFile: Math.max(1, c.get<number>('limits.maxProblemsPerFile', DEFAULT_SETTINGS.maxProblemsPerFile)),
-    chartResolution: c.get<number>('chart.resolution', DEFAULT_SETTINGS.chartResolution),
-    ownerColors: { ...DEFAULT_SETTINGS.ownerColors, ...c.get<Record<string, string>>('ownerColors', {}) },
+    chartResolution: chartResolutionFromSettings(c.get('chart.resolution')),
+    ownerColors: colors.ownerColors,
   };
 }
 
@@ -30,6 +32,7 @@ function readSettings(log: vscode.OutputChannel): ExtensionSettings {
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Page Ledger');
   let settings = readSettings(log);
+  const settingsChanged = new vscode.EventEmitter<ExtensionSettings>();
   const worker = new WorkerClient(context.asAbsolutePath(path.join('dist', 'worker.js')));
   const store = new TraceStore(worker, () => settings);
   const navigator = new Navigator(worker, store, () => settings);
@@ -65,7 +68,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ...tree.register(),
     ...features.register(),
     ...new DiffCommands(context.extensionUri, worker, store).register(),
-    ...TraceEditorProvider.register(context, store, worker),
+    settingsChanged,
+    ...TraceEditorProvider.register(context, store, worker, () => settings, settingsChanged.event),
     store.onDidChange(updateStatus),
     vscode.window.onDidChangeActiveTextEditor(updateStatus),
     vscode.window.tabGroups.onDidChangeTabs(updateStatus),
@@ -73,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): void {
       if (!e.affectsConfiguration('pageledger')) return;
       settings = readSettings(log);
       if (e.affectsConfiguration('pageledger.rules')) store.reloadAll();
+      if (e.affectsConfiguration('pageledger.ownerColors') || e.affectsConfiguration('pageledger.chart')) settingsChanged.fire(settings);
     }),
     vscode.commands.registerCommand('pageledger.openTrace', async () => {
       const uris = await vscode.window.showOpenDialog({ canSelectMany: false, title: 'Open a trace', openLabel: 'Open Trace', filters: { 'Traces': ['pltrace', 'plsnap', 'txt', 'log', 'dat', 'gz', 'json', 'trace'], 'All files': ['*'] } });

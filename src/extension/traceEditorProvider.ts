@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { HostToWebview, WebviewToHost } from '../protocol/view';
 import { TRACE_LANGUAGES } from './logic/languages';
+import { viewSettingsMessage, type ExtensionSettings } from './logic/settings';
 import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -26,9 +27,10 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   private readonly panels = new Map<string, Set<vscode.WebviewPanel>>();
 
   /** Register the provider and the commands that open views. */
-  static register(context: vscode.ExtensionContext, store: TraceStore, worker: WorkerClient): vscode.Disposable[] {
-    const provider = new TraceEditorProvider(context, store, worker);
+  static register(context: vscode.ExtensionContext, store: TraceStore, worker: WorkerClient, settings: () => ExtensionSettings, onSettings: vscode.Event<ExtensionSettings>): vscode.Disposable[] {
+    const provider = new TraceEditorProvider(context, store, worker, settings);
     const disposables = [
+      onSettings((s) => provider.settingsChanged(s)),
       vscode.window.registerCustomEditorProvider(TraceEditorProvider.viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
       store.onDidChange((id) => provider.traceChanged(id)),
       vscode.window.onDidChangeTextEditorSelection((e) => provider.cursorMoved(e.textEditor)),
@@ -44,7 +46,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     return disposables;
   }
 
-  private constructor(private readonly context: vscode.ExtensionContext, private readonly store: TraceStore, private readonly worker: WorkerClient) {}
+  private constructor(private readonly context: vscode.ExtensionContext, private readonly store: TraceStore, private readonly worker: WorkerClient, private readonly settings: () => ExtensionSettings) {}
 
   openCustomDocument(uri: vscode.Uri): TraceDocument {
     return new TraceDocument(uri);
@@ -84,6 +86,8 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   private async receive(traceId: string, paths: string[], m: WebviewToHost, post: (m: HostToWebview) => void): Promise<void> {
     switch (m.type) {
       case 'ready':
+        // Before init, so the first paint already has the user's colours and resolution.
+        post(viewSettingsMessage(this.settings()));
         try {
           await this.store.ensure(paths, 'notification');
           post({ type: 'init', init: await this.worker.call('viewInit', { traceId }) });
@@ -151,6 +155,12 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         }, () => undefined);
       }
     }, CURSOR_SETTLE_MS);
+  }
+
+  /** Send changed view settings to every open ownership view. */
+  private settingsChanged(s: ExtensionSettings): void {
+    const m = viewSettingsMessage(s);
+    for (const set of this.panels.values()) for (const p of set) void p.webview.postMessage(m);
   }
 
   /** Tell every view of a trace about loading progress, and re-init them after a reload. */

@@ -79,6 +79,15 @@ export interface StatusMessage {
   error?: string;
 }
 
+/** Host → ownership webview: the user's view settings; sent before `init` and again when they change. */
+export interface SettingsMessage {
+  type: 'settings';
+  /** CSS colours by owner kind (`process`, `kernel`, ..., `free`) the user set; other kinds follow the theme. */
+  ownerColors: Record<string, string>;
+  /** Time buckets across the chart (at most one per pixel is asked for). */
+  chartResolution: number;
+}
+
 /** Host → diff webview: the diff summary for the first paint (the answer to `ready`). */
 export interface DiffInitMessage {
   type: 'diffInit';
@@ -93,4 +102,4 @@ export interface DiffReplyMessage {
 }
 
 /** Everything the host sends. */
-export type HostToWebview = InitMessage | ReplyMessage | CursorMessage | StatusMessage | DiffInitMessage | DiffReplyMessage;
+export type HostToWebview = InitMessage | ReplyMessage | CursorMessage | StatusMessage | SettingsMessage | DiffInitMessage | DiffReplyMessage;

@@ -4,9 +4,10 @@ import { anomalyToDiagnostic, diagnosticsByFile, ruleMarkdown } from '../../src/
 import { collectLines, excerptDocumentLine, excerptTextColumn, renderExcerpt } from '../../src/extension/logic/excerpt';
 import { anomalyHoverMarkdown, findPfnAt, formatTime, pageHistoryMarkdown, revealLink } from '../../src/extension/logic/hoverText';
 import { stepAnomaly } from '../../src/extension/logic/navigation';
-import { ruleConfigFromSettings } from '../../src/extension/logic/settings';
+import { chartResolutionFromSettings, DEFAULT_SETTINGS, ownerColorsFromSettings, ruleConfigFromSettings, viewSettingsMessage } from '../../src/extension/logic/settings';
 import { outlineSymbols } from '../../src/extension/logic/symbols';
 import { finiteForWebview } from '../../src/extension/logic/webviewTransport';
+import { parseHostMessage } from '../../webview/ownership/messages';
 
 function anomaly(over: Partial<AnomalySummary>): AnomalySummary {
   return { kind: 'double-free', severity: 'error', file: '/t/a.pltrace', line: 1, pfn: '0x10', time: 0, message: 'm', related: [], relatedLocations: [], ...over };
@@ -185,5 +186,30 @@ describe('webview transport', () => {
     expect(out.init.untouched).toBe(untouched);
     expect(Number.isNaN(out.init.nan)).toBe(true);
     expect(m.init.blocks[0].offline[0]).toBe(-Infinity);
+  });
+});
+
+describe('view settings for the ownership webview', () => {
+  it('keeps known owner kinds with hex colours and says what it left out', () => {
+    expect(ownerColorsFromSettings({ process: '#3794FF', free: ' #333 ', file: 'green', pets: '#fff', agent: 7 })).toEqual({
+      ownerColors: { process: '#3794FF', free: '#333' },
+      problems: [
+        'pageledger.ownerColors.file: expected a colour like #3794ff',
+        'pageledger.ownerColors: unknown owner kind "pets" (expected kernel, process, file, snapshot, agent, free)',
+        'pageledger.ownerColors.agent: expected a colour like #3794ff',
+      ],
+    });
+    expect(ownerColorsFromSettings(undefined)).toEqual({ ownerColors: {}, problems: [] });
+    expect(ownerColorsFromSettings(['#fff']).problems).toEqual(['pageledger.ownerColors: expected an object of owner kind to colour']);
+    expect([chartResolutionFromSettings(1200.4), chartResolutionFromSettings(3), chartResolutionFromSettings(1e9), chartResolutionFromSettings('x')]).toEqual([1200, 50, 10_000, 800]);
+  });
+
+  it('sends them in a settings message the webview accepts, and the webview rejects a malformed one', () => {
+    const m = viewSettingsMessage({ ...DEFAULT_SETTINGS, ownerColors: { kernel: '#112233' }, chartResolution: 400 });
+    expect(m).toEqual({ type: 'settings', ownerColors: { kernel: '#112233' }, chartResolution: 400 });
+    expect(parseHostMessage(JSON.parse(JSON.stringify(m)))).toEqual(m);
+    expect(parseHostMessage({ type: 'settings', ownerColors: { kernel: 5 }, chartResolution: 400 })).toBeNull();
+    expect(parseHostMessage({ type: 'settings', ownerColors: {}, chartResolution: null })).toBeNull();
+    expect(parseHostMessage({ type: 'settings', chartResolution: 400 })).toBeNull();
   });
 });

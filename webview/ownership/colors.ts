@@ -58,8 +58,28 @@ export function hashedOwnerColor(id: number): Rgb {
   return hsl(hue, 0.55, isDarkTheme() ? 0.62 : 0.45);
 }
 
+// Colours the user set per owner kind (setting pageledger.ownerColors); the theme's for the others.
+let kindOverrides = new Map<string, Rgb>();
+
+/** Use these colours for owner kinds (unreadable values are skipped: that kind keeps the theme colour). */
+export function setKindColors(colors: Record<string, string>): void {
+  const m = new Map<string, Rgb>();
+  for (const [k, v] of Object.entries(colors)) {
+    const c = parseColor(v);
+    if (c) m.set(k, c);
+  }
+  kindOverrides = m;
+}
+
+/** The colour the user set for an owner kind, null when it follows the theme. */
+export function kindOverride(kind: ViewOwnerKind): Rgb | null {
+  return kindOverrides.get(kind) ?? null;
+}
+
 /** Colour per owner kind. */
 export function kindColor(kind: ViewOwnerKind): Rgb {
+  const set = kindOverrides.get(kind);
+  if (set) return set;
   switch (kind) {
     case 'kernel':
       return themeColor('--vscode-charts-purple', [101, 44, 144]);

@@ -3,11 +3,11 @@
  * with a page history panel. Talks to the host only through the envelope in src/protocol/view.ts.
  */
 import './ownership.css';
-import type { HostToWebview } from '../../src/protocol/view';
+import type { HostToWebview, SettingsMessage } from '../../src/protocol/view';
 import type { AnomaliesReply, MapReply, PageReply, SeriesReply, ViewInit, ViewReply, ViewRequest } from '../../src/protocol/viewData';
 import { OWNER_KINDS } from '../../src/protocol/viewData';
 import { button, checkbox, dropdown, registerToolkit, searchField } from '../ui/toolkit';
-import { kindColor, ownerColor, rgba } from './colors';
+import { kindColor, ownerColor, rgba, setKindColors } from './colors';
 import { formatTime, hex } from './format';
 import { HostClient } from './hostClient';
 import { parseHostMessage } from './messages';
@@ -59,7 +59,7 @@ class OwnershipView {
   private searchOwners: Set<number> | null = null;
   private chartSeq = 0;
 
-  constructor(root: HTMLElement, private readonly init: ViewInit, private readonly client: HostClient) {
+  constructor(root: HTMLElement, private readonly init: ViewInit, private readonly client: HostClient, private chartResolution: number) {
     this.state = restore(client.api.getState());
     root.textContent = '';
     root.className = 'pl-root';
@@ -149,11 +149,23 @@ class OwnershipView {
     this.status.textContent = `${init.events.toLocaleString('en-US')} events · ${init.rows.toLocaleString('en-US')} frames in ${init.segments.length} segments · ${init.anomalyCount} anomalies`;
     this.loadSeries();
     if (this.state.selected !== null) void this.showPage(this.state.selected);
-    new MutationObserver(() => {
-      this.map.themeChanged();
-      if (this.series) this.chart.setSeries(this.series);
-      this.renderLegend();
-    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    new MutationObserver(() => this.recolour()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  }
+
+  /** The user changed a view setting: recolour, and ask for the chart again at a new resolution. */
+  applySettings(s: SettingsMessage): void {
+    setKindColors(s.ownerColors);
+    this.recolour();
+    if (s.chartResolution !== this.chartResolution) {
+      this.chartResolution = s.chartResolution;
+      this.loadSeries();
+    }
+  }
+
+  private recolour(): void {
+    this.map.themeChanged();
+    if (this.series) this.chart.setSeries(this.series);
+    this.renderLegend();
   }
 
   private label(o: number): string {
@@ -178,7 +190,8 @@ class OwnershipView {
   private loadSeries(): void {
     const [t0, t1] = this.window();
     const width = this.chart.element.clientWidth || 800;
-    const n = Math.max(2, Math.min(2000, Math.round(width / 2)));
+    // The setting's buckets, but never more than pixels: more would cost the host and show nothing.
+    const n = Math.max(2, Math.min(this.chartResolution, Math.round(width)));
     const hidden: number[] = [];
     if (this.state.filter !== 'all') for (let o = 1; o < this.init.ownerKinds.length; o++) if (OWNER_KINDS[this.init.ownerKinds[o]] !== this.state.filter) hidden.push(o);
     const pinned = this.searchOwners ? [...this.searchOwners] : [];
@@ -372,13 +385,16 @@ function main(): void {
   const client = new HostClient(api);
   let view: OwnershipView | null = null;
   let pendingCursor: number | null = null;
+  // The host sends settings before init; until one arrives, the declared default.
+  let settings: SettingsMessage = { type: 'settings', ownerColors: {}, chartResolution: 800 };
   root.textContent = 'Loading the trace…';
   window.addEventListener('message', (e: MessageEvent) => {
     const msg: HostToWebview | null = parseHostMessage(e.data);
     if (!msg) return;
     switch (msg.type) {
       case 'init':
-        view = new OwnershipView(root, msg.init, client);
+        setKindColors(settings.ownerColors);
+        view = new OwnershipView(root, msg.init, client, settings.chartResolution);
         window.pageLedgerView = view;
         if (pendingCursor !== null) view.setCursor(pendingCursor);
         break;
@@ -388,6 +404,11 @@ function main(): void {
       case 'cursor':
         if (view) view.setCursor(msg.time);
         else pendingCursor = msg.time;
+        break;
+      case 'settings':
+        settings = msg;
+        if (view) view.applySettings(msg);
+        else setKindColors(msg.ownerColors);
         break;
       case 'status':
         if (!view) root.textContent = msg.error ? `Could not open the trace: ${msg.error}` : `Loading the trace… ${Math.round((msg.progress ?? 0) * 100)}%`;

@@ -2,7 +2,7 @@
  * Type guards for everything the host sends: the webview trusts no message it has not checked, since a
  * webview's message channel is the one door into it.
  */
-import type { CursorMessage, HostToWebview, InitMessage, ReplyMessage, StatusMessage } from '../../src/protocol/view';
+import type { CursorMessage, HostToWebview, InitMessage, ReplyMessage, SettingsMessage, StatusMessage } from '../../src/protocol/view';
 import type { ViewInit, ViewReply } from '../../src/protocol/viewData';
 
 type Obj = Record<string, unknown>;
@@ -89,6 +89,8 @@ export function parseHostMessage(data: unknown): HostToWebview | null {
       return finite(data.requestId) && isViewReply(data.reply) ? (data as unknown as ReplyMessage) : null;
     case 'cursor':
       return finite(data.time) && finite(data.file) && finite(data.line) ? (data as unknown as CursorMessage) : null;
+    case 'settings':
+      return isObj(data.ownerColors) && Object.values(data.ownerColors).every(str) && finite(data.chartResolution) && data.chartResolution >= 1 ? (data as unknown as SettingsMessage) : null;
     case 'status':
       return (data.progress === undefined || finite(data.progress)) && (data.error === undefined || str(data.error)) ? (data as unknown as StatusMessage) : null;
     default:

@@ -2,7 +2,7 @@
 import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
 import type { AnomaliesReply, SeriesReply } from '../../src/protocol/viewData';
 import { VIEW_ANOMALY_KINDS } from '../../src/protocol/viewData';
-import { isDarkTheme, ownerColor, rgba, themeColor, type Rgb } from './colors';
+import { isDarkTheme, kindOverride, ownerColor, rgba, themeColor, type Rgb } from './colors';
 import { formatAmount, formatTime } from './format';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
@@ -114,7 +114,7 @@ export class TimeChart {
     s.owners.forEach((o, j) => add(this.host.label(o), mk(s.values, j * n), ownerColor(j), 0.55));
     const grey = themeColor('--vscode-descriptionForeground', [128, 128, 128]);
     add(OTHER, mk(s.other, 0), grey, 0.45);
-    add(FREE, mk(s.free, 0), isDarkTheme() ? [90, 90, 90] : [200, 200, 200], 0.35);
+    add(FREE, mk(s.free, 0), kindOverride('free') ?? (isDarkTheme() ? [90, 90, 90] : [200, 200, 200]), 0.35);
     add(UNKNOWN, mk(s.unknown, 0), grey, 0.08);
     this.chart.data.datasets = sets;
     this.chart.options.scales!.x!.min = s.times[0];

@@ -1,4 +1,5 @@
 import { ANOMALY_KINDS, type AnomalyKind, type RuleConfig, type Severity } from '../../core/analysis/anomalies';
+import type { SettingsMessage } from '../../protocol/view';
 
 /** The settings the extension reads, already validated. */
 export interface ExtensionSettings {
@@ -9,7 +10,7 @@ export interface ExtensionSettings {
   maxProblemsPerFile: number;
   /** Buckets across the ownership chart. */
   chartResolution: number;
-  /** Colour per owner kind (CSS colours). */
+  /** Colour per owner kind (CSS colours) the user set; kinds not listed follow the colour theme. */
   ownerColors: Record<string, string>;
 }
 
@@ -19,8 +20,39 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   textEditorMaxBytes: 50 * 1024 * 1024,
   maxProblemsPerFile: 5000,
   chartResolution: 800,
-  ownerColors: { kernel: '#8c8c8c', process: '#3794ff', file: '#89d185', snapshot: '#c586c0', agent: '#d18616', free: '#3c3c3c' },
+  // Empty: the view takes each kind's colour from the theme (charts.blue, ...) so light and dark both read.
+  ownerColors: {},
 };
+
+/** Owner kinds the colour setting may name (the webview's OWNER_KINDS). */
+export const COLOUR_KINDS = ['kernel', 'process', 'file', 'snapshot', 'agent', 'free'] as const;
+
+/**
+ * The owner colour setting, checked: known kinds with `#rgb`, `#rrggbb` or `#rrggbbaa` values. Anything
+ * else is left out and listed in `problems`, so a typo falls back to the theme colour instead of black.
+ */
+export function ownerColorsFromSettings(raw: unknown): { ownerColors: Record<string, string>; problems: string[] } {
+  const ownerColors: Record<string, string> = {};
+  const problems: string[] = [];
+  if (raw === undefined || raw === null) return { ownerColors, problems };
+  if (typeof raw !== 'object' || Array.isArray(raw)) return { ownerColors, problems: ['pageledger.ownerColors: expected an object of owner kind to colour'] };
+  for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+    if (!(COLOUR_KINDS as readonly string[]).includes(k)) problems.push(`pageledger.ownerColors: unknown owner kind "${k}" (expected ${COLOUR_KINDS.join(', ')})`);
+    else if (typeof v !== 'string' || !/^#([0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i.test(v.trim())) problems.push(`pageledger.ownerColors.${k}: expected a colour like #3794ff`);
+    else ownerColors[k] = v.trim();
+  }
+  return { ownerColors, problems };
+}
+
+/** The chart resolution setting clamped to its declared range (50..10000), the default when not a number. */
+export function chartResolutionFromSettings(raw: unknown): number {
+  return typeof raw === 'number' && Number.isFinite(raw) ? Math.max(50, Math.min(10_000, Math.round(raw))) : DEFAULT_SETTINGS.chartResolution;
+}
+
+/** The ownership webview's `settings` message. */
+export function viewSettingsMessage(s: ExtensionSettings): SettingsMessage {
+  return { type: 'settings', ownerColors: { ...s.ownerColors }, chartResolution: s.chartResolution };
+}
 
 const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 
