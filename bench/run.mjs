@@ -13,7 +13,7 @@ await build({ entryPoints: ['bench/generate.ts'], bundle: true, platform: 'node'
 
 const inputs = [
   { name: 'ftrace kmem text', kind: 'ftrace', size: Math.round(1e9 * SCALE), file: `${DATA}/kmem-${SCALE}.txt` },
-  { name: 'native, 10 M events', kind: 'native', size: Math.round(1e7 * SCALE), file: `${DATA}/native-${SCALE}.pltrace` },
+  { name: `native, ${1e7 * SCALE / 1e6} M events`, kind: 'native', size: Math.round(1e7 * SCALE), file: `${DATA}/native-${SCALE}.pltrace` },
   { name: 'page_owner dump', kind: 'page_owner', size: Math.round(1e9 * SCALE), file: `${DATA}/page_owner-${SCALE}.txt` },
 ];
 
