@@ -104,9 +104,18 @@ async function pageLedgerTree(): Promise<ReturnType<Page['locator']>> {
 
 /** Collapses every node of the Page Ledger tree (its title bar's Collapse All), so each trace is one row. */
 async function collapseAll(): Promise<void> {
+  // Title actions only show while the title bar is hovered; a click that waits for them can wait forever.
   const sidebar = page().locator('[id="workbench.parts.sidebar"]');
-  await sidebar.hover();
-  await sidebar.locator('.action-label[aria-label="Collapse All"]').first().click();
+  const button = sidebar.locator('.action-label[aria-label="Collapse All"]').first();
+  for (let tries = 0; ; tries++) {
+    await sidebar.locator('.composite.title').hover();
+    try {
+      await button.click({ timeout: 3000 });
+      return;
+    } catch (e) {
+      if (tries >= 3) throw e;
+    }
+  }
 }
 
 /** The ownership view (webview) of the trace file `name`, once it has drawn its title. */
@@ -365,8 +374,13 @@ test('3. hovering a pfn shows its ownership history', async () => {
 
 test('4. comparing two snapshots opens a diff editor with both sides and the class totals', async () => {
   const model = await openTrace([fileSource(ws(TRACE))]);
-  const left = renderSnapshotText(model, SNAP_A).trimEnd().split('\n');
-  const right = renderSnapshotText(model, SNAP_B).trimEnd().split('\n');
+  // Each side lists the snapshot's pages, one per line keyed by pfn, in pfn order (the rest of a line is the
+  // renderer's to choose).
+  const pfnsOf = (text: string): string[] => text.split('\n').filter((l) => /^0x[0-9a-f]+\b/.test(l)).map((l) => l.split(/\s+/)[0]!);
+  const left = pfnsOf(renderSnapshotText(model, SNAP_A));
+  const right = pfnsOf(renderSnapshotText(model, SNAP_B));
+  expect(left.length).toBe(cow.snapshots.find((x) => x.id === SNAP_A)!.pages);
+  expect(right.length).toBe(cow.snapshots.find((x) => x.id === SNAP_B)!.pages);
   const diff = JSON.parse(cli(['diff', ws(TRACE), '--snapshot-a', String(SNAP_A), '--snapshot-b', String(SNAP_B), '--json'])) as
     { classes: Record<string, number> };
   const totals = Object.entries(diff.classes).filter(([, v]) => v).map(([c, v]) => `${c} ${v}`).join(', ');
@@ -395,11 +409,33 @@ test('4. comparing two snapshots opens a diff editor with both sides and the cla
       .sort((a, b) => a.top - b.top).map((l) => l.text));
     return found.map((t) => t.replace(/\u00a0/g, ' ').trim()).filter((t) => t !== '');
   };
-  await expect.poll(() => sideLines('original'), { timeout: 15_000 }).toEqual(left);
-  await expect.poll(() => sideLines('modified'), { timeout: 15_000 }).toEqual(right);
+  const side = async (which: 'original' | 'modified'): Promise<{ header: string; pfns: string[] }> => {
+    const lines = await sideLines(which);
+    return { header: lines[0] ?? '', pfns: pfnsOf(lines.join('\n')) };
+  };
+  await expect.poll(() => side('original'), { timeout: 15_000 })
+    .toEqual({ header: expect.stringMatching(new RegExp(`^# snapshot ${SNAP_A}\\b`)), pfns: left });
+  await expect.poll(() => side('modified'), { timeout: 15_000 })
+    .toEqual({ header: expect.stringMatching(new RegExp(`^# snapshot ${SNAP_B}\\b`)), pfns: right });
   await expect.poll(async () => (await statusBarTexts(page())).find((t) => t.startsWith('Page Ledger diff:')), { timeout: 10_000 })
     .toBe(`Page Ledger diff: ${totals}`);
   await screenshot(page(), 'pageledger-4-snapshot-diff');
+
+  // The diff webview (a tab beside the text diff): both page maps drawn, and the totals per change class.
+  await runCommand(page(), 'Page Ledger: Show Diff Map');
+  const map = await findFrame(page(), 'table th', (t) => t.trim() === 'class', 60_000);
+  const classRows = async (): Promise<string[][]> => map.locator('table').first().locator('tr')
+    .evaluateAll((trs: { querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }[]) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim()))
+        .filter((cells) => cells.length > 0));
+  const expectedRows = Object.entries(diff.classes).filter(([, v]) => v > 0).map(([c, v]) => [c, v.toLocaleString('en-US')]);
+  await expect.poll(async () => (await classRows()).map((r) => r.slice(0, 2)), { timeout: 30_000 }).toEqual(expectedRows);
+  let maps: CanvasPixels[] = [];
+  await expect.poll(async () => (maps = await canvasPixels(map, 'canvas')).filter((c) => c.painted > 0).length,
+    { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  // Side B holds a class side A lacks (added): more colours.
+  expect(maps[1]!.colors).toBeGreaterThan(maps[0]!.colors);
+  await screenshot(page(), 'pageledger-4-diff-map');
 });
 
 test('6. a malformed file: a clear error in Problems, and the extension keeps working', async () => {
