@@ -327,6 +327,12 @@ test('2. Problems lists the anomalies; Next Anomaly goes to the first one, then 
     await expect.poll(async () => (await editorLines(page())).includes(text), { timeout: 10_000 }).toBe(true);
   }
   await screenshot(page(), 'pageledger-2-next-anomaly');
+  // The maximized Problems panel hid the ownership view for a moment; shown again, it draws again.
+  const view = await ownershipView(TRACE);
+  await expect.poll(async () => (await view.locator('.pl-status').textContent())?.trim(), { timeout: 20_000 })
+    .toMatch(/ events · /);
+  await expect.poll(async () => (await canvasPixels(view, '.pl-chart canvas')).reduce((n, c) => n + c.painted, 0),
+    { timeout: 20_000 }).toBeGreaterThan(2000);
 });
 
 test('3. hovering a pfn shows its ownership history', async () => {
@@ -436,6 +442,10 @@ test('4. comparing two snapshots opens a diff editor with both sides and the cla
   // Side B holds a class side A lacks (added): more colours.
   expect(maps[1]!.colors).toBeGreaterThan(maps[0]!.colors);
   await screenshot(page(), 'pageledger-4-diff-map');
+  // The ownership view in the other group still shows its trace.
+  const view = await ownershipView(TRACE);
+  await expect.poll(async () => (await canvasPixels(view, '.pl-chart canvas')).reduce((n, c) => n + c.painted, 0),
+    { timeout: 20_000 }).toBeGreaterThan(2000);
 });
 
 test('6. a malformed file: a clear error in Problems, and the extension keeps working', async () => {
