@@ -1,6 +1,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { OwnershipRecorder } from '../core/analysis/ownershipIndex';
 import { Replay } from '../core/analysis/replay';
 import { NATIVE_HEADER } from '../core/formats/native';
 import { detectFormat, formatByName } from '../core/formats/registry';
@@ -104,10 +105,11 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   builder.files[0].bytes = size;
   opts.onProgress?.(size, size);
   const t1 = performance.now();
-  const result = new Replay(builder, opts.rules).run();
+  const recording = opts.recordOwnership ? new OwnershipRecorder(builder.events.length) : undefined;
+  const result = new Replay(builder, opts.rules, recording).run();
   const t2 = performance.now();
   return {
-    model: { builder, result, format: format.name, stats: { bytes: size, lines: linesA + r.part.lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) } },
+    model: { builder, result, format: format.name, stats: { bytes: size, lines: linesA + r.part.lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) }, ...(recording ? { ownershipRecording: recording } : {}) },
     threads: 2,
   };
 }
