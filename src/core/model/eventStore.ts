@@ -116,23 +116,18 @@ export class CompactColumn implements ColumnView {
   private pack(c: number, n: number): void {
     if (n === 0) return;
     const raw = this.data[c] as Float64Array;
+    // Pass 1: range and NaNs (comparisons with NaN are false, so NaN never moves lo or hi).
     let lo = Infinity;
     let hi = -Infinity;
-    let nan = false;
-    let ints = true;
+    let nans = 0;
     for (let j = 0; j < n; j++) {
       const x = raw[j];
-      if (x !== x) {
-        nan = true;
-        continue;
-      }
       if (x < lo) lo = x;
       if (x > hi) hi = x;
-      if (ints && Math.floor(x) !== x) ints = false;
+      if (x !== x) nans++;
     }
     this.rc = -1;
-    const exact = ints && lo >= -EXACT && hi < EXACT;
-    if (n > 0 && (lo > hi || (lo === hi && !nan))) {
+    if (lo > hi || (lo === hi && nans === 0)) {
       // Every value the same (or every one NaN).
       this.rep[c] = Rep.Const;
       this.base[c] = lo > hi ? NaN : lo;
@@ -140,28 +135,44 @@ export class CompactColumn implements ColumnView {
       this.spare = raw;
       return;
     }
-    if (exact && hi - lo < NAN16) {
+    if (!(lo >= -EXACT && hi < EXACT) || Math.floor(lo) !== lo) return;
+    // Pass 2: offsets, each checked by reading it back (a fraction or an out-of-range value does not
+    // round-trip); on the first that does not, the chunk stays float64.
+    const span = hi - lo;
+    if (span < NAN16) {
       const a = new Uint16Array(CHUNK);
       for (let j = 0; j < n; j++) {
         const x = raw[j];
-        a[j] = x !== x ? NAN16 : x - lo;
+        if (x !== x) {
+          a[j] = NAN16;
+          continue;
+        }
+        const off = x - lo;
+        a[j] = off;
+        if (a[j] !== off) return;
       }
       this.rep[c] = Rep.U16;
       this.base[c] = lo;
       this.data[c] = a;
       this.spare = raw;
-    } else if (exact && hi - lo < NAN32) {
+    } else if (span < NAN32) {
       const a = new Uint32Array(CHUNK);
       for (let j = 0; j < n; j++) {
         const x = raw[j];
-        a[j] = x !== x ? NAN32 : x - lo;
+        if (x !== x) {
+          a[j] = NAN32;
+          continue;
+        }
+        const off = x - lo;
+        a[j] = off;
+        if (a[j] !== off) return;
       }
       this.rep[c] = Rep.U32;
       this.base[c] = lo;
       this.data[c] = a;
       this.spare = raw;
     }
-    // Else the raw array stays as the chunk's F64 form.
+    // Else the raw array stays as the chunk's float64 form.
   }
 
   // Read cursor: the chunk last read, its form and its array in fields of one type each. Reads in order
