@@ -50,3 +50,16 @@ describe('EventStore compact columns', () => {
     expect(t.length).toBe(CHUNK + 5000);
   });
 });
+
+describe('argsortStable', () => {
+  it('orders by time with ties in index order, negatives and -Infinity first', async () => {
+    const { argsortStable } = await import('../../src/core/model/eventStore');
+    const t = new Float64Array([5, -Infinity, 3.5, 5, -2, 0, 1e15, 3.5, -1e15, 0]);
+    const idx = Uint32Array.from(t.keys());
+    const want = [...t.keys()].sort((a, b) => t[a] - t[b] || a - b);
+    expect([...argsortStable(t, idx)]).toEqual(want);
+    const big = new Float64Array(200000).map((_, i) => Math.floor(((i * 7919) % 100003) * 1e7) - 5e11);
+    const wantBig = [...big.keys()].sort((a, b) => big[a] - big[b] || a - b);
+    expect([...argsortStable(big, Uint32Array.from(big.keys()))]).toEqual(wantBig);
+  });
+});

@@ -243,6 +243,50 @@ export class CompactColumn implements ColumnView {
   }
 }
 
+/**
+ * Indices 0..n-1 (given in `idx`) ordered by t, ties in index order: an LSD radix sort over the bits of
+ * each double made order-preserving, 16 bits a pass. A comparator sort of 750 k page_owner records took
+ * 240 ms (and grew faster than n: 2.5 M records spent most of an 18 s replay sorting and reading out of
+ * order); this is four linear passes.
+ */
+export function argsortStable(t: Float64Array, idx: Uint32Array): Uint32Array {
+  const n = idx.length;
+  const bits = new Uint32Array(t.buffer, t.byteOffset, n * 2);
+  // Little-endian halves: bits[2i] low, bits[2i+1] high. Flip so unsigned order is numeric order.
+  const lo = new Uint32Array(n);
+  const hi = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    let h = bits[2 * i + 1];
+    let l = bits[2 * i];
+    if (h & 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    hi[i] = h;
+    lo[i] = l;
+  }
+  let src = idx;
+  let dst = new Uint32Array(n);
+  const count = new Uint32Array(65537);
+  for (let pass = 0; pass < 4; pass++) {
+    const key = pass < 2 ? lo : hi;
+    const shift = (pass & 1) * 16;
+    count.fill(0);
+    for (let k = 0; k < n; k++) count[((key[src[k]] >>> shift) & 0xffff) + 1]++;
+    // All keys share this digit: the pass would not move anything.
+    if (count[((key[src[0]] >>> shift) & 0xffff) + 1] === n) continue;
+    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+    for (let k = 0; k < n; k++) {
+      const i = src[k];
+      dst[count[(key[i] >>> shift) & 0xffff]++] = i;
+    }
+    const tmp = src;
+    src = dst;
+    dst = tmp;
+  }
+  return src;
+}
+
 /** The names of an EventStore's numeric columns, in a fixed order (the index cache relies on it). */
 export const COMPACT_COLUMNS = ['file', 'node', 'line', 'owner', 'pid', 'ref', 'time', 'pfn', 'arg', 'arg2'] as const;
 /** One of COMPACT_COLUMNS. */
@@ -457,8 +501,7 @@ export class EventStore {
       if (ti === ti) last = ti;
       t[i] = last;
     }
-    idx.sort((a, b) => t[a] - t[b] || a - b);
-    return idx;
+    return argsortStable(t, idx);
   }
 
   bytes(): number {
