@@ -1,7 +1,9 @@
 /**
  * The ownership webview in headless Chromium through the harness: both views draw, the chart has one
  * dataset per top owner plus other/free/not-seen, clicks reveal lines, and a screenshot per seed scenario
- * and theme lands in test/webview/screenshots/. Needs `npm run build` and /usr/bin/chromium.
+ * and theme lands in test/webview/screenshots/. Then the craft: text stays legible in the light, dark and
+ * high-contrast themes, the layout holds at 200% zoom, and the keyboard reaches every control, the chart,
+ * its anomaly markers and the map. Needs `npm run build` and /usr/bin/chromium.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,32 @@ const ROOT = join(__dirname, '..', '..');
 const SHOTS = join(__dirname, 'screenshots');
 const CHROMIUM = '/usr/bin/chromium';
 const ready = existsSync(CHROMIUM) && existsSync(join(ROOT, 'dist/webview/harness.js')) && existsSync(join(ROOT, 'dist/webview/ownership.js'));
+
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const DRAWN = '(window.pageLedgerView?.mapView.painted ?? 0) > 0 && (window.pageLedgerView?.timeChart.chart.data.datasets.length ?? 0) > 0';
+
+/**
+ * Every element of the view with its own text whose colour has a contrast ratio under 4.5 (WCAG AA) against
+ * the page background, as "class: ratio"; empty when all text is legible.
+ */
+async function lowContrastText(page: Page): Promise<unknown> {
+  return page.evaluate(`(() => {
+    const rgb = (s) => (s.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+    const lum = (c) => { const l = c.map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }); return 0.2126 * l[0] + 0.7152 * l[1] + 0.0722 * l[2]; };
+    const bg = lum(rgb(getComputedStyle(document.body).backgroundColor));
+    const bad = [];
+    for (const el of document.querySelectorAll('.pl-root *')) {
+      if (el.closest('.pl-sr-only') || el.closest('[hidden]')) continue;
+      const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
+      if (!own) continue;
+      const fg = lum(rgb(getComputedStyle(el).color));
+      const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+      // The tag keeps its own background; the struck-through hidden series are meant to look disabled.
+      if (ratio < 4.5 && !el.classList.contains('pl-tag') && el.getAttribute('aria-pressed') !== 'false') bad.push(el.className + ': ' + ratio.toFixed(2));
+    }
+    return bad;
+  })()`);
+}
 
 /** Pixels of a canvas that differ from its top-left corner pixel (the background). */
 async function drawnPixels(page: Page, selector: string): Promise<unknown> {
@@ -34,10 +62,7 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     server = await serveHarness(ROOT);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
   }, 60_000);
 
   afterAll(async () => {
@@ -45,14 +70,15 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
     await server?.close();
   });
 
-  const cases = SCENARIOS.flatMap((s) => (['light', 'dark'] as const).map((theme) => [s, theme] as const));
+  const cases = SCENARIOS.flatMap((s) => (['light', 'dark', 'high-contrast'] as const).map((theme) => [s, theme] as const));
 
   it.each(cases)('%s in the %s theme: both views draw; clicks reveal lines', async (scenario, theme) => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${server.url}?scenario=${scenario}&seed=1&events=20000&theme=${theme}`);
-    await page.waitForFunction('(window.pageLedgerView?.mapView.painted ?? 0) > 0 && (window.pageLedgerView?.timeChart.chart.data.datasets.length ?? 0) > 0', undefined, { timeout: 30_000 });
+    await page.waitForFunction(DRAWN, undefined, { timeout: 30_000 });
+    expect(await lowContrastText(page)).toEqual([]);
     // Top 8 owners (every seed scenario has more than 8 holding pages) + other + free + not seen yet.
     expect(await page.evaluate('window.pageLedgerView.timeChart.chart.data.datasets.length')).toBe(11);
     expect(await page.evaluate('window.harness.sent[0].type')).toBe('ready');
@@ -73,6 +99,124 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
     await page.mouse.move(5, 995);
     await page.screenshot({ path: join(SHOTS, `${scenario}-${theme}.png`) });
     expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  /** Open the harness on cow-snapshots and wait until both views have drawn. */
+  async function open(opts: { theme: string; width: number; height: number; scale: number }): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: opts.width, height: opts.height }, deviceScaleFactor: opts.scale });
+    await page.goto(`${server.url}?scenario=cow-snapshots&seed=1&events=20000&theme=${opts.theme}`);
+    await page.waitForFunction(DRAWN, undefined, { timeout: 30_000 });
+    return page;
+  }
+
+  /** Backing-store pixels per CSS pixel of a canvas, across and down. */
+  function backingScale(page: Page, selector: string): Promise<unknown> {
+    return page.evaluate(`(() => { const c = document.querySelector(${JSON.stringify(selector)}); return [c.width / c.clientWidth, c.height / c.clientHeight].map((x) => Math.round(x * 100) / 100); })()`);
+  }
+
+  it('at device scale 2 both canvases draw at twice the resolution, so they stay crisp', async () => {
+    const page = await open({ theme: 'dark', width: 1600, height: 1000, scale: 2 });
+    expect(await backingScale(page, '.pl-map-canvas')).toEqual([2, 2]);
+    expect(await backingScale(page, '.pl-chart canvas')).toEqual([2, 2]);
+    await page.close();
+  }, 60_000);
+
+  it('at 200% zoom (960×540 CSS pixels at scale 2) controls wrap, nothing overflows sideways, the legend stays off the plot', async () => {
+    const page = await open({ theme: 'dark', width: 960, height: 540, scale: 2 });
+    const layout = await page.evaluate(`(() => {
+      const r = (sel) => { const b = document.querySelector(sel).getBoundingClientRect(); return { left: b.left, right: b.right, top: b.top, bottom: b.bottom }; };
+      const bar = document.querySelector('.pl-toolbar');
+      const controls = Array.from(bar.children).map((c) => c.getBoundingClientRect());
+      return {
+        pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        barOverflow: bar.scrollWidth - bar.clientWidth,
+        barRows: new Set(controls.map((b) => Math.round(b.top))).size > 1,
+        controlsInside: controls.every((b) => b.left >= 0 && b.right <= 960),
+        plot: r('.pl-chart canvas'),
+        legend: r('.pl-chart-legend'),
+        legendOverflow: (() => { const l = document.querySelector('.pl-chart-legend'); return l.scrollWidth - l.clientWidth; })(),
+      };
+    })()`) as { pageOverflow: number; barOverflow: number; barRows: boolean; controlsInside: boolean; plot: { bottom: number }; legend: { top: number }; legendOverflow: number };
+    expect(layout.pageOverflow).toBe(0);
+    expect(layout.barOverflow).toBe(0);
+    expect(layout.barRows).toBe(true);
+    expect(layout.controlsInside).toBe(true);
+    // The chart's legend wraps under the plot rather than beside it.
+    expect(layout.legend.top).toBeGreaterThanOrEqual(layout.plot.bottom);
+    expect(layout.legendOverflow).toBe(0);
+    expect(await backingScale(page, '.pl-map-canvas')).toEqual([2, 2]);
+    expect(await backingScale(page, '.pl-chart canvas')).toEqual([2, 2]);
+    expect(await drawnPixels(page, '.pl-map-canvas')).toBeGreaterThan(20_000);
+    expect(await lowContrastText(page)).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('Tab reaches every control, the chart, each legend toggle and the map, each with the focus ring; the keyboard opens anomalies and pages', async () => {
+    const page = await open({ theme: 'high-contrast', width: 1600, height: 1000, scale: 1 });
+    const stops: string[] = [];
+    const rings: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      await page.keyboard.press('Tab');
+      const [name, ring] = (await page.evaluate(`(() => {
+        const e = document.activeElement;
+        const s = getComputedStyle(e);
+        const name = e.tagName.toLowerCase() + (e.getAttribute('aria-label') ? ' ' + e.getAttribute('aria-label').split('.')[0] : e.textContent ? ' ' + e.textContent.trim() : '');
+        return [name, e.tagName === 'CANVAS' || e.classList.contains('pl-chart-legend-item') ? s.outlineStyle + ' ' + s.outlineWidth + ' ' + s.outlineColor : ''];
+      })()`)) as [string, string];
+      stops.push(name);
+      if (ring) rings.push(ring);
+      if (name.startsWith('canvas Page frame')) break;
+    }
+    expect(stops).toEqual([
+      'vscode-dropdown Owners',
+      'vscode-dropdown Colour by',
+      'vscode-dropdown Resolution',
+      'vscode-dropdown Top owners',
+      'vscode-checkbox Bytes',
+      'vscode-text-field Search pid, comm or pfn',
+      'vscode-button Reset zoom',
+      'canvas Pages per owner over time, stacked',
+      'button kernel',
+      'button pid 1169 (postgres)',
+      'button pid 1318 (python3)',
+      'button pid 1052 (kworker/u16:2)',
+      'button pid 1222 (criu)',
+      'button pid 1014 (redis-server)',
+      'button pid 1049 (redis-server)',
+      'button pid 1101 (memcached)',
+      'button other owners',
+      'button free',
+      'button not seen yet',
+      'canvas Page frame by time map',
+    ]);
+    // The theme's focusBorder (#f38518 in high contrast), 2 px, on the canvases and the legend toggles.
+    expect(new Set(rings)).toEqual(new Set(['solid 2px rgb(243, 133, 24)']));
+
+    // Both canvases are images with a text alternative kept current.
+    expect(await page.evaluate('document.getElementById(document.querySelector(".pl-map-canvas").getAttribute("aria-describedby")).textContent')).toMatch(
+      /^Showing pfn 0x[0-9a-f]+ to 0x[0-9a-f]+ in ram0 \(ram, node 0\), dax0\.0 \(kmem, node 1\), from [\d.]+ ms to [\d.]+ ms\.$/,
+    );
+    expect(await page.evaluate('document.getElementById(document.querySelector(".pl-chart canvas").getAttribute("aria-describedby")).textContent')).toMatch(
+      /^From [\d.]+ ms to [\d.]+ ms\. At the end: .+\. 42 anomalies marked\.$/,
+    );
+
+    // Enter on the map selects the page in the middle; the live region says which.
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('.pl-history-title', { timeout: 10_000 });
+    const pfn = await page.textContent('.pl-history-title');
+    expect(await page.textContent('[aria-live]')).toMatch(new RegExp(`^Selected ${pfn}: `));
+
+    // Back to the chart: Right arrow lands on the first anomaly marker, Enter reveals its line.
+    await page.focus('.pl-chart canvas');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.evaluate('window.pageLedgerView.timeChart.focusedAnomaly')).toBe(0);
+    const said = (await page.textContent('[aria-live]')) ?? '';
+    expect(said).toMatch(/^Anomaly 1 of 42: [a-z-]+ at [\d.]+ ms, line \d+: /);
+    const line = Number(/line (\d+):/.exec(said)![1]);
+    const before = (await page.evaluate('window.harness.sent.length')) as number;
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate(`window.harness.sent.slice(${before})`)).toEqual([{ type: 'reveal', file: 0, line }]);
     await page.close();
   }, 60_000);
 });

@@ -56,6 +56,10 @@ class OwnershipView {
   private readonly map: PageMap;
   private readonly history: HTMLElement;
   private readonly status: HTMLElement;
+  /** Off-screen live region: what the keyboard just reached, for screen readers. */
+  private readonly live: HTMLElement;
+  private readonly chartSummary: HTMLElement;
+  private readonly mapSummary: HTMLElement;
   private searchOwners: Set<number> | null = null;
   private chartSeq = 0;
 
@@ -107,18 +111,25 @@ class OwnershipView {
     mapBox.setAttribute('aria-label', 'Page frames over time');
     this.history = el('aside', 'pl-history');
     this.history.setAttribute('aria-label', 'Page history');
-    this.history.setAttribute('aria-live', 'polite');
     this.history.innerHTML = '';
     this.history.append(hint('Click a cell of the map (or press Enter on it) to see the history of that page frame.'));
     const legend = el('div', 'pl-legend');
     legend.id = 'pl-legend';
     this.status = el('footer', 'pl-status');
     this.status.setAttribute('role', 'status');
+    // Text alternatives of the two canvases, kept current and linked by aria-describedby.
+    this.chartSummary = el('p', 'pl-sr-only');
+    this.chartSummary.id = 'pl-chart-summary';
+    this.mapSummary = el('p', 'pl-sr-only');
+    this.mapSummary.id = 'pl-map-summary';
+    this.live = el('div', 'pl-sr-only');
+    this.live.setAttribute('aria-live', 'polite');
+    this.live.setAttribute('aria-atomic', 'true');
     const body = el('div', 'pl-body');
     const mapCol = el('div', 'pl-map-col');
     mapCol.append(mapBox, legend);
     body.append(mapCol, this.history);
-    root.append(header, chartBox, body, this.status);
+    root.append(header, chartBox, body, this.status, this.chartSummary, this.mapSummary, this.live);
 
     this.chart = new TimeChart(chartBox, {
       label: (o) => this.label(o),
@@ -130,7 +141,9 @@ class OwnershipView {
         this.state.hidden = h;
         this.save();
       },
+      announce: (t) => this.announce(t),
     }, this.state.hidden);
+    this.chart.element.setAttribute('aria-describedby', this.chartSummary.id);
     this.map = new PageMap(mapBox, init, {
       request: async (req) => {
         const r = await this.ask(req);
@@ -143,8 +156,12 @@ class OwnershipView {
       viewChanged: (v) => {
         this.state.map = v;
         this.saveSoon();
+        this.mapSummary.textContent = this.map.describe();
       },
+      announce: (t) => this.announce(t),
     }, this.state.map, this.state.mode, this.state.cellPx);
+    this.map.canvas.setAttribute('aria-describedby', this.mapSummary.id);
+    this.mapSummary.textContent = this.map.describe();
     this.renderLegend();
     this.status.textContent = `${init.events.toLocaleString('en-US')} events · ${init.rows.toLocaleString('en-US')} frames in ${init.segments.length} segments · ${init.anomalyCount} anomalies`;
     this.loadSeries();
@@ -200,11 +217,14 @@ class OwnershipView {
       if (seq !== this.chartSeq || r.kind !== 'series') return;
       this.series = r;
       this.chart.setSeries(r);
+      this.chartSummary.textContent = this.chart.summary();
       this.map.rebuild();
       this.renderLegend();
     });
     void this.ask({ kind: 'anomalies', t0, t1, max: 2000 }).then((r) => {
-      if (seq === this.chartSeq && r.kind === 'anomalies') this.chart.setAnomalies(r as AnomaliesReply);
+      if (seq !== this.chartSeq || r.kind !== 'anomalies') return;
+      this.chart.setAnomalies(r as AnomaliesReply);
+      this.chartSummary.textContent = this.chart.summary();
     });
   }
 
@@ -256,6 +276,8 @@ class OwnershipView {
     const sub = el('div', 'pl-history-sub');
     sub.textContent = `${r.region ?? 'no region'} · node ${r.node < 0 ? '?' : r.node} · ${r.changes.length} change${r.changes.length === 1 ? '' : 's'}${r.dropped ? ` (${r.dropped} older not shown)` : ''}`;
     h.append(head, sub);
+    const now = r.changes[r.changes.length - 1];
+    this.announce(`Selected pfn ${hex(r.pfn)}: ${sub.textContent}${now ? `; last owner ${now.owner === 0 ? 'free' : this.label(now.owner)}` : ''}.`);
     if (!r.changes.length) {
       h.append(hint('No event of the trace touched this frame.'));
       return;
@@ -330,6 +352,10 @@ class OwnershipView {
     item('var(--vscode-errorForeground, #e51400)', 'conflict');
     item('var(--vscode-editorWarning-foreground, #bf8803)', 'other anomaly');
     item('', 'offline block', 'pl-offline');
+  }
+
+  private announce(text: string): void {
+    this.live.textContent = text;
   }
 
   setCursor(time: number): void {

@@ -30,6 +30,8 @@ export interface PageMapHost {
   /** A click at row-space y (pages [pfn0, pfn1)) and time. */
   pick(pfn0: number, pfn1: number, time: number): void;
   viewChanged(v: MapView): void;
+  /** Say something to screen readers (where the keyboard moved the view). */
+  announce(text: string): void;
 }
 
 const GUTTER = 132;
@@ -556,7 +558,21 @@ export class PageMap {
     if (next) {
       e.preventDefault();
       this.setView(next);
+      this.host.announce(this.describe());
     }
+  }
+
+  /** The visible window in words: frames, segments and time (the map's text alternative). */
+  describe(): string {
+    const v = this.view;
+    const segs = this.init.segments;
+    const r0 = Math.max(0, Math.floor(v.y0));
+    const r1 = Math.max(r0, Math.min(this.init.rows, Math.ceil(v.y1)) - 1);
+    const names = segs.filter((g) => g.offset + g.pages > r0 && g.offset <= r1).map((g) => `${g.name} (${g.type}, node ${g.node < 0 ? '?' : g.node})`);
+    const a = pfnOfRow(segs, r0);
+    const b = pfnOfRow(segs, r1);
+    const range = a === a && b === b ? `pfn ${hex(a)} to ${hex(b)}` : `${r1 - r0 + 1} frames`;
+    return `Showing ${range} in ${names.join(', ') || 'no segment'}, from ${formatTime(Math.max(v.t0, this.init.timeStart))} to ${formatTime(Math.min(v.t1, this.init.timeEnd))}.`;
   }
 }
 

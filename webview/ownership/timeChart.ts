@@ -1,11 +1,11 @@
 /** The stacked area chart of pages per owner over time (chart.js), with drag-to-zoom and anomaly markers. */
-import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
+import { Chart, Filler, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
 import type { AnomaliesReply, SeriesReply } from '../../src/protocol/viewData';
 import { VIEW_ANOMALY_KINDS } from '../../src/protocol/viewData';
 import { isDarkTheme, kindOverride, ownerColor, rgba, themeColor, type Rgb } from './colors';
 import { formatAmount, formatTime } from './format';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip, Legend);
+Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
 
 /** What the chart asks of the page around it. */
 export interface TimeChartHost {
@@ -18,6 +18,8 @@ export interface TimeChartHost {
   reveal(file: number, line: number): void;
   /** Dataset labels the user hid with the legend changed. */
   hiddenChanged(hidden: string[]): void;
+  /** Say something to screen readers (the focused anomaly marker). */
+  announce(text: string): void;
 }
 
 type Point = { x: number; y: number };
@@ -37,19 +39,31 @@ export class TimeChart {
   private dragFrom: number | null = null;
   private readonly band: HTMLDivElement;
   private hidden: Set<string>;
+  /** The anomaly marker the keyboard is on, -1 for none. */
+  private focusedMarker = -1;
+  private readonly legend: HTMLElement;
 
   constructor(private readonly root: HTMLElement, private readonly host: TimeChartHost, hidden: string[]) {
     this.hidden = new Set(hidden);
+    // chart.js sizes the canvas to its parent: a box of its own, so the HTML legend beside it does not count.
+    const plot = document.createElement('div');
+    plot.className = 'pl-chart-plot';
     const canvas = document.createElement('canvas');
+    canvas.tabIndex = 0;
     canvas.setAttribute('role', 'img');
-    canvas.setAttribute('aria-label', 'Pages per owner over time, stacked. Drag to zoom into a time range; click to reveal the nearest event.');
+    canvas.setAttribute('aria-roledescription', 'chart');
+    canvas.setAttribute('aria-label', 'Pages per owner over time, stacked. Drag to zoom into a time range; click to reveal the nearest event. Left and Right arrows step through the anomaly markers, Enter opens the line of the marker.');
     this.band = document.createElement('div');
     this.band.className = 'pl-zoom-band';
     this.band.hidden = true;
-    root.append(canvas, this.band);
+    plot.append(canvas, this.band);
+    // The legend is HTML, not drawn by chart.js: its toggles are buttons a keyboard reaches, and it wraps
+    // under the plot on a narrow (or 200% zoomed) view instead of being clipped over it.
+    this.legend = document.createElement('ul');
+    this.legend.className = 'pl-chart-legend';
+    this.legend.setAttribute('aria-label', 'Series: press to show or hide');
+    root.append(plot, this.legend);
     const markers: Plugin<'line'> = { id: 'plMarkers', afterDatasetsDraw: (c) => this.drawOverlays(c as Chart<'line', Point[]>) };
-    const fg = themeColor('--vscode-foreground', [60, 60, 60]);
-    const grid = themeColor('--vscode-panel-border', [128, 128, 128]);
     this.chart = new Chart(canvas, {
       type: 'line',
       data: { datasets: [] },
@@ -64,25 +78,11 @@ export class TimeChart {
         elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1, tension: 0 } },
         layout: { padding: { bottom: MARKER + 2 } },
         scales: {
-          x: { type: 'linear', ticks: { color: rgba(fg, 0.8), maxRotation: 0, callback: (v) => formatTime(Number(v)) }, grid: { color: rgba(grid, 0.25) } },
-          y: { type: 'linear', stacked: true, beginAtZero: true, ticks: { color: rgba(fg, 0.8), callback: (v) => this.amount(Number(v)) }, grid: { color: rgba(grid, 0.25) } },
+          x: { type: 'linear', ticks: { maxRotation: 0, callback: (v) => formatTime(Number(v)) } },
+          y: { type: 'linear', stacked: true, beginAtZero: true, ticks: { callback: (v) => this.amount(Number(v)) } },
         },
         plugins: {
-          legend: {
-            position: 'right',
-            labels: { color: rgba(fg, 0.9), boxWidth: 12, boxHeight: 12, font: { size: 11 } },
-            onClick: (_e, item, legend) => {
-              const i = item.datasetIndex ?? -1;
-              if (i < 0) return;
-              const visible = legend.chart.isDatasetVisible(i);
-              legend.chart.setDatasetVisibility(i, !visible);
-              const label = legend.chart.data.datasets[i].label ?? '';
-              if (visible) this.hidden.add(label);
-              else this.hidden.delete(label);
-              legend.chart.update();
-              this.host.hiddenChanged([...this.hidden]);
-            },
-          },
+          legend: { display: false },
           tooltip: {
             itemSort: (a, b) => b.datasetIndex - a.datasetIndex,
             filter: (item) => (item.parsed.y ?? 0) !== 0,
@@ -94,7 +94,13 @@ export class TimeChart {
         },
       },
     });
+    this.applyThemeColors();
     canvas.addEventListener('mousedown', (e) => this.down(e));
+    canvas.addEventListener('keydown', (e) => this.key(e));
+    canvas.addEventListener('blur', () => {
+      this.focusedMarker = -1;
+      this.chart.draw();
+    });
     window.addEventListener('mousemove', (e) => this.move(e));
     window.addEventListener('mouseup', (e) => this.up(e));
   }
@@ -119,11 +125,118 @@ export class TimeChart {
     this.chart.data.datasets = sets;
     this.chart.options.scales!.x!.min = s.times[0];
     this.chart.options.scales!.x!.max = s.times[n - 1];
+    this.applyThemeColors();
     this.chart.update();
+    this.renderLegend();
+  }
+
+  // Tick and grid colours come from the theme; read again on every series so a theme switch reaches them.
+  private applyThemeColors(): void {
+    const fg = themeColor('--vscode-foreground', [60, 60, 60]);
+    const grid = themeColor('--vscode-panel-border', [128, 128, 128]);
+    for (const axis of [this.chart.options.scales!.x!, this.chart.options.scales!.y!]) {
+      axis.ticks!.color = rgba(fg, 0.85);
+      axis.grid!.color = rgba(grid, 0.3);
+    }
+  }
+
+  private renderLegend(): void {
+    this.legend.textContent = '';
+    this.chart.data.datasets.forEach((d, i) => {
+      const li = document.createElement('li');
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'pl-chart-legend-item';
+      const visible = this.chart.isDatasetVisible(i);
+      b.setAttribute('aria-pressed', String(visible));
+      b.title = visible ? 'Hide this series' : 'Show this series';
+      const sw = document.createElement('span');
+      sw.className = 'pl-swatch';
+      sw.style.background = String(d.backgroundColor);
+      sw.style.borderColor = String(d.borderColor);
+      b.append(sw, d.label ?? '');
+      b.addEventListener('click', () => this.toggle(i));
+      li.append(b);
+      this.legend.append(li);
+    });
+  }
+
+  private toggle(i: number): void {
+    const visible = this.chart.isDatasetVisible(i);
+    this.chart.setDatasetVisibility(i, !visible);
+    const label = this.chart.data.datasets[i].label ?? '';
+    if (visible) this.hidden.add(label);
+    else this.hidden.delete(label);
+    this.chart.update();
+    const button = this.legend.querySelectorAll('button')[i];
+    button?.setAttribute('aria-pressed', String(!visible));
+    if (button) button.title = visible ? 'Show this series' : 'Hide this series';
+    this.host.hiddenChanged([...this.hidden]);
+  }
+
+  /** A text summary of the shown window: the largest owners at its end (the chart's text alternative). */
+  summary(): string {
+    const sets = this.chart.data.datasets;
+    if (!sets.length) return 'No data yet.';
+    const last = (d: ChartDataset<'line', Point[]>): number => d.data[d.data.length - 1]?.y ?? 0;
+    const first = sets[0].data[0]?.x ?? 0;
+    const end = sets[0].data[sets[0].data.length - 1]?.x ?? 0;
+    const top = sets
+      .filter((d) => d.label !== UNKNOWN)
+      .map((d) => [d.label ?? '', last(d)] as const)
+      .filter(([, v]) => v > 0)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([l, v]) => `${l} ${this.amount(v)}`);
+    const n = this.anomalies?.time.length ?? 0;
+    return `From ${formatTime(first)} to ${formatTime(end)}. At the end: ${top.join(', ') || 'nothing held'}. ${n} anomal${n === 1 ? 'y' : 'ies'} marked.`;
+  }
+
+  private key(e: KeyboardEvent): void {
+    const a = this.anomalies;
+    const n = a?.time.length ?? 0;
+    let k = this.focusedMarker;
+    switch (e.key) {
+      case 'ArrowRight':
+        k = k < 0 ? 0 : Math.min(n - 1, k + 1);
+        break;
+      case 'ArrowLeft':
+        k = k < 0 ? n - 1 : Math.max(0, k - 1);
+        break;
+      case 'Home':
+        k = 0;
+        break;
+      case 'End':
+        k = n - 1;
+        break;
+      case 'Enter':
+      case ' ':
+        if (a && k >= 0 && k < n) {
+          e.preventDefault();
+          this.host.reveal(a.file[k], a.line[k]);
+        }
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (!a || n === 0) {
+      this.host.announce('No anomaly in this time range.');
+      return;
+    }
+    this.focusedMarker = k;
+    this.chart.draw();
+    this.host.announce(`Anomaly ${k + 1} of ${n}: ${this.markerText(k)}`);
+  }
+
+  /** The marker the keyboard is on (tests), -1 for none. */
+  get focusedAnomaly(): number {
+    return this.focusedMarker;
   }
 
   setAnomalies(a: AnomaliesReply | null): void {
     this.anomalies = a;
+    this.focusedMarker = -1;
     this.chart.draw();
   }
 
@@ -172,6 +285,20 @@ export class TimeChart {
         ctx.lineTo(px + MARKER / 2 + 1, area.bottom + MARKER + 1);
         ctx.closePath();
         ctx.fill();
+      }
+      const f = this.focusedMarker;
+      if (f >= 0 && f < a.time.length) {
+        // The keyboard's marker gets the theme's focus ring, as a focused control would.
+        const px = x.getPixelForValue(a.time[f]);
+        ctx.strokeStyle = rgba(themeColor('--vscode-focusBorder', [0, 95, 184]));
+        ctx.lineWidth = 2;
+        ctx.strokeRect(px - MARKER / 2 - 4, area.bottom - 3, MARKER + 8, MARKER + 6);
+        ctx.setLineDash([2, 2]);
+        ctx.beginPath();
+        ctx.moveTo(px, area.top);
+        ctx.lineTo(px, area.bottom - 3);
+        ctx.stroke();
+        ctx.setLineDash([]);
       }
     }
     ctx.restore();

@@ -54,10 +54,12 @@ export function dropdown(label: string, choices: readonly Choice[], value: strin
   };
 }
 
-/** A text field that reports Enter. */
+/** A text field that reports Enter; its label is read by screen readers, not shown (the placeholder is). */
 export function searchField(label: string, placeholder: string, onSubmit: (v: string) => void): ValueControl {
   const tf = document.createElement('vscode-text-field') as HTMLElement & { value: string };
-  tf.setAttribute('aria-label', label);
+  // The toolkit sets aria-label from the text content when connected, overwriting one set here with
+  // "Text field"; the label goes in as text, and the `label` part is hidden by the .pl-search rule.
+  tf.textContent = label;
   tf.setAttribute('placeholder', placeholder);
   tf.className = 'pl-search';
   tf.addEventListener('keydown', (e) => {
