@@ -362,6 +362,7 @@ test('3. hovering a pfn shows its ownership history', async () => {
   const rows = await hover.locator('table tbody tr').evaluateAll((trs: { textContent: string | null; querySelectorAll(s: string): ArrayLike<{ textContent: string | null }> }[]) =>
     trs.map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => (td.textContent ?? '').trim())));
   expect(rows).toEqual(expectedRows);
+  await sleep(600);   // the hover fades in
   await screenshot(page(), 'pageledger-3-hover');
   await page().keyboard.press('Escape');
 
@@ -374,6 +375,7 @@ test('3. hovering a pfn shows its ownership history', async () => {
     return explained.isVisible();
   }, { timeout: 20_000, interval: 500 }).toBe(true);
   expect((await explained.textContent()) ?? '').toContain(RULES[first.kind].explanation.slice(0, 40));
+  await sleep(600);   // the hover fades in
   await screenshot(page(), 'pageledger-3-hover-anomaly');
   await page().keyboard.press('Escape');
 });
