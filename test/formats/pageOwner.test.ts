@@ -274,3 +274,23 @@ describe('two page_owner dumps', () => {
     ]);
   });
 });
+
+describe('page_owner dumps as snapshots', () => {
+  it('counts the pages a dump holds as its snapshot pages, and skips comment lines between records', async () => {
+    const text = [
+      '# captured with: cat /sys/kernel/debug/page_owner',
+      'Page allocated via order 1, mask 0x0(), pid 1, ts 460209702 ns, free_ts 0 ns',
+      'PFN 16 type Unmovable Block 0 type Unmovable Flags 0x0()',
+      ' get_page_from_freelist+0x1422/0x1540',
+      '',
+      'Page allocated via order 0, mask 0x0(), pid 2, ts 460209800 ns, free_ts 0 ns',
+      'PFN 64 type Unmovable Block 0 type Unmovable Flags 0x0()',
+      '',
+    ].join('\n');
+    const s = await analyzeText(text, 'dump.txt');
+    expect(s.format).toBe('page_owner');
+    expect(s.anomalies).toEqual([]);
+    expect(s.counts.records).toBe(2);
+    expect(s.snapshots.map((x) => [x.name, x.pages])).toEqual([['page_owner dump 1', 3]]);
+  });
+});

@@ -56,6 +56,8 @@ interface SnapState {
   live: boolean;
   pid: number;
   pages: number[];
+  /** Pages of page_owner records in this dump (a dump holds pages through their owners). */
+  records: number;
   stats: SnapshotStats;
   /** Pages already reported as dangling or as written without CoW: one report per (snapshot, page). */
   reported: Set<number>;
@@ -139,7 +141,7 @@ export class Replay {
         if (c && c.owner[pfn % 4096] !== 0 && this.kinds[c.owner[pfn % 4096]] === 'process') shared++;
       }
       s.stats.shared = shared;
-      s.stats.pages = s.pages.length;
+      s.stats.pages = s.pages.length + s.records;
       snapshots.set(id, s.stats);
       snapshotPages.set(id, s.pages);
     }
@@ -264,6 +266,8 @@ export class Replay {
   private alloc(e: EventRecord, i: number): void {
     if (e.kind === EventKind.Record && e.pfn !== e.pfn) return this.unplaced(e.owner, e.arg);
     const n = 2 ** e.order;
+    // A dump's records are its snapshot's pages (held by their owners, not referenced by the snapshot).
+    if (e.kind === EventKind.Record && e.ref) this.snap(e.ref, 0, i).records += n;
     let reported = false;
     this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
@@ -398,7 +402,7 @@ export class Replay {
   private snap(id: number, pid: number, i: number): SnapState {
     let s = this.snaps.get(id);
     if (!s) {
-      s = { live: true, pid, pages: [], stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: new Set() };
+      s = { live: true, pid, pages: [], records: 0, stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: new Set() };
       this.snaps.set(id, s);
     }
     if (!s.pid && pid) s.pid = pid;

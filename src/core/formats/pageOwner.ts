@@ -92,6 +92,8 @@ class PageOwnerParser implements LineParser {
       this.endSummary();
       return;
     }
+    // A comment line between records (a capture script's note, a copied file's source line) is no record.
+    if (b[i] === 0x23 /* # */ && !this.inRecord && i === start) return;
     if (i > start) {
       // Indented: a stack frame.
       if (this.inRecord) this.stackLine(b, i, end);
