@@ -81,17 +81,32 @@ const title = el('h1', 'Loading the diff…');
 const maps = el('div', undefined, 'maps');
 const canvases: Record<'a' | 'b', HTMLCanvasElement> = { a: el('canvas', undefined, 'map'), b: el('canvas', undefined, 'map') };
 const sideTitles: Record<'a' | 'b', HTMLDivElement> = { a: el('div', '', 'side-title'), b: el('div', '', 'side-title') };
+// The maps' text alternative: which rows they show; the class counts are in the tables below.
+const mapSummary = el('p', '', 'sr-only');
+mapSummary.id = 'diff-map-summary';
 for (const s of ['a', 'b'] as const) {
   const box = el('div', undefined, 'side');
-  box.append(sideTitles[s], canvases[s]);
+  sideTitles[s].id = `diff-side-${s}`;
+  const c = canvases[s];
+  c.tabIndex = 0;
+  c.setAttribute('role', 'img');
+  c.setAttribute('aria-roledescription', 'page map');
+  c.setAttribute('aria-labelledby', sideTitles[s].id);
+  c.setAttribute('aria-describedby', `${mapSummary.id} diff-map-keys`);
+  box.append(sideTitles[s], c);
   maps.appendChild(box);
 }
 const hint = el('div', 'Wheel scrolls both maps, Ctrl+wheel zooms; click a coloured cell to open its line on that side.', 'hint');
+const keys = el('p', 'Up and Down arrows or Page Up and Page Down scroll both maps, plus and minus zoom, Home goes to the start.', 'sr-only');
+keys.id = 'diff-map-keys';
 const legend = el('div', undefined, 'legend');
 const tables = el('div', undefined, 'tables');
 const changesBox = el('div');
 const status = el('div', '', 'error');
-root.append(title, maps, hint, legend, tables, changesBox, status);
+status.setAttribute('role', 'alert');
+legend.setAttribute('role', 'group');
+legend.setAttribute('aria-label', 'Change classes: press one to list only its changes');
+root.append(title, maps, hint, keys, mapSummary, legend, tables, changesBox, status);
 
 // ---------------------------------------------------------------- maps
 
@@ -128,6 +143,7 @@ async function drawMaps(): Promise<void> {
     }
     g.globalAlpha = 1;
   }
+  mapSummary.textContent = `Rows ${view.start.toLocaleString('en-US')} to ${Math.max(view.start, end - 1).toLocaleString('en-US')} of ${init.rows.toLocaleString('en-US')}, ${view.rowsPerCell} row${view.rowsPerCell === 1 ? '' : 's'} per cell.`;
   vscode.setState(view);
 }
 
@@ -138,25 +154,64 @@ function rowAt(c: HTMLCanvasElement, ev: MouseEvent): number {
   return view.start + cell * view.rowsPerCell;
 }
 
+/** Zoom both maps by `factor` around `anchor` (a row), so that row stays put. */
+function zoom(c: HTMLCanvasElement, anchor: number, factor: number): void {
+  if (!init) return;
+  const { cols, lines } = geometry(c);
+  const maxPerCell = Math.max(1, Math.ceil(init.rows / (cols * lines)));
+  const next = Math.min(maxPerCell, Math.max(1, Math.round(view.rowsPerCell * factor)));
+  const offsetCells = (anchor - view.start) / view.rowsPerCell;
+  view = { rowsPerCell: next, start: Math.max(0, Math.round(anchor - offsetCells * next)) };
+  void drawMaps();
+}
+
+/** Scroll both maps by `lines` lines of cells (negative: up). */
+function scroll(c: HTMLCanvasElement, lines: number): void {
+  if (!init) return;
+  const g = geometry(c);
+  const last = Math.max(0, init.rows - g.cols * g.lines * view.rowsPerCell);
+  view = { ...view, start: Math.min(last, Math.max(0, view.start + g.cols * view.rowsPerCell * lines)) };
+  void drawMaps();
+}
+
 function onWheel(c: HTMLCanvasElement, ev: WheelEvent): void {
   if (!init) return;
   ev.preventDefault();
-  const { cols, lines } = geometry(c);
-  const cells = cols * lines;
-  if (ev.ctrlKey) {
-    // Zoom around the row under the pointer, so it stays put on both maps.
-    const anchor = rowAt(c, ev);
-    const factor = ev.deltaY > 0 ? 2 : 0.5;
-    const maxPerCell = Math.max(1, Math.ceil(init.rows / cells));
-    const next = Math.min(maxPerCell, Math.max(1, Math.round(view.rowsPerCell * factor)));
-    const offsetCells = (anchor - view.start) / view.rowsPerCell;
-    view = { rowsPerCell: next, start: Math.max(0, Math.round(anchor - offsetCells * next)) };
-  } else {
-    const step = cols * view.rowsPerCell * 4 * Math.sign(ev.deltaY);
-    const last = Math.max(0, init.rows - cells * view.rowsPerCell);
-    view = { ...view, start: Math.min(last, Math.max(0, view.start + step)) };
+  if (ev.ctrlKey) zoom(c, rowAt(c, ev), ev.deltaY > 0 ? 2 : 0.5);
+  else scroll(c, 4 * Math.sign(ev.deltaY));
+}
+
+function onKey(c: HTMLCanvasElement, ev: KeyboardEvent): void {
+  const { lines } = geometry(c);
+  const middle = view.start + Math.floor((geometry(c).cols * lines) / 2) * view.rowsPerCell;
+  switch (ev.key) {
+    case 'ArrowDown':
+      scroll(c, 4);
+      break;
+    case 'ArrowUp':
+      scroll(c, -4);
+      break;
+    case 'PageDown':
+      scroll(c, lines);
+      break;
+    case 'PageUp':
+      scroll(c, -lines);
+      break;
+    case '+':
+    case '=':
+      zoom(c, middle, 0.5);
+      break;
+    case '-':
+      zoom(c, middle, 2);
+      break;
+    case 'Home':
+      view = { ...view, start: 0 };
+      void drawMaps();
+      break;
+    default:
+      return;
   }
-  void drawMaps();
+  ev.preventDefault();
 }
 
 async function onClick(side: 'a' | 'b', ev: MouseEvent): Promise<void> {
@@ -173,6 +228,7 @@ async function onClick(side: 'a' | 'b', ev: MouseEvent): Promise<void> {
 for (const side of ['a', 'b'] as const) {
   canvases[side].addEventListener('wheel', (ev) => onWheel(canvases[side], ev), { passive: false });
   canvases[side].addEventListener('click', (ev) => void onClick(side, ev));
+  canvases[side].addEventListener('keydown', (ev) => onKey(canvases[side], ev));
 }
 window.addEventListener('resize', () => void drawMaps());
 
@@ -185,8 +241,15 @@ function reveal(side: 'a' | 'b', c: DiffChangeRow): void {
 
 // ---------------------------------------------------------------- tables
 
-function classTable(i: DiffViewInit): HTMLTableElement {
+/** A table with a caption screen readers announce (the layout shows what each table is). */
+function captioned(text: string): HTMLTableElement {
   const t = el('table');
+  t.createCaption().append(el('span', text, 'sr-only'));
+  return t;
+}
+
+function classTable(i: DiffViewInit): HTMLTableElement {
+  const t = captioned('Pages per change class');
   const head = t.insertRow();
   for (const h of ['class', 'pages', 'bytes']) head.appendChild(el('th', h));
   DIFF_CLASS_NAMES.forEach((name, k) => {
@@ -200,7 +263,7 @@ function classTable(i: DiffViewInit): HTMLTableElement {
 }
 
 function groupTable(label: string, rows: { name: string; pages: number[] }[]): HTMLTableElement {
-  const t = el('table');
+  const t = captioned(`Changed pages per ${label}, by class`);
   const head = t.insertRow();
   const used = DIFF_CLASS_NAMES.map((_, k) => rows.some((r) => r.pages[k] > 0));
   head.appendChild(el('th', label));
@@ -219,6 +282,8 @@ function drawLegend(i: DiffViewInit): void {
   DIFF_CLASS_NAMES.forEach((name, k) => {
     if (!i.pages[k]) return;
     const b = el('button', undefined, filter === k ? 'active' : '');
+    b.type = 'button';
+    b.setAttribute('aria-pressed', String(filter === k));
     const sw = el('span', undefined, 'swatch');
     sw.style.background = colors[k];
     b.append(sw, document.createTextNode(`${name} ${i.pages[k].toLocaleString()}`));
@@ -234,6 +299,8 @@ function drawLegend(i: DiffViewInit): void {
 }
 
 const selectedBox = el('div', '', 'hint');
+// A click or Enter on a map or a change says what it selected.
+selectedBox.setAttribute('aria-live', 'polite');
 
 function showSelected(c: DiffChangeRow): void {
   selectedBox.textContent = `${DIFF_CLASS_NAMES[c.cls]} ${c.start}${c.pages > 1 ? `–${c.end}` : ''}${c.startAfter ? ` → ${c.startAfter}` : ''}: ${c.ownerBefore ?? '—'} → ${c.ownerAfter ?? '—'}`;
@@ -243,16 +310,27 @@ function showSelected(c: DiffChangeRow): void {
 function locationLink(side: 'a' | 'b', c: DiffChangeRow): HTMLElement {
   const loc = c[side];
   if (!loc) return el('span', '');
-  const a = el('a', `${side.toUpperCase()}:${loc.line}`);
+  const a = link(`${side.toUpperCase()}:${loc.line}`, () => reveal(side, c));
   a.title = `Open ${init?.[side].files[loc.file] ?? ''} at line ${loc.line}`;
-  a.addEventListener('click', () => reveal(side, c));
+  a.setAttribute('aria-label', `${a.title} (side ${side.toUpperCase()})`);
+  return a;
+}
+
+// An href makes the link focusable and Enter fires its click; '#' goes nowhere because of preventDefault.
+function link(text: string, onClick: () => void): HTMLAnchorElement {
+  const a = el('a', text);
+  a.href = '#';
+  a.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    onClick();
+  });
   return a;
 }
 
 async function drawChanges(): Promise<void> {
   const reply = await request({ kind: 'diffChanges', offset: changesOffset, limit: PAGE_SIZE, cls: filter });
   if (reply.kind !== 'diffChanges') return;
-  const t = el('table');
+  const t = captioned('Changes');
   const head = t.insertRow();
   for (const h of ['class', 'range', 'pages', 'before', 'after', 'lines']) head.appendChild(el('th', h));
   for (const c of reply.changes) {
@@ -271,16 +349,14 @@ async function drawChanges(): Promise<void> {
   }
   const nav = el('div', `changes ${reply.total ? reply.offset + 1 : 0}–${reply.offset + reply.changes.length} of ${reply.total.toLocaleString()} `, 'hint');
   if (reply.offset > 0) {
-    const prev = el('a', 'previous');
-    prev.addEventListener('click', () => {
+    const prev = link('previous', () => {
       changesOffset = Math.max(0, changesOffset - PAGE_SIZE);
       void drawChanges();
     });
     nav.append(prev, document.createTextNode(' '));
   }
   if (reply.offset + reply.changes.length < reply.total) {
-    const next = el('a', 'next');
-    next.addEventListener('click', () => {
+    const next = link('next', () => {
       changesOffset += PAGE_SIZE;
       void drawChanges();
     });
