@@ -51,11 +51,12 @@ export class TraceLanguageFeatures implements vscode.HoverProvider, vscode.Docum
     if (!trace || !s || token.isCancellationRequested) return undefined;
     const parts: string[] = [];
     const here = s.anomalies.filter((a) => a.file === file && a.line === pos.line + 1);
+    // The anomaly goes first: a long page history would push it out of the hover's visible height.
+    if (here.length) parts.push(anomalyHoverMarkdown(here));
     if (tok) {
       const h = await this.worker.call('pageHistory', { traceId: trace.traceId, pfn: tok.pfn, maxTouches: 0 });
       parts.push(pageHistoryMarkdown(h, s.files.map((f) => f.path)));
     }
-    if (here.length) parts.push(anomalyHoverMarkdown(here));
     if (!parts.length) return undefined;
     const md = new vscode.MarkdownString(parts.join('\n\n---\n\n'));
     md.isTrusted = { enabledCommands: ['pageledger.reveal'] };
