@@ -20,7 +20,11 @@ interface SavedState {
   rowsPerCell: number;
 }
 
-const CELL_PX = 4;
+// Cells are 4 px at the least (one row per cell still readable) and up to 16 px, so a diff of a few
+// hundred pages fills the maps instead of a strip along their top.
+const MIN_CELL_PX = 4;
+const MAX_CELL_PX = 16;
+let cellPx = MIN_CELL_PX;
 const PAGE_SIZE = 200;
 
 // Theme variable per class, with a fallback for hosts without it (the harness, old themes).
@@ -111,7 +115,7 @@ root.append(title, maps, hint, keys, mapSummary, legend, tables, changesBox, sta
 // ---------------------------------------------------------------- maps
 
 function geometry(c: HTMLCanvasElement): { cols: number; lines: number } {
-  return { cols: Math.max(1, Math.floor(c.clientWidth / CELL_PX)), lines: Math.max(1, Math.floor(c.clientHeight / CELL_PX)) };
+  return { cols: Math.max(1, Math.floor(c.clientWidth / cellPx)), lines: Math.max(1, Math.floor(c.clientHeight / cellPx)) };
 }
 
 let drawing = 0;
@@ -139,7 +143,7 @@ async function drawMaps(): Promise<void> {
       if (cls === DIFF_CELL_EMPTY) continue;
       g.fillStyle = colors[cls];
       g.globalAlpha = cls === 0 ? 0.35 : 1;
-      g.fillRect((i % cols) * CELL_PX, Math.floor(i / cols) * CELL_PX, CELL_PX - 1, CELL_PX - 1);
+      g.fillRect((i % cols) * cellPx, Math.floor(i / cols) * cellPx, cellPx - 1, cellPx - 1);
     }
     g.globalAlpha = 1;
   }
@@ -150,7 +154,7 @@ async function drawMaps(): Promise<void> {
 function rowAt(c: HTMLCanvasElement, ev: MouseEvent): number {
   const r = c.getBoundingClientRect();
   const { cols } = geometry(c);
-  const cell = Math.floor((ev.clientY - r.top) / CELL_PX) * cols + Math.floor((ev.clientX - r.left) / CELL_PX);
+  const cell = Math.floor((ev.clientY - r.top) / cellPx) * cols + Math.floor((ev.clientX - r.left) / cellPx);
   return view.start + cell * view.rowsPerCell;
 }
 
@@ -373,6 +377,8 @@ function start(i: DiffViewInit): void {
   sideTitles.b.textContent = `B: ${i.b.name} (${i.b.pages.toLocaleString()} pages)`;
   sideTitles.a.title = i.a.files.join('\n');
   sideTitles.b.title = i.b.files.join('\n');
+  const area = canvases.a.clientWidth * canvases.a.clientHeight;
+  cellPx = Math.max(MIN_CELL_PX, Math.min(MAX_CELL_PX, Math.floor(Math.sqrt(area / Math.max(1, i.rows)))));
   const { cols, lines } = geometry(canvases.a);
   const saved = vscode.getState() as SavedState | undefined;
   view = saved && saved.start < i.rows ? saved : { start: 0, rowsPerCell: Math.max(1, Math.ceil(i.rows / (cols * lines))) };

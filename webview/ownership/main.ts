@@ -348,6 +348,8 @@ class OwnershipView {
     if (this.state.mode === 'kind') for (const k of OWNER_KINDS) if (k !== 'free') item(rgba(kindColor(k)), k);
     if (this.state.mode === 'owner' && this.series) this.series.owners.forEach((o, i) => item(rgba(ownerColor(i)), this.label(o)));
     if (this.state.mode === 'node') for (const n of this.init.nodes) item(rgba(ownerColor(n.id * 3 + 2)), `node ${n.id}${n.name ? ` (${n.name})` : ''}`);
+    // The map draws free frames as a faint tint of the text colour over the background (pageMap.ts).
+    item('color-mix(in srgb, var(--vscode-foreground) 10%, var(--vscode-editor-background))', 'free', 'pl-free');
     item('rgb(214, 64, 190)', 'shared with a snapshot');
     item('var(--vscode-errorForeground, #e51400)', 'conflict');
     item('var(--vscode-editorWarning-foreground, #bf8803)', 'other anomaly');
