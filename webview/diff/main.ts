@@ -25,6 +25,8 @@ interface SavedState {
 const MIN_CELL_PX = 4;
 const MAX_CELL_PX = 16;
 let cellPx = MIN_CELL_PX;
+// Unchanged pages are drawn faint, so the changes stand out.
+const UNCHANGED_ALPHA = 0.35;
 const PAGE_SIZE = 200;
 
 // Theme variable per class, with a fallback for hosts without it (the harness, old themes).
@@ -142,7 +144,7 @@ async function drawMaps(): Promise<void> {
       const cls = data[i];
       if (cls === DIFF_CELL_EMPTY) continue;
       g.fillStyle = colors[cls];
-      g.globalAlpha = cls === 0 ? 0.35 : 1;
+      g.globalAlpha = cls === 0 ? UNCHANGED_ALPHA : 1;
       g.fillRect((i % cols) * cellPx, Math.floor(i / cols) * cellPx, cellPx - 1, cellPx - 1);
     }
     g.globalAlpha = 1;
@@ -281,6 +283,14 @@ function groupTable(label: string, rows: { name: string; pages: number[] }[]): H
   return t;
 }
 
+/** A class's colour chip, at the strength the maps draw it (unchanged is faint there). */
+function swatch(cls: number): HTMLSpanElement {
+  const sw = el('span', undefined, 'swatch');
+  sw.style.background = colors[cls];
+  if (cls === 0) sw.style.opacity = String(UNCHANGED_ALPHA);
+  return sw;
+}
+
 function drawLegend(i: DiffViewInit): void {
   legend.replaceChildren();
   DIFF_CLASS_NAMES.forEach((name, k) => {
@@ -288,8 +298,7 @@ function drawLegend(i: DiffViewInit): void {
     const b = el('button', undefined, filter === k ? 'active' : '');
     b.type = 'button';
     b.setAttribute('aria-pressed', String(filter === k));
-    const sw = el('span', undefined, 'swatch');
-    sw.style.background = colors[k];
+    const sw = swatch(k);
     b.append(sw, document.createTextNode(`${name} ${i.pages[k].toLocaleString()}`));
     b.title = k === 0 ? 'Show every change' : `List only ${name} changes`;
     b.addEventListener('click', () => {
@@ -341,8 +350,7 @@ async function drawChanges(): Promise<void> {
     const r = t.insertRow();
     r.className = c.rowStart === selectedRow ? 'change selected' : 'change';
     const cls = r.insertCell();
-    const sw = el('span', undefined, 'swatch');
-    sw.style.background = colors[c.cls];
+    const sw = swatch(c.cls);
     cls.append(sw, document.createTextNode(` ${DIFF_CLASS_NAMES[c.cls]}`));
     r.insertCell().textContent = `${c.start}${c.pages > 1 ? `–${c.end}` : ''}${c.startAfter ? ` → ${c.startAfter}` : ''}`;
     r.insertCell().textContent = String(c.pages);
