@@ -93,6 +93,8 @@ describe('pageledger diff', () => {
     const r = await run('diff', a, a, '--quiet');
     expect(r.code).toBe(0);
     expect(r.out).toContain('unchanged                4 pages     16 KiB');
+    // Each side names its snapshot's process.
+    expect(r.out).toContain(`A: snapshot 1 of pid 7 (app) (${a}), 4 pages`);
     expect((await run('diff')).code).toBe(2);
     expect((await run('diff', a, '--at', 'soon')).err).toContain('--at takes a time in ns or "end", not "soon"');
     expect((await run('diff', a, a, '--snapshot-b', '9')).err).toContain('no snapshot 9 in');

@@ -18,7 +18,7 @@ describe('diff view data', () => {
   it('summarises the diff for the first paint', async () => {
     const init = diffViewInit(await diff(), 'a ↔ b');
     expect(init).toMatchObject({ title: 'a ↔ b', key: 'pfn', rows: 6, changes: 3, pageBytes: 4096 });
-    expect(init.a).toEqual({ name: 'snapshot 1', files: ['a.plsnap'], pages: 5 });
+    expect(init.a).toEqual({ name: 'snapshot 1 of pid 7 (app)', files: ['a.plsnap'], pages: 5 });
     expect(init.b.pages).toBe(5);
     // Rows: 0x10 unchanged, 0x11 ownerChanged, 0x12-0x13 unchanged, 0x20 removed, 0x30 added.
     expect(init.pages).toEqual([3, 1, 1, 1, 0, 0, 0, 0, 0, 0]);
@@ -60,7 +60,7 @@ describe('canonical snapshot text', () => {
     const m = await openText(A, 'a.plsnap');
     const d = diffSides({ model: m, snapshot: 1 }, { model: m, snapshot: 1 });
     const t = renderSnapshotText(d.a);
-    expect(t.text).toBe(['# snapshot 1', '# a.plsnap', '# 5 pages held, keyed by pfn', '0x10-0x13  4 pages  pid 7 (app)  node 0  vaddr 0x1000  shared', '0x20  1 page  pid 7 (app)  node 0  vaddr 0x9000  shared', ''].join('\n'));
+    expect(t.text).toBe(['# snapshot 1 of pid 7 (app)', '# a.plsnap', '# 5 pages held, keyed by pfn', '0x10-0x13  4 pages  pid 7 (app)  node 0  vaddr 0x1000  shared', '0x20  1 page  pid 7 (app)  node 0  vaddr 0x9000  shared', ''].join('\n'));
     expect([...t.firstPage]).toEqual([-1, -1, -1, 0, 4]);
   });
 

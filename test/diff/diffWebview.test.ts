@@ -144,8 +144,8 @@ describe.skipIf(!ready)('diff webview', () => {
       })()`)) as { name: string; ring: string });
     }
     expect(stops.map((s) => s.name)).toEqual([
-      'canvas A: snapshot 1 (2,000 pages)',
-      'canvas B: snapshot 2 (1,600 pages)',
+      'canvas A: snapshot 1 of pid 7 (app) (2,000 pages)',
+      'canvas B: snapshot 2 of pid 7 (app) (1,600 pages)',
       'button unchanged 1,286',
       'button added 100',
       'button removed 500',

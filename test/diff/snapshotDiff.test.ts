@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { snapshotSideName } from '../../src/core/analysis/pageSet';
 import { diffSides, toDiffResult, type DiffResult } from '../../src/core/analysis/snapshotDiff';
 import { openTrace, type TraceModel } from '../../src/core/trace';
 import { memorySource } from '../../src/core/io/memorySource';
@@ -227,5 +228,29 @@ describe('diff of two page_owner dumps', () => {
     const r = toDiffResult(diffSides({ model: m, snapshot: sa }, { model: m, snapshot: sb }));
     expect(nonZero(r)).toEqual({ unchanged: 3, ownerChanged: 2, added: 1, removed: 1 });
     expect(r.changes[0]).toMatchObject({ fileA: 'page_owner-a.txt', fileB: 'page_owner-b.txt' });
+  });
+});
+
+describe('names of diff sides', () => {
+  it('names a snapshot with its process: its own comm, else the one the trace knows for its pid', async () => {
+    const m = await openText(TRACE);
+    const r = toDiffResult(diffSides({ model: m, snapshot: 1 }, { model: m, time: Infinity }));
+    expect([r.a.name, r.b.name]).toEqual(['snapshot 1 of pid 100 (app)', 'pid 100 at end']);
+    const log = await openText(snapshotLog('snapshot id=3 pid=9 comm=worker', 'page pfn=0x10', 'snapshot id=4 pid=9', 'page pfn=0x11'), 'w.plsnap');
+    expect(toDiffResult(diffSides({ model: log, snapshot: 3 }, { model: log, snapshot: 4 })).a.name).toBe('snapshot 3 of pid 9 (worker)');
+  });
+
+  it('leaves a snapshot of no process (a page_owner dump) by its name alone', async () => {
+    const dump = 'Page allocated via order 0, mask 0x0(), pid 100, tgid 100 (app), ts 1000 ns, free_ts 0 ns\nPFN 0x1000 type Movable Block 8 type Movable Flags 0x0()\n __alloc_pages+0x1a6/0x340\n\n';
+    const m = await openText(dump, 'page_owner.txt');
+    const id = m.builder.snapshots[0].id;
+    expect(toDiffResult(diffSides({ model: m, snapshot: id }, { model: m, snapshot: id })).a.name).toBe('page_owner dump 1');
+  });
+
+  it('adds the pid only when it is one, and the comm only when known', () => {
+    expect(snapshotSideName({ name: 'snapshot 20', pid: 1006, comm: 'app' })).toBe('snapshot 20 of pid 1006 (app)');
+    expect(snapshotSideName({ name: 'snapshot 20', pid: 1006 })).toBe('snapshot 20 of pid 1006');
+    expect(snapshotSideName({ name: 'snapshot 20', pid: 1006, comm: '' })).toBe('snapshot 20 of pid 1006');
+    expect([undefined, -1, NaN].map((pid) => snapshotSideName({ name: 'snapshot 20', pid, comm: 'app' }))).toEqual(['snapshot 20', 'snapshot 20', 'snapshot 20']);
   });
 });

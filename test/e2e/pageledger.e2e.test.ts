@@ -31,6 +31,8 @@ const MALFORMED_TEXT = 'pageledger-trace 1\nthis is not an event\nalloc t=5 pfn=
 /** The two snapshots compared in scenario 4: both of pid 1021, 6 and 7 pages (seed 1, 5,000 events). */
 const SNAP_A = 18;
 const SNAP_B = 19;
+/** Their process, as the diff names each side. */
+const SNAP_PROCESS = 'pid 1021 (qemu-system-x86)';
 
 let server: CodeServer | undefined;
 let workbench: Workbench | undefined;
@@ -409,7 +411,7 @@ test('4. comparing two snapshots opens a diff editor with both sides and the cla
   const diffEditor = page().locator('.editor-group-container.active .monaco-diff-editor');
   await diffEditor.waitFor({ timeout: 30_000 });
   await expect.poll(async () => (await page().locator('.editor-group-container.active .tab.active').textContent())?.trim(),
-    { timeout: 15_000 }).toContain(`snapshot ${SNAP_A} ↔ snapshot ${SNAP_B}`);
+    { timeout: 15_000 }).toContain(`snapshot ${SNAP_A} of ${SNAP_PROCESS} ↔ snapshot ${SNAP_B} of ${SNAP_PROCESS}`);
   const sideLines = async (side: 'original' | 'modified'): Promise<string[]> => {
     const els = diffEditor.locator(`.editor.${side} .view-lines .view-line`);
     const found = await els.evaluateAll((ls: { textContent: string | null; style: { top: string } }[]) => ls

@@ -43,8 +43,8 @@ describe('Compare Snapshots quick pick', () => {
     expect([parseDiffTime(' 1500 '), parseDiffTime('END'), parseDiffTime('1.5ms'), parseDiffTime('')]).toEqual([1500, Infinity, 'a time in ns (an integer), or "end"', 'a time in ns (an integer), or "end"']);
     const s = await trace('/t/s.pltrace', 's.pltrace', SNAPS);
     const o = await trace('/t/o.pltrace', 'o.pltrace', SNAPS);
-    expect(diffTitle([s, o], { a: { traceId: '/t/s.pltrace', snapshot: 4 }, b: { traceId: '/t/s.pltrace', snapshot: 5 } })).toBe('snapshot 4 ↔ snapshot 5');
-    expect(diffTitle([s, o], { a: { traceId: '/t/s.pltrace', snapshot: 5 }, b: { traceId: '/t/o.pltrace', time: 3, pid: 7 } })).toBe('snapshot 5 (s.pltrace) ↔ pid 7 ownership at 3 ns (o.pltrace)');
+    expect(diffTitle([s, o], { a: { traceId: '/t/s.pltrace', snapshot: 4 }, b: { traceId: '/t/s.pltrace', snapshot: 5 } })).toBe('snapshot 4 of pid 7 (app) ↔ snapshot 5 of pid 7 (app)');
+    expect(diffTitle([s, o], { a: { traceId: '/t/s.pltrace', snapshot: 5 }, b: { traceId: '/t/o.pltrace', time: 3, pid: 7 } })).toBe('snapshot 5 of pid 7 (app) (s.pltrace) ↔ pid 7 ownership at 3 ns (o.pltrace)');
     expect(diffTitle([s], { a: { traceId: '/t/s.pltrace', time: 2 }, b: { traceId: '/t/s.pltrace', time: Infinity } })).toBe('ownership at 2 ns ↔ ownership at end');
   });
 

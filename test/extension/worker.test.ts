@@ -7,6 +7,7 @@ import { answerDiffRequest, diffViewInit } from '../../src/core/analysis/diffVie
 import { diffSides } from '../../src/core/analysis/snapshotDiff';
 import { renderDiffText } from '../../src/core/analysis/snapshotText';
 import { openTrace } from '../../src/core/trace';
+import { diffSideName } from '../../src/extension/logic/diffPair';
 import { WorkerCancelledError, WorkerClient } from '../../src/extension/workerClient';
 import { fileSource } from '../../src/node/fileSource';
 import { native } from '../helpers';
@@ -66,7 +67,10 @@ describe('analysis worker', () => {
     const pair = { a: { traceId: 'cow', snapshot: x.id }, b: { traceId: 'cow', snapshot: y.id } };
     const init = await client.call('diffInit', { ...pair, title: 'x ↔ y' });
     expect(init).toEqual(diffViewInit(d, 'x ↔ y'));
-    expect([init.a.name, init.b.name]).toEqual([x.name, y.name]);
+    // Each side named with its snapshot's process, as the diff editor's tab title names it.
+    expect([init.a.name, init.b.name]).toEqual(['snapshot 298 of pid 1484 (kworker/u16:2)', 'snapshot 299 of pid 1480 (criu)']);
+    const traces = [{ traceId: 'cow', title: 'cow.pltrace', summary: s }];
+    expect([diffSideName(traces, pair.a), diffSideName(traces, pair.b)]).toEqual([init.a.name, init.b.name]);
     const map = await client.call('diffRequest', { ...pair, request: { kind: 'diffMap', start: 0, end: init.rows, cells: 64 } });
     expect(map).toEqual(answerDiffRequest(d, { kind: 'diffMap', start: 0, end: init.rows, cells: 64 }));
     const changes = await client.call('diffRequest', { ...pair, request: { kind: 'diffChanges', offset: 0, limit: 5 } });

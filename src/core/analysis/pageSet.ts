@@ -267,7 +267,20 @@ export function snapshotPageSet(m: TraceModel, id: number): PageSet {
       set.add(pf, vaddr + p * PAGE_BYTES, owner, node, file, line, allocId, allocOrder, shared);
     }
   }
-  return set.finish(info.name, b.files.map((f) => f.path), false, b.files[info.file]?.path ?? '');
+  // A dump names its own process (comm) only sometimes; the trace's process table often knows it.
+  const comm = info.comm ?? (snapOwnerId !== undefined ? b.owners.get(snapOwnerId).comm : undefined);
+  return set.finish(snapshotSideName({ name: info.name, pid: info.pid, comm }), b.files.map((f) => f.path), false, b.files[info.file]?.path ?? '');
+}
+
+/**
+ * How a snapshot reads as a diff side (CLI, diff tab title, diff webview): its name and, where known, the
+ * process it was taken of, `snapshot 20 of pid 1006 (app)`; two snapshots of different processes look
+ * alike by name alone.
+ */
+export function snapshotSideName(s: { name: string; pid?: number; comm?: string }): string {
+  const pid = s.pid;
+  if (pid === undefined || !Number.isInteger(pid) || pid < 0) return s.name;
+  return `${s.name} of pid ${pid}${s.comm ? ` (${s.comm})` : ''}`;
 }
 
 /**

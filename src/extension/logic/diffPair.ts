@@ -1,3 +1,4 @@
+import { snapshotSideName } from '../../core/analysis/pageSet';
 import type { SnapshotSummary, TraceSummary } from '../../core/trace';
 import { DIFF_CLASS_NAMES, type DiffViewInit } from '../../protocol/diffData';
 import type { DiffPair, DiffSideRef } from '../../protocol/worker';
@@ -20,10 +21,17 @@ export interface DiffTrace {
   summary: TraceSummary | null;
 }
 
-/** How a side reads in titles: the snapshot's name, or `ownership at T` / `at end`. */
+/** How a side reads in titles: the snapshot's name and process, as the core names it, or `ownership at T` / `at end`. */
 export function diffSideName(traces: readonly DiffTrace[], s: DiffSideRef): string {
   const t = traces.find((x) => x.traceId === s.traceId);
-  if ('snapshot' in s) return t?.summary?.snapshots.find((x) => x.id === s.snapshot)?.name ?? `snapshot ${s.snapshot}`;
+  if ('snapshot' in s) {
+    const summary = t?.summary;
+    const snap = summary?.snapshots.find((x) => x.id === s.snapshot);
+    if (!snap) return `snapshot ${s.snapshot}`;
+    // As snapshotPageSet does: the snapshot's own comm, else the one the trace knows for its pid.
+    const comm = snap.comm ?? (snap.pid === undefined ? undefined : summary?.owners.find((o) => o.kind === 'process' && o.pid === snap.pid && o.comm)?.comm);
+    return snapshotSideName({ name: snap.name, pid: snap.pid, comm });
+  }
   const at = s.time === Infinity ? 'ownership at end' : `ownership at ${s.time} ns`;
   return s.pid === undefined ? at : `pid ${s.pid} ${at}`;
 }
