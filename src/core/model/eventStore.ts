@@ -251,6 +251,7 @@ export class CompactColumn implements ColumnView {
  */
 export function argsortStable(t: Float64Array, idx: Uint32Array): Uint32Array {
   const n = idx.length;
+  if (n < 2) return idx;
   const bits = new Uint32Array(t.buffer, t.byteOffset, n * 2);
   // Little-endian halves: bits[2i] low, bits[2i+1] high. Flip so unsigned order is numeric order.
   const lo = new Uint32Array(n);
@@ -265,8 +266,8 @@ export function argsortStable(t: Float64Array, idx: Uint32Array): Uint32Array {
     hi[i] = h;
     lo[i] = l;
   }
-  let src = idx;
-  let dst = new Uint32Array(n);
+  let src: Uint32Array = idx;
+  let dst: Uint32Array = new Uint32Array(n);
   const count = new Uint32Array(65537);
   for (let pass = 0; pass < 4; pass++) {
     const key = pass < 2 ? lo : hi;
