@@ -34,7 +34,8 @@ export function activate(context: vscode.ExtensionContext): void {
   let settings = readSettings(log);
   const settingsChanged = new vscode.EventEmitter<ExtensionSettings>();
   const worker = new WorkerClient(context.asAbsolutePath(path.join('dist', 'worker.js')));
-  const store = new TraceStore(worker, () => settings);
+  const store = new TraceStore(worker, () => settings, path.join(context.globalStorageUri.fsPath, 'index'));
+  worker.onLog = (message) => log.appendLine(message);
   const navigator = new Navigator(worker, store, () => settings);
   const tree = new TraceTreeProvider(store, worker);
   const features = new TraceLanguageFeatures(worker, store, () => vscode.workspace.getConfiguration('pageledger').get<boolean>('detectContent', true));

@@ -38,7 +38,12 @@ export class TraceStore implements vscode.Disposable {
   /** Fires with a traceId when that trace starts loading, progresses, loads, fails or closes. */
   readonly onDidChange = this.changed.event;
 
-  constructor(private readonly worker: WorkerClient, private readonly settings: () => ExtensionSettings) {
+  constructor(
+    private readonly worker: WorkerClient,
+    private readonly settings: () => ExtensionSettings,
+    /** Where the worker keeps persisted indexes (extension storage), so reopening an unchanged trace skips the parse. */
+    private readonly cacheDir?: string,
+  ) {
     worker.onCrash = (reason) => {
       for (const e of this.entries.values()) {
         e.trace.summary = null;
@@ -95,7 +100,7 @@ export class TraceStore implements vscode.Disposable {
         this.changed.fire(id);
       });
       try {
-        const summary = await this.worker.call('open', { traceId: id, paths, rules: this.settings().rules });
+        const summary = await this.worker.call('open', { traceId: id, paths, rules: this.settings().rules, cacheDir: this.cacheDir });
         entry.trace.summary = summary;
         entry.trace.progress = 1;
         return summary;

@@ -4,8 +4,9 @@ import { createWriteStream } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
 import { answerDiffRequest, diffViewInit } from '../core/analysis/diffView';
-import { CancelledError, openTrace, summarize, type TraceModel } from '../core/trace';
+import { CancelledError, summarize, type TraceModel } from '../core/trace';
 import { fileSource } from '../node/fileSource';
+import { openTraceFiles } from '../node/openFiles';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
 import { collectLines } from './logic/excerpt';
 import { eventAtLine } from './logic/lineTime';
@@ -34,10 +35,15 @@ function model(traceId: string): TraceModel {
 type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promise<WorkerMethods[M]['result']> | WorkerMethods[M]['result'] };
 
 const handlers: Handlers = {
-  async open({ traceId, paths, rules, format }) {
+  async open({ traceId, paths, rules, format, cacheDir }) {
     cancelled.delete(traceId);
     let last = 0;
-    const m = await openTrace(paths.map(fileSource), {
+    // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
+    // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
+    const { model: m } = await openTraceFiles(paths.map(fileSource), {
+      cacheDir,
+      recordOwnership: true,
+      onCacheError: (message) => post({ type: 'log', message }),
       rules,
       format,
       isCancelled: () => cancelled.has(traceId),

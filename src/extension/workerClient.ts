@@ -24,6 +24,8 @@ export class WorkerClient {
   private readonly progressListeners = new Map<string, (bytesRead: number, bytesTotal: number) => void>();
   /** Called when the worker died: the models it held are gone. */
   onCrash: (reason: string) => void = () => undefined;
+  /** Lines the worker wants in the extension's log. */
+  onLog: (message: string) => void = () => undefined;
 
   constructor(private readonly scriptPath: string) {}
 
@@ -73,6 +75,10 @@ export class WorkerClient {
   private receive(m: WorkerToHost): void {
     if (m.type === 'progress') {
       this.progressListeners.get(m.traceId)?.(m.bytesRead, m.bytesTotal);
+      return;
+    }
+    if (m.type === 'log') {
+      this.onLog(m.message);
       return;
     }
     const p = this.pending.get(m.callId);

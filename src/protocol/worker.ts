@@ -73,7 +73,7 @@ export interface LineExcerpt {
 /** Every method the worker answers: its parameters and its result. */
 export interface WorkerMethods {
   /** Read files from disk as one timeline and keep the model under traceId. */
-  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string }; result: TraceSummary };
+  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string }; result: TraceSummary };
   /** Forget a trace. */
   close: { params: { traceId: string }; result: null };
   /** The ownership history of one page frame. */
@@ -136,5 +136,11 @@ export interface ProgressMessage {
   bytesTotal: number;
 }
 
+/** Worker → host: something for the extension's log (e.g. the persisted index could not be written). */
+export interface LogMessage {
+  type: 'log';
+  message: string;
+}
+
 /** Everything the worker sends the host. */
-export type WorkerToHost = ResultMessage | ErrorMessage | ProgressMessage;
+export type WorkerToHost = ResultMessage | ErrorMessage | ProgressMessage | LogMessage;

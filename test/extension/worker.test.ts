@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -45,6 +45,18 @@ describe('analysis worker', () => {
       ['free', 4],
     ]);
     expect(await client.call('excerpt', { path: file, line: 3, before: 1, after: 1 })).toEqual({ firstLine: 2, lines: ['100 alloc pfn=0x10 order=0 pid=7 comm=app', '200 free pfn=0x10 order=0', '300 free pfn=0x10 order=0'], totalLines: null });
+  });
+
+  it('keeps a persisted index in the cache folder it is given and answers a reopen from it alike', async () => {
+    const file = join(dir, 'cached.pltrace');
+    const cacheDir = join(dir, 'index');
+    writeFileSync(file, native('100 alloc pfn=0x10 order=0 pid=7 comm=app', '200 free pfn=0x10 order=0', '300 free pfn=0x10 order=0'));
+    const first = await client.call('open', { traceId: 'c1', paths: [file], rules: {}, cacheDir });
+    expect(readdirSync(cacheDir).length).toBe(1);
+    const again = await client.call('open', { traceId: 'c2', paths: [file], rules: {}, cacheDir });
+    expect({ ...again, stats: null }).toEqual({ ...first, stats: null });
+    const h = await client.call('pageHistory', { traceId: 'c2', pfn: 0x10, maxTouches: 10 });
+    expect(h.pfn).toBe(0x10);
   });
 
   it('applies rule settings passed with open', async () => {
