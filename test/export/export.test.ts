@@ -152,7 +152,20 @@ describe('export --parquet, read back with DuckDB', () => {
     expect(intervals).toEqual([{ n: 7 }]);
   });
 
-  it('answers the example queries of docs/export.md', async () => {
+  it('gives the results docs/export.md shows for its example trace and queries', async () => {
+    const md = readFileSync(join(__dirname, '../../docs/export.md'), 'utf8');
+    expect(md.match(/^```\n(pageledger-trace[\s\S]*?)^```$/m)?.[1]).toBe(TRACE);
+    const examples = [...md.matchAll(/^```sql\n([\s\S]*?)^```\n\n((?:\|.*\n)+)/gm)];
+    expect(examples).toHaveLength(2);
+    for (const [, sql, table] of examples) {
+      const [head, , ...body] = table.trimEnd().split('\n').map((l) => l.split('|').slice(1, -1).map((c) => c.trim()));
+      const want = body.map((cells) => Object.fromEntries(head.map((h, k) => [h, cells[k] === 'NULL' ? null : cells[k]])));
+      const got = await rows(sql.replaceAll("'out/", `'${out}/`));
+      expect(got.map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null ? null : String(v)])))).toEqual(want);
+    }
+  });
+
+  it('answers the example queries at other times', async () => {
     // Pages per owner at t = 1250 ns: pid 100 holds pfns 0x10 (shared with snapshot 1) and 0x11.
     const at = (t: number): string => `SELECT o.kind, o.pid, o.comm, count(*)::INTEGER AS pages
       FROM ${table('intervals')} i JOIN ${table('owners')} o USING (owner_id)
