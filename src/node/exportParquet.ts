@@ -15,7 +15,7 @@ export function parquetSchema(columns: readonly ExportColumn[]): SchemaElement[]
 }
 
 /** One batch column in the form hyparquet-writer takes: bigints for INT64, null for a missing value. */
-function columnData(c: ExportColumn, v: ColumnValues, rows: number): ColumnSource['data'] {
+function columnData(v: ColumnValues, rows: number): ColumnSource['data'] {
   if (v.type === 'UTF8') return v.values;
   if (v.type === 'BOOLEAN') {
     const out = new Array<boolean>(rows);
@@ -23,7 +23,10 @@ function columnData(c: ExportColumn, v: ColumnValues, rows: number): ColumnSourc
     return out;
   }
   const a = v.values;
-  if (!c.nullable) {
+  let nulls = false;
+  for (let k = 0; k < rows && !nulls; k++) nulls = a[k] !== a[k];
+  // A batch without nulls goes as a typed array even in an OPTIONAL column: no boxed value per row.
+  if (!nulls) {
     if (v.type === 'INT32') return Int32Array.from(a);
     const out = new BigInt64Array(rows);
     for (let k = 0; k < rows; k++) out[k] = BigInt(a[k]);
@@ -45,7 +48,7 @@ export async function writeParquetTable(path: string, columns: readonly ExportCo
   let total = 0;
   for (const batch of batches) {
     if (batch.rows === 0) continue;
-    await writer.write({ columnData: columns.map((c, j) => ({ name: c.name, data: columnData(c, batch.columns[j], batch.rows) })), rowGroupSize: batch.rows });
+    await writer.write({ columnData: columns.map((c, j) => ({ name: c.name, data: columnData(batch.columns[j], batch.rows) })), rowGroupSize: batch.rows });
     total += batch.rows;
   }
   await writer.finish();
