@@ -14,20 +14,8 @@ export const OWNER_KINDS = ['free', 'kernel', 'process', 'file', 'snapshot', 'ag
 /** One of OWNER_KINDS. */
 export type ViewOwnerKind = (typeof OWNER_KINDS)[number];
 
-/** Anomaly kinds in a fixed order: anomaly replies index into it. */
-export const VIEW_ANOMALY_KINDS = [
-  'double-free',
-  'double-alloc',
-  'owner-conflict',
-  'use-after-free',
-  'snapshot-dangling',
-  'cow-missed',
-  'membind-violation',
-  'offline-block',
-  'order-mismatch',
-  'leak',
-  'parse-error',
-] as const;
+/** Anomaly kinds in a fixed order (the rules' own order): anomaly replies index into it. */
+export { ANOMALY_KINDS as VIEW_ANOMALY_KINDS } from '../core/analysis/anomalies';
 
 /** A contiguous run of the page map's rows: a layout region, or a cluster of pages seen outside any. */
 export interface ViewSegment {
@@ -76,6 +64,8 @@ export interface ViewInit {
   nodes: { id: number; name?: string }[];
   blocks: ViewBlock[];
   anomalyCount: number;
+  /** Lines the parsers could not read (each one is in the Problems panel); with no events, the view says so. */
+  unreadLines: number;
 }
 
 /** Pages per owner over time: `n` samples from t0 to t1 (both ends included). */

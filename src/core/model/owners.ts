@@ -171,7 +171,7 @@ export class OwnerTable {
 }
 
 /** A short human label: `pid 123 (bash)`, `file 259:1/42`, `snapshot 3 of pid 10`, `kernel`. */
-export function ownerLabel(o: Owner): string {
+export function ownerLabel(o: Pick<Owner, 'kind' | 'pid' | 'comm' | 'dev' | 'ino' | 'snap' | 'name'>): string {
   switch (o.kind) {
     case 'process':
       return `pid ${o.pid}${o.comm ? ` (${o.comm})` : ''}`;

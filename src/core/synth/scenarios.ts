@@ -1,4 +1,4 @@
-import type { AnomalyKind } from '../analysis/anomalies';
+import { ANOMALY_KINDS, type AnomalyKind } from '../analysis/anomalies';
 import { NATIVE_HEADER } from '../formats/native';
 import { PagePool, Rng } from './rng';
 
@@ -8,18 +8,7 @@ export const SCENARIOS = ['dax-kmem-persistent', 'cow-snapshots', 'numactlx-rema
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Kinds the generator can inject (every rule but parse-error). */
-export const INJECTABLE: readonly AnomalyKind[] = [
-  'double-free',
-  'double-alloc',
-  'owner-conflict',
-  'use-after-free',
-  'snapshot-dangling',
-  'cow-missed',
-  'membind-violation',
-  'offline-block',
-  'order-mismatch',
-  'leak',
-];
+export const INJECTABLE: readonly AnomalyKind[] = ANOMALY_KINDS.filter((k) => k !== 'parse-error');
 
 /** Options for `synthesize`. */
 export interface SynthOptions {

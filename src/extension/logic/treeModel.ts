@@ -1,5 +1,5 @@
 import { RULES, type AnomalyKind } from '../../core/analysis/anomalies';
-import type { OwnerKind } from '../../core/model/owners';
+import { ownerLabel, type OwnerKind } from '../../core/model/owners';
 import type { OwnerSummary, TraceSummary } from '../../core/trace';
 import type { TraceLocation } from './navigation';
 
@@ -54,20 +54,7 @@ const OWNER_KIND_ORDER: OwnerKind[] = ['process', 'file', 'snapshot', 'agent', '
 const OWNER_KIND_LABEL: Record<OwnerKind, string> = { process: 'Processes', file: 'Files', snapshot: 'Snapshots', agent: 'Agents', kernel: 'Kernel', free: 'Free' };
 
 /** `pid 12 (bash)`, `file pmem0/42`, `snapshot 3 of pid 9`, `agent numactlX`, `kernel`. */
-export function ownerSummaryLabel(o: OwnerSummary): string {
-  switch (o.kind) {
-    case 'process':
-      return `pid ${o.pid}${o.comm ? ` (${o.comm})` : ''}`;
-    case 'file':
-      return `file ${o.dev}/${o.ino}`;
-    case 'snapshot':
-      return `snapshot ${o.snap}${o.pid !== undefined ? ` of pid ${o.pid}` : ''}`;
-    case 'agent':
-      return `agent ${o.name}`;
-    default:
-      return o.kind;
-  }
-}
+export const ownerSummaryLabel: (o: OwnerSummary) => string = ownerLabel;
 
 function matches(filter: string, ...texts: string[]): boolean {
   if (!filter) return true;
