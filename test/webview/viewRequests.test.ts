@@ -288,6 +288,12 @@ describe('view requests', () => {
     expect(init.blocks[3].offline).toEqual([-Infinity, Infinity]);
   });
 
+  it('counts the lines no parser could read, for the empty view to name', async () => {
+    const bad = viewInit(await openText('pageledger-trace 1\nthis is not an event\nalloc t=5 pfn=zz\n', 'malformed.pltrace'));
+    expect([bad.events, bad.unreadLines, bad.timeStart, bad.timeEnd]).toEqual([0, 2, 0, 0]);
+    expect(viewInit(await model('cow-snapshots', 1, 200)).unreadLines).toBe(0);
+  });
+
   it('rejects malformed requests with an error reply', async () => {
     const m = await model('cow-snapshots', 1, 200);
     expect(answerViewRequest(m, { kind: 'map', t0: 5, t1: 1, nx: 2, y0: 0, y1: 1, ny: 1 }).kind).toBe('error');

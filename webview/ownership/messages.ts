@@ -46,7 +46,8 @@ function isInit(v: unknown): v is ViewInit {
     v.nodes.every((n) => isObj(n) && finite(n.id)) &&
     Array.isArray(v.blocks) &&
     v.blocks.every((b) => isObj(b) && finite(b.id) && finite(b.start) && finite(b.pages) && Array.isArray(b.offline) && b.offline.every(num)) &&
-    finite(v.anomalyCount)
+    finite(v.anomalyCount) &&
+    finite(v.unreadLines)
   );
 }
 

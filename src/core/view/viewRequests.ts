@@ -85,6 +85,8 @@ export function viewInit(model: TraceModel): ViewInit {
     nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((d) => (d.name ? { id: d.id, name: d.name } : { id: d.id })),
     blocks: ix.blocks.map((k) => ({ id: k.id, start: k.start, pages: k.pages, offline: [...k.offline] })),
     anomalyCount: r.anomalies.length,
+    // Errors past the per-file cap are counted, not stored: they are unread lines all the same.
+    unreadLines: b.errors.length + b.droppedErrors,
   };
 }
 
