@@ -461,6 +461,9 @@ test('6. a malformed file: a clear error in Problems, and the extension keeps wo
   const view = await ownershipView(MALFORMED);
   await expect.poll(async () => (await view.locator('.pl-status').textContent())?.trim(), { timeout: 30_000 })
     .toMatch(new RegExp(`^0 events · .* · ${bad.anomalies.length} anomalies$`));
+  // In place of a chart and a map over nothing: why the view is empty.
+  expect((await view.locator('.pl-empty').textContent())?.trim()).toBe(`No events in this trace (${bad.anomalies.length} lines could not be read: see Problems).`);
+  expect(await view.locator('canvas').count()).toBe(0);
   await screenshot(page(), 'pageledger-6-malformed-view');
   const expected = bad.anomalies.map((a) => ({ severity: 'error', line: a.line, message: a.message }))
     .sort((a, b) => a.line - b.line);

@@ -5,7 +5,7 @@
  * high-contrast themes, the layout holds at 200% zoom, and the keyboard reaches every control, the chart,
  * its anomaly markers and the map. Needs `npm run build` and /usr/bin/chromium.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -217,6 +217,51 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
     const before = (await page.evaluate('window.harness.sent.length')) as number;
     await page.keyboard.press('Enter');
     expect(await page.evaluate(`window.harness.sent.slice(${before})`)).toEqual([{ type: 'reveal', file: 0, line }]);
+    await page.close();
+  }, 60_000);
+
+  /** Open the harness on a file's text and collect the page's errors. */
+  async function openText(name: string, text: string, errors: string[]): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}?theme=light&name=${encodeURIComponent(name)}&text=${encodeURIComponent(text)}`);
+    return page;
+  }
+
+  it('a file of nothing but parse errors says so, with no chart or map to draw axes over nothing', async () => {
+    const errors: string[] = [];
+    const page = await openText('malformed.pltrace', 'pageledger-trace 1\nthis is not an event\nalloc t=5 pfn=zz\n', errors);
+    await page.waitForSelector('.pl-empty', { timeout: 30_000 });
+    expect(await page.textContent('.pl-empty')).toBe('No events in this trace (2 lines could not be read: see Problems).');
+    expect(await page.textContent('.pl-title')).toBe('malformed.pltrace');
+    expect(await page.textContent('.pl-status')).toBe('0 events · 0 frames in 0 segments · 2 anomalies');
+    expect(await page.evaluate('document.querySelectorAll("canvas").length')).toBe(0);
+    expect(await lowContrastText(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'empty-trace-light.png') });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('a page_owner dump at one instant: a window of a millisecond either side, every time tick a different label', async () => {
+    const errors: string[] = [];
+    // The real capture, without the provenance comment no capture has.
+    const dump = readFileSync(join(ROOT, 'test/fixtures/real/page_owner-1.txt'), 'utf8').replace(/^# SOURCE:.*\n/, '');
+    const page = await openText('page_owner-1.txt', dump, errors);
+    await page.waitForFunction(DRAWN, undefined, { timeout: 30_000 });
+    const axes = (await page.evaluate(`(() => {
+      const c = window.pageLedgerView.timeChart.chart;
+      return { min: c.scales.x.min, max: c.scales.x.max, x: c.scales.x.ticks.map((t) => t.label), y: c.scales.y.ticks.map((t) => t.label), map: window.pageLedgerView.mapView.timeLabels };
+    })()`)) as { min: number; max: number; x: string[]; y: string[]; map: string[] };
+    // The dump's one instant, 460209702 ns, in the middle of the chart's window.
+    expect([axes.min, axes.max]).toEqual([459209702, 461209702]);
+    expect(axes.x).toEqual(['459.5 ms', '460.0 ms', '460.5 ms', '461.0 ms']);
+    expect(axes.map).toEqual(['459.5 ms', '460.0 ms', '460.5 ms', '461.0 ms']);
+    // Whole pages only: one page held gives 0 and 1, not six ticks rounded to "1 pages".
+    expect(axes.y).toEqual(['0 pages', '1 page']);
+    expect(await page.textContent('.pl-status')).toBe('1 event · 1 frame in 1 segment · 0 anomalies');
+    expect(await drawnPixels(page, '.pl-map-canvas')).toBeGreaterThan(1000);
+    await page.screenshot({ path: join(SHOTS, 'one-instant-light.png') });
+    expect(errors).toEqual([]);
     await page.close();
   }, 60_000);
 });

@@ -2,7 +2,8 @@
  * A stand-in for VS Code around the ownership webview: generates a seed-scenario trace in the page, opens
  * it with the real core, and answers the webview's messages with viewInit/answerViewRequest, as the
  * extension's worker does. Query: ?scenario=cow-snapshots&seed=1&events=20000&theme=dark. With
- * ?remote=1 the requests go to `window.pageLedgerHost` (bound by the bench, which keeps a large model in Node).
+ * ?text=...&name=dump.txt it opens that text as a file of that name instead (edge cases: a file of parse
+ * errors, a dump at one instant). With ?remote=1 the requests go to `window.pageLedgerHost` (bound by the bench, which keeps a large model in Node).
  */
 import type { HostToWebview, WebviewToHost } from '../../src/protocol/view';
 import type { ViewInit, ViewReply, ViewRequest } from '../../src/protocol/viewData';
@@ -75,7 +76,10 @@ async function main(): Promise<void> {
   const app = document.getElementById('app')!;
   let core: Core;
   if (q.get('remote') === '1') core = remoteCore();
-  else {
+  else if (q.get('text') !== null) {
+    const name = q.get('name') ?? 'trace.pltrace';
+    core = localCore(await openTrace([memorySource(name, q.get('text') ?? '')]));
+  } else {
     const name = q.get('scenario') ?? 'cow-snapshots';
     const scenario: ScenarioName = (SCENARIOS as readonly string[]).includes(name) ? (name as ScenarioName) : 'cow-snapshots';
     const seed = Number(q.get('seed') ?? 1) || 1;

@@ -8,7 +8,7 @@ import type { AnomaliesReply, MapReply, PageReply, SeriesReply, ViewInit, ViewRe
 import { OWNER_KINDS } from '../../src/protocol/viewData';
 import { button, checkbox, dropdown, registerToolkit, searchField } from '../ui/toolkit';
 import { kindColor, ownerColor, rgba, setKindColors } from './colors';
-import { formatTime, hex } from './format';
+import { formatTime, hex, traceTimeRange } from './format';
 import { HostClient } from './hostClient';
 import { parseHostMessage } from './messages';
 import { PageMap, pfnOfRow, type ColorMode, type MapView } from './pageMap';
@@ -163,7 +163,7 @@ class OwnershipView {
     this.map.canvas.setAttribute('aria-describedby', this.mapSummary.id);
     this.mapSummary.textContent = this.map.describe();
     this.renderLegend();
-    this.status.textContent = `${init.events.toLocaleString('en-US')} events · ${init.rows.toLocaleString('en-US')} frames in ${init.segments.length} segments · ${init.anomalyCount} anomalies`;
+    this.status.textContent = statusText(init);
     this.loadSeries();
     if (this.state.selected !== null) void this.showPage(this.state.selected);
     new MutationObserver(() => this.recolour()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
@@ -201,7 +201,7 @@ class OwnershipView {
   }
 
   private window(): [number, number] {
-    return this.state.chart ?? [this.init.timeStart, Math.max(this.init.timeEnd, this.init.timeStart + 1)];
+    return this.state.chart ?? traceTimeRange(this.init.timeStart, this.init.timeEnd);
   }
 
   private loadSeries(): void {
@@ -387,6 +387,43 @@ class OwnershipView {
   }
 }
 
+/** The status line: what the trace holds. */
+function statusText(init: ViewInit): string {
+  return `${count(init.events, 'event')} · ${count(init.rows, 'frame')} in ${count(init.segments.length, 'segment')} · ${count(init.anomalyCount, 'anomaly', 'anomalies')}`;
+}
+
+/** `1 event`, `2,000 events`. */
+function count(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+/** What the empty view says: no events, and why when lines could not be read. */
+function emptyText(init: ViewInit): string {
+  const n = init.unreadLines;
+  return n > 0 ? `No events in this trace (${count(n, 'line')} could not be read: see Problems).` : 'No events in this trace.';
+}
+
+/**
+ * A trace without events (every line a parse error, or a layout listing alone): the title, the reason and
+ * the status line, with no chart or map, whose axes over nothing showed only repeated and negative ticks.
+ */
+function renderEmpty(root: HTMLElement, init: ViewInit): void {
+  root.textContent = '';
+  root.className = 'pl-root pl-root-empty';
+  const header = el('header', 'pl-toolbar');
+  const title = el('h1', 'pl-title');
+  title.textContent = init.title;
+  header.append(title);
+  const body = el('section', 'pl-empty');
+  body.setAttribute('role', 'status');
+  const text = el('p', 'pl-empty-text');
+  text.textContent = emptyText(init);
+  body.append(text);
+  const status = el('footer', 'pl-status');
+  status.textContent = statusText(init);
+  root.append(header, body, status);
+}
+
 function el(tag: string, cls: string): HTMLElement {
   const e = document.createElement(tag);
   e.className = cls;
@@ -413,6 +450,8 @@ function main(): void {
   const client = new HostClient(api);
   let view: OwnershipView | null = null;
   let pendingCursor: number | null = null;
+  // Set by init, so a late progress message cannot overwrite the view (or the empty view) with "Loading".
+  let initialised = false;
   // The host sends settings before init; until one arrives, the declared default.
   let settings: SettingsMessage = { type: 'settings', ownerColors: {}, chartResolution: 800 };
   root.textContent = 'Loading the trace…';
@@ -421,6 +460,13 @@ function main(): void {
     if (!msg) return;
     switch (msg.type) {
       case 'init':
+        initialised = true;
+        if (msg.init.events === 0) {
+          view = null;
+          window.pageLedgerView = undefined;
+          renderEmpty(root, msg.init);
+          break;
+        }
         setKindColors(settings.ownerColors);
         view = new OwnershipView(root, msg.init, client, settings.chartResolution);
         window.pageLedgerView = view;
@@ -439,7 +485,7 @@ function main(): void {
         else setKindColors(msg.ownerColors);
         break;
       case 'status':
-        if (!view) root.textContent = msg.error ? `Could not open the trace: ${msg.error}` : `Loading the trace… ${Math.round((msg.progress ?? 0) * 100)}%`;
+        if (!initialised) root.textContent = msg.error ? `Could not open the trace: ${msg.error}` : `Loading the trace… ${Math.round((msg.progress ?? 0) * 100)}%`;
         break;
     }
   });

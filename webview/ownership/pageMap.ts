@@ -6,7 +6,7 @@
 import type { MapReply, MapRequest, ViewInit, ViewSegment } from '../../src/protocol/viewData';
 import { CELL_ANOMALY, CELL_CONFLICT, CELL_OFFLINE, CELL_SHARED, OWNER_KINDS } from '../../src/protocol/viewData';
 import { hashedOwnerColor, kindColor, nodeColor, ownerColor, rgba, themeColor, type Rgb } from './colors';
-import { formatTime, hex } from './format';
+import { formatTick, formatTime, hex, tickGap, traceTimeRange } from './format';
 
 /** What the map colours cells by. */
 export type ColorMode = 'kind' | 'owner' | 'node';
@@ -65,6 +65,8 @@ export class PageMap {
   lastFrameMs = 0;
   /** Resolves when a reply has been drawn (the harness and bench wait on it). */
   painted = 0;
+  /** The time axis labels last drawn (the harness reads them). */
+  timeLabels: string[] = [];
 
   constructor(root: HTMLElement, private readonly init: ViewInit, private readonly host: PageMapHost, view: MapView | null, mode: ColorMode, cellPx: number) {
     this.canvas = document.createElement('canvas');
@@ -91,8 +93,9 @@ export class PageMap {
   }
 
   fullView(): MapView {
-    const pad = Math.max(1, (this.init.timeEnd - this.init.timeStart) * 0.01);
-    return { t0: this.init.timeStart - pad, t1: this.init.timeEnd + pad, y0: 0, y1: Math.max(1, this.init.rows) };
+    const [t0, t1] = traceTimeRange(this.init.timeStart, this.init.timeEnd);
+    const pad = Math.max(1, (t1 - t0) * 0.01);
+    return { t0: t0 - pad, t1: t1 + pad, y0: 0, y1: Math.max(1, this.init.rows) };
   }
 
   setMode(mode: ColorMode): void {
@@ -361,13 +364,15 @@ export class PageMap {
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     const ticks = niceTicks(v.t0, v.t1, Math.max(2, Math.floor(p.w / 110)));
-    for (const t of ticks) {
+    const gap = tickGap(ticks);
+    this.timeLabels = ticks.map((t) => formatTick(t, gap));
+    for (const [k, t] of ticks.entries()) {
       const x = Math.round(xOf(t)) + 0.5;
       ctx.beginPath();
       ctx.moveTo(x, p.y + p.h);
       ctx.lineTo(x, p.y + p.h + 4);
       ctx.stroke();
-      ctx.fillText(formatTime(t), x, p.y + p.h + 6);
+      ctx.fillText(this.timeLabels[k], x, p.y + p.h + 6);
     }
     // Segment labels and pfn ticks in the gutter.
     ctx.textAlign = 'right';
@@ -389,7 +394,8 @@ export class PageMap {
     }
     ctx.textBaseline = 'middle';
     ctx.fillStyle = rgba(fg, 0.7);
-    const rowTicks = niceTicks(v.y0, v.y1, Math.max(2, Math.floor(p.h / 60)));
+    // Whole rows only: a map of one page had five ticks between its two edges, each naming that page.
+    const rowTicks = niceTicks(v.y0, v.y1, Math.max(2, Math.floor(p.h / 60)), 1);
     for (const r of rowTicks) {
       const y = yOf(r);
       if (y < p.y + 34 || y > p.y + p.h - 6) continue;
@@ -458,7 +464,7 @@ export class PageMap {
     const seg = segmentOfRow(this.init.segments, c.row0);
     lines.push(c.row1 - c.row0 > 1 ? `pfn ${hex(a)} – ${hex(b)} (${c.row1 - c.row0} frames)` : `pfn ${hex(a)}`);
     if (seg) lines.push(`${seg.name} (${seg.type}), node ${seg.node < 0 ? '?' : seg.node}`);
-    lines.push(`time ${formatTime(c.t0)} – ${formatTime(c.t1)}`);
+    lines.push(`time ${formatTick(c.t0, c.t1 - c.t0)} – ${formatTick(c.t1, c.t1 - c.t0)}`);
     const o = r.owner[c.cell];
     if (o > 0) lines.push(`${this.host.label(o)}${c.row1 - c.row0 > 1 ? ` · ${Math.round((r.fill[c.cell] / 255) * 100)}% of frames held` : ''}`);
     else if (o === 0) lines.push('free');
@@ -604,11 +610,11 @@ export function pfnOfRow(segs: readonly ViewSegment[], y: number): number {
   return g ? g.start + y - g.offset : NaN;
 }
 
-/** About `n` round tick values in [a, b]. */
-function niceTicks(a: number, b: number, n: number): number[] {
+/** About `n` round tick values in [a, b], at least `minStep` apart. */
+function niceTicks(a: number, b: number, n: number, minStep = 0): number[] {
   const span = b - a;
   if (!(span > 0)) return [];
-  const raw = span / n;
+  const raw = Math.max(span / n, minStep);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 5, 10].map((k) => k * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];

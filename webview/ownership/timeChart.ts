@@ -3,7 +3,7 @@ import { Chart, Filler, LinearScale, LineController, LineElement, PointElement, 
 import type { AnomaliesReply, SeriesReply } from '../../src/protocol/viewData';
 import { VIEW_ANOMALY_KINDS } from '../../src/protocol/viewData';
 import { isDarkTheme, kindOverride, ownerColor, rgba, themeColor, type Rgb } from './colors';
-import { formatAmount, formatTime } from './format';
+import { formatAmount, formatTick, formatTime, tickGap } from './format';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Filler, Tooltip);
 
@@ -36,6 +36,8 @@ export class TimeChart {
   readonly chart: Chart<'line', Point[]>;
   private anomalies: AnomaliesReply | null = null;
   private cursor = NaN;
+  /** Time between the samples shown (tooltips tell neighbouring samples apart by it). */
+  private sampleGap = NaN;
   private dragFrom: number | null = null;
   private readonly band: HTMLDivElement;
   private hidden: Set<string>;
@@ -78,8 +80,11 @@ export class TimeChart {
         elements: { point: { radius: 0, hitRadius: 4 }, line: { borderWidth: 1, tension: 0 } },
         layout: { padding: { bottom: MARKER + 2 } },
         scales: {
-          x: { type: 'linear', ticks: { maxRotation: 0, callback: (v) => formatTime(Number(v)) } },
-          y: { type: 'linear', stacked: true, beginAtZero: true, ticks: { callback: (v) => this.amount(Number(v)) } },
+          // Round times only: the window's own ends (where a drag let go) sat a hair from a round tick and
+          // would have needed many decimals to read apart from it.
+          x: { type: 'linear', ticks: { maxRotation: 0, includeBounds: false, callback: (v, _i, ticks) => formatTick(Number(v), tickGap(ticks.map((t) => t.value))) } },
+          // Whole pages only: a chart of a few pages had ticks at 0.2 steps, all rounded to the same label.
+          y: { type: 'linear', stacked: true, beginAtZero: true, ticks: { precision: 0, callback: (v) => this.amount(Number(v)) } },
         },
         plugins: {
           legend: { display: false },
@@ -87,7 +92,7 @@ export class TimeChart {
             itemSort: (a, b) => b.datasetIndex - a.datasetIndex,
             filter: (item) => (item.parsed.y ?? 0) !== 0,
             callbacks: {
-              title: (items) => (items.length ? formatTime(items[0].parsed.x ?? NaN) : ''),
+              title: (items) => (items.length ? formatTick(items[0].parsed.x ?? NaN, this.sampleGap) : ''),
               label: (item) => `${item.dataset.label}: ${this.amount(item.parsed.y ?? 0)}`,
             },
           },
@@ -123,6 +128,7 @@ export class TimeChart {
     add(FREE, mk(s.free, 0), kindOverride('free') ?? (isDarkTheme() ? [90, 90, 90] : [200, 200, 200]), 0.35);
     add(UNKNOWN, mk(s.unknown, 0), grey, 0.08);
     this.chart.data.datasets = sets;
+    this.sampleGap = n > 1 ? s.times[1] - s.times[0] : NaN;
     this.chart.options.scales!.x!.min = s.times[0];
     this.chart.options.scales!.x!.max = s.times[n - 1];
     this.applyThemeColors();
