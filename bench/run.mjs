@@ -99,7 +99,7 @@ for (const inp of inputs) {
 }
 console.log(`\nload average at end: ${load()}`);
 
-for (const extra of ['bench/diff.mjs', 'bench/webview.mjs']) {
+for (const extra of ['bench/diff.mjs', 'bench/webview.mjs', 'bench/vscode.mjs']) {
   if (existsSync(extra)) {
     console.log(`\n${extra}:`);
     const r = spawnSync('node', [extra], { stdio: 'inherit' });
