@@ -125,7 +125,7 @@ export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''
     if (!s) return { label: t.title, description: `loading ${Math.round((t.progress ?? 0) * 100)}%`, icon: 'loading~spin', expandable: false, contextValue: 'trace' };
     return {
       label: t.title,
-      description: `${s.format} · ${s.stats.events} events · ${s.anomalies.length} ${s.anomalies.length === 1 ? 'anomaly' : 'anomalies'}`,
+      description: `${s.format} · ${s.stats.events} event${s.stats.events === 1 ? '' : 's'} · ${s.anomalies.length} ${s.anomalies.length === 1 ? 'anomaly' : 'anomalies'}`,
       tooltip: s.files.map((f) => `${f.path} (${f.format}, ${f.lines} lines)`).join('\n'),
       icon: 'file-binary',
       expandable: true,
