@@ -1,6 +1,8 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { HostToWebview, WebviewToHost } from '../protocol/view';
-import { TRACE_LANGUAGES } from './logic/languages';
+import { DETECT_HEAD_BYTES, TRACE_LANGUAGES } from './logic/languages';
+import { isLargeTraceTab } from './logic/tabTraces';
 import { viewSettingsMessage, type ExtensionSettings } from './logic/settings';
 import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
@@ -41,8 +43,13 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         const e = vscode.window.activeTextEditor;
         if (e && e.document === d) provider.showBeside(e);
       }),
+      // A trace over 50 MB never arrives as a document: its tab is the only sign that it was opened.
+      vscode.window.tabGroups.onDidChangeTabs((e) => {
+        for (const tab of [...e.opened, ...e.changed]) provider.noticeTab(tab);
+      }),
     ];
     if (vscode.window.activeTextEditor) provider.showBeside(vscode.window.activeTextEditor);
+    for (const group of vscode.window.tabGroups.all) for (const tab of group.tabs) provider.noticeTab(tab);
     return disposables;
   }
 
@@ -132,6 +139,34 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     void vscode.commands.executeCommand('vscode.openWith', doc.uri, TraceEditorProvider.viewType, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
   }
 
+  /** Text tabs already looked at (a tab "changes" on every focus; stat and head are read once per file). */
+  private readonly tabsSeen = new Set<string>();
+
+  /**
+   * A text tab over a trace too large to become a TextDocument: start loading it and show its ownership
+   * view beside, as showBeside does for the text of a smaller trace.
+   */
+  private noticeTab(tab: vscode.Tab): void {
+    const input = tab.input;
+    if (!(input instanceof vscode.TabInputText) || input.uri.scheme !== 'file') return;
+    const file = input.uri.fsPath;
+    if (this.tabsSeen.has(file)) return;
+    this.tabsSeen.add(file);
+    let size = 0;
+    try {
+      size = statSync(file).size;
+    } catch {
+      return;
+    }
+    const detect = vscode.workspace.getConfiguration('pageledger').get<boolean>('detectContent', true);
+    if (!isLargeTraceTab(file, size, detect, () => readHead(file))) return;
+    void this.store.ensure([file], 'window').catch(() => undefined);
+    if (!vscode.workspace.getConfiguration('pageledger').get<boolean>('ownershipView.openBeside', true)) return;
+    if (this.shownBeside.has(file) || this.hasViewOf(file)) return;
+    this.shownBeside.add(file);
+    void vscode.commands.executeCommand('vscode.openWith', input.uri, TraceEditorProvider.viewType, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+  }
+
   /** Whether some ownership view shows the trace holding `file`. */
   hasViewOf(file: string): boolean {
     const t = this.store.forFile(file);
@@ -172,5 +207,20 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
       if (!t.summary) void p.webview.postMessage({ type: 'status', progress: t.progress ?? 0, error: t.error } satisfies HostToWebview);
       else void this.worker.call('viewInit', { traceId }).then((init) => p.webview.postMessage(finiteForWebview({ type: 'init', init } satisfies HostToWebview)), () => undefined);
     }
+  }
+}
+
+/** The first DETECT_HEAD_BYTES of a file as text, or undefined when it cannot be read. */
+function readHead(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const buf = Buffer.alloc(DETECT_HEAD_BYTES);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return buf.subarray(0, n).toString('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }

@@ -4,6 +4,7 @@ import { memorySource } from '../../src/core/io/memorySource';
 import { openTrace, summarize } from '../../src/core/trace';
 import { eventAtLine } from '../../src/extension/logic/lineTime';
 import { detectTraceLanguage, languageForFormat, wantsContentDetection } from '../../src/extension/logic/languages';
+import { DOCUMENT_SYNC_MAX_BYTES, isLargeTraceTab, traceLanguageByName } from '../../src/extension/logic/tabTraces';
 import { pageHistory } from '../../src/extension/logic/pageHistory';
 import { renderSnapshotText } from '../../src/extension/logic/snapshotText';
 import { MAX_CHILDREN, treeChildren, treeItem, treeKeyId, type TreeKey, type TreeTrace } from '../../src/extension/logic/treeModel';
@@ -159,5 +160,29 @@ describe('time at a line', () => {
     expect(eventAtLine(m, '/b', 3)).toEqual({ time: 70, file: 1, line: 3 });
     expect(eventAtLine(m, '/b', 1)).toBeNull();
     expect(eventAtLine(m, '/c', 1)).toBeNull();
+  });
+});
+
+describe('large trace tabs', () => {
+  const big = DOCUMENT_SYNC_MAX_BYTES + 1;
+  it('knows traces by the names the languages contribute', () => {
+    expect(traceLanguageByName('/w/big.pltrace')).toBe('pageledger');
+    expect(traceLanguageByName('/w/x.PLSNAP')).toBe('pageledger');
+    expect(traceLanguageByName('/w/run.ftrace.txt')).toBe('kmem-trace');
+    expect(traceLanguageByName('/w/page_owner_full.txt')).toBe('page-owner');
+    expect(traceLanguageByName('/w/notes.txt')).toBeUndefined();
+  });
+
+  it('picks up only tabs over the document sync limit, by name or by the head of a generic name', () => {
+    let reads = 0;
+    const head = (text: string) => () => (reads++, text);
+    expect(isLargeTraceTab('/w/big.pltrace', DOCUMENT_SYNC_MAX_BYTES, true, head(''))).toBe(false);
+    expect(isLargeTraceTab('/w/big.pltrace', big, false, head(''))).toBe(true);
+    expect(reads).toBe(0);
+    expect(isLargeTraceTab('/w/capture.txt', big, true, head(native('1 alloc pfn=0x1')))).toBe(true);
+    expect(isLargeTraceTab('/w/capture.txt', big, true, head('hello\n'))).toBe(false);
+    expect(isLargeTraceTab('/w/capture.txt', big, false, head(native('1 alloc pfn=0x1')))).toBe(false);
+    expect(isLargeTraceTab('/w/app.ts', big, true, head(native('1 alloc pfn=0x1')))).toBe(false);
+    expect(reads).toBe(2);
   });
 });
