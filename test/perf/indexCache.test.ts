@@ -9,6 +9,8 @@ import { indexKey, loadIndex, saveIndex } from '../../src/node/indexCache';
 import { openTraceFiles } from '../../src/node/openFiles';
 import { newEventRecord } from '../../src/core/model/events';
 import { FIXTURES } from '../helpers';
+import { OwnershipIndex } from '../../src/core/analysis/ownershipIndex';
+import { ownershipIndexOf, viewInit } from '../../src/core/view/viewRequests';
 
 const dir = mkdtempSync(join(tmpdir(), 'pl-index-'));
 
@@ -43,12 +45,41 @@ describe('index cache', () => {
     expect(pages).toBeGreaterThan(0);
   });
 
+  it('keeps the recorded page changes, so a reopen builds the same ownership index without a replay', async () => {
+    const path = trace('r.pltrace', 20000);
+    const cache = join(dir, 'cache-r');
+    const m = await openTrace([fileSource(path)], { recordOwnership: true });
+    saveIndex(cache, [path], {}, m);
+    const back = loadIndex(cache, [path])!;
+    expect(back.ownershipRecording).toBeDefined();
+    const a = ownershipIndexOf(m);
+    const b = ownershipIndexOf(back);
+    const replayed = OwnershipIndex.build(m.builder, m.result.anomalies);
+    const arrays = (ix: OwnershipIndex): unknown[] => [ix.pos, ix.owner, ix.prev, ix.pfns, ix.pageStart, ix.permPos, ix.permTime, ix.permState, ix.eventTimes, ix.order, ix.isProcess].map((x) => (x ? Array.from(x) : x));
+    expect(a.changes).toBeGreaterThan(0);
+    expect(arrays(b)).toEqual(arrays(a));
+    expect(arrays(b)).toEqual(arrays(replayed));
+    expect([b.segments, b.rows, b.blocks, b.placedAnomalies, b.checkpointEvery]).toEqual([a.segments, a.rows, a.blocks, a.placedAnomalies, a.checkpointEvery]);
+    expect(viewInit(back)).toEqual(viewInit(m));
+    // An index saved from a model that recorded nothing loads without a recording (the views replay).
+    const plain = await openTrace([fileSource(path)]);
+    const cache2 = join(dir, 'cache-r2');
+    saveIndex(cache2, [path], {}, plain);
+    expect(loadIndex(cache2, [path])!.ownershipRecording).toBeUndefined();
+  });
+
   it('round-trips layout, NaN times and parse errors of the real fixtures', async () => {
     const paths = ['daxctl-2.txt', 'page_owner-1.txt', 'ftrace-kmem-1.txt', 'memory-hotplug-1.txt', 'numa_maps-1.txt'].map((f) => join(FIXTURES, 'real', f));
-    const m = await openTrace(paths.map(fileSource));
+    const m = await openTrace(paths.map(fileSource), { recordOwnership: true });
     const cache = join(dir, 'cache-real');
     saveIndex(cache, paths, {}, m);
-    expect(summarize(loadIndex(cache, paths)!)).toEqual(summarize(m));
+    const back = loadIndex(cache, paths)!;
+    expect(summarize(back)).toEqual(summarize(m));
+    // Offline intervals come from the recorded block toggles, -Infinity included.
+    const blocks = ownershipIndexOf(m).blocks;
+    expect(blocks.some((k) => k.offline.length > 0)).toBe(true);
+    expect(ownershipIndexOf(back).blocks).toEqual(blocks);
+    expect(viewInit(back)).toEqual(viewInit(m));
   });
 
   it('is not used once the file changes size or mtime, or the rules differ', async () => {

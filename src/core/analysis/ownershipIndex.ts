@@ -150,6 +150,20 @@ class PageSlots {
   }
 }
 
+/** A recorder's columns after a complete replay, as persisted with the index (src/node/indexCache.ts). */
+export interface RecordedChanges {
+  eventTimes: Float64Array;
+  pos: Uint32Array;
+  pageCol: Uint32Array;
+  owner: Int32Array;
+  prev: Int32Array;
+  flags: Uint8Array;
+  /** Pfn of each page id. */
+  pagePfns: Float64Array;
+  /** Offline/online toggles per block id: [time, offline?1:0, ...]. */
+  toggles: [number, number[]][];
+}
+
 /**
  * Records a replay's page changes (see ReplayObserver) for the ownership index, straight into typed columns
  * sized for one change an event, with one capacity check a change: six separately growing columns cost
@@ -175,7 +189,22 @@ export class OwnershipRecorder implements ReplayObserver {
   private now = -Infinity;
   private k = 0;
 
-  constructor(events: number) {
+  constructor(events: number, saved?: RecordedChanges) {
+    if (saved) {
+      this.eventTimes = saved.eventTimes;
+      this.k = saved.eventTimes.length;
+      if (this.k > 0) this.now = saved.eventTimes[this.k - 1];
+      this.n = saved.pos.length;
+      this.pos = saved.pos;
+      this.pageCol = saved.pageCol;
+      this.owner = saved.owner;
+      this.prev = saved.prev;
+      this.flags = saved.flags;
+      // Page ids are first-seen order: seeing the pfns again in id order gives every page its id back.
+      for (const pfn of saved.pagePfns) this.slots.ensure(this.slots.chunk(pfn), PageSlots.slot(pfn), pfn);
+      for (const [id, list] of saved.toggles) this.blockToggles.set(id, list);
+      return;
+    }
     this.eventTimes = new Float64Array(events);
     const cap = Math.max(1024, events);
     this.pos = new Uint32Array(cap);
@@ -183,6 +212,27 @@ export class OwnershipRecorder implements ReplayObserver {
     this.owner = new Int32Array(cap);
     this.prev = new Int32Array(cap);
     this.flags = new Uint8Array(cap);
+  }
+
+  /** The changes of a complete replay, trimmed, to persist; the ownership index must not have taken them yet. */
+  saved(): RecordedChanges {
+    this.trim();
+    const n = this.n;
+    return {
+      eventTimes: this.eventTimes,
+      pos: this.pos.subarray(0, n),
+      pageCol: this.pageCol.subarray(0, n),
+      owner: this.owner.subarray(0, n),
+      prev: this.prev.subarray(0, n),
+      flags: this.flags.subarray(0, n),
+      pagePfns: this.slots.pfns.done(),
+      toggles: [...this.blockToggles],
+    };
+  }
+
+  /** A recorder holding changes saved earlier (`saved()`), as if it had just recorded a complete replay. */
+  static restore(saved: RecordedChanges): OwnershipRecorder {
+    return new OwnershipRecorder(saved.eventTimes.length, saved);
   }
 
   event(_i: number, e: EventRecord): void {
