@@ -40,6 +40,12 @@ export interface ViewBlock {
   offline: number[];
 }
 
+/**
+ * Owners whose labels the init carries. The chart shows at most 16; 256 leave room for zooms and pins.
+ * Every label (74 k of them, 1.9 MB of JSON on a 103 MB trace) held up the first chart.
+ */
+export const INIT_OWNERS = 256;
+
 /** The data the webview needs for its first paint. */
 export interface ViewInit {
   title: string;
@@ -50,14 +56,20 @@ export interface ViewInit {
   /** Bytes per page, for the bytes toggle. */
   pageSize: number;
   events: number;
-  /** Per owner id: index into OWNER_KINDS. Id 0 is "free". */
+  /**
+   * Per owner id: index into OWNER_KINDS. Id 0 is "free". Every owner's, one byte each (74 KB for 74 k
+   * owners): the map colours any cell by its owner's kind and the kind filter hides whole kinds.
+   */
   ownerKinds: Uint8Array;
-  /** Per owner id: a short label (`pid 12 (bash)`). */
-  ownerLabels: string[];
-  /** Per owner id: pages held at the peak (0 for owners that never held one). */
-  ownerPeak: Float64Array;
-  /** Owner ids sorted by peak pages, largest first (only owners that held pages). */
-  ownerRank: Uint32Array;
+  /** Per OWNER_KINDS entry: owners of that kind that held pages. */
+  kindCounts: number[];
+  /**
+   * The owners that held most pages at their peak, largest first (ties: lowest id), at most
+   * INIT_OWNERS: those the chart shows first. Other owners' labels come from an `owners` request.
+   */
+  topOwners: Uint32Array;
+  /** A short label (`pid 12 (bash)`) for each of topOwners, in the same order. */
+  topLabels: string[];
   segments: ViewSegment[];
   /** Total rows of the map (sum of segment pages). */
   rows: number;
@@ -214,8 +226,25 @@ export interface SearchReply {
   pfn: number;
 }
 
+/** Labels of owners (ids from a series, map or page reply, or a search) the init did not carry. */
+export interface OwnersRequest {
+  kind: 'owners';
+  /** Owner ids, at most MAX_OWNERS_ASKED. */
+  ids: number[];
+}
+
+/** At most this many owners in one OwnersRequest (a reply of about 1.5 MB). */
+export const MAX_OWNERS_ASKED = 65536;
+
+/** The labels asked for, in the order asked. */
+export interface OwnersReply {
+  kind: 'owners';
+  ids: Uint32Array;
+  labels: string[];
+}
+
 /** A data request from the webview. */
-export type ViewRequest = SeriesRequest | MapRequest | PageRequest | NearestRequest | AnomaliesRequest | SearchRequest;
+export type ViewRequest = SeriesRequest | MapRequest | PageRequest | NearestRequest | AnomaliesRequest | SearchRequest | OwnersRequest;
 
 /** A request the core could not answer (bad range, unknown kind). */
 export interface ErrorReply {
@@ -224,4 +253,4 @@ export interface ErrorReply {
 }
 
 /** The core's answer to a ViewRequest. */
-export type ViewReply = SeriesReply | MapReply | PageReply | NearestReply | AnomaliesReply | SearchReply | ErrorReply;
+export type ViewReply = SeriesReply | MapReply | PageReply | NearestReply | AnomaliesReply | SearchReply | OwnersReply | ErrorReply;

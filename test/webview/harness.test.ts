@@ -102,6 +102,36 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
     await page.close();
   }, 60_000);
 
+  it('map tooltips and the page history name owners the init did not label, once asked for', async () => {
+    const page = await open({ theme: 'light', width: 1600, height: 1000, scale: 1 });
+    const map = (await page.$('.pl-map-canvas'))!;
+    const box = (await map.boundingBox())!;
+    const seen: string[] = [];
+    const spots: [number, number][] = [];
+    for (let i = 1; i < 12; i++) {
+      for (let j = 1; j < 6; j++) {
+        spots.push([box.x + (box.width * i) / 12, box.y + (box.height * j) / 6]);
+        await page.mouse.move(...spots[spots.length - 1]);
+        // The tooltip says "owner N" until the label arrives, then is drawn again with it.
+        await page.waitForFunction("(() => { const t = document.querySelector('.pl-tooltip'); return !t || t.hidden || !/^owner \\d+/m.test(t.textContent); })()", undefined, { timeout: 5_000 });
+        seen.push(await page.evaluate("(() => { const t = document.querySelector('.pl-tooltip'); return t && !t.hidden ? t.textContent : ''; })()") as string);
+      }
+    }
+    // The fourth line of a tooltip is the cell's owner: a label, "free" or "not seen in the trace".
+    const owned = seen.map((t) => t.split('\n')[3] ?? '').map((l) => (l && l !== 'free' && l !== 'not seen in the trace' ? l : ''));
+    const named = owned.filter((l) => l);
+    expect(named.length).toBeGreaterThan(5);
+    expect(named.filter((l) => /^owner \d+/.test(l))).toEqual([]);
+    const asked = (await page.evaluate("window.harness.sent.filter((m) => m.type === 'request' && m.request.kind === 'owners').length")) as number;
+    expect(asked).toBeGreaterThan(0);
+    // A click on an owned cell lists the history of the page of the nearest event there.
+    await page.mouse.click(...spots[owned.findIndex((l) => l)]);
+    await page.waitForSelector('.pl-change-owner', { timeout: 10_000 });
+    const owners = (await page.evaluate("Array.from(document.querySelectorAll('.pl-change-owner'), (e) => e.textContent)")) as string[];
+    expect(owners.filter((t) => /^owner \d+/.test(t))).toEqual([]);
+    await page.close();
+  }, 60_000);
+
   /** Open the harness on cow-snapshots and wait until both views have drawn. */
   async function open(opts: { theme: string; width: number; height: number; scale: number }): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: opts.width, height: opts.height }, deviceScaleFactor: opts.scale });

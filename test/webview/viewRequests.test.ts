@@ -6,7 +6,8 @@ import { TraceBuilder } from '../../src/core/model/traceBuilder';
 import { SCENARIOS, synthesize, type ScenarioName } from '../../src/core/synth/scenarios';
 import type { TraceModel } from '../../src/core/trace';
 import { answerViewRequest, ownershipIndexOf, viewInit } from '../../src/core/view/viewRequests';
-import { CELL_ANOMALY, CELL_CONFLICT, CELL_OFFLINE, CELL_SHARED, type MapReply, type SeriesReply } from '../../src/protocol/viewData';
+import { CELL_ANOMALY, CELL_CONFLICT, CELL_OFFLINE, CELL_SHARED, INIT_OWNERS, MAX_OWNERS_ASKED, OWNER_KINDS, type MapReply, type SeriesReply } from '../../src/protocol/viewData';
+import { ownerLabel } from '../../src/core/model/owners';
 import { openText } from '../helpers';
 
 /** Page states at one time, computed the slow way: replay only the events up to that time. */
@@ -270,10 +271,32 @@ describe('view requests', () => {
     const hit = answerViewRequest(m, { kind: 'search', query: 'app', max: 50 });
     if (hit.kind !== 'search') throw new Error(hit.kind);
     expect(hit.owners.length).toBeGreaterThan(0);
-    expect(hit.owners.every((o) => init.ownerLabels[o].includes('app'))).toBe(true);
+    const labels = answerViewRequest(m, { kind: 'owners', ids: hit.owners });
+    if (labels.kind !== 'owners') throw new Error(labels.kind);
+    expect(Array.from(labels.ids)).toEqual(hit.owners);
+    expect(labels.labels.every((l) => l.includes('app'))).toBe(true);
     const pfn = init.segments[1].start + 5;
     const byPfn = answerViewRequest(m, { kind: 'search', query: '0x' + pfn.toString(16), max: 5 });
     expect(byPfn).toMatchObject({ kind: 'search', row: init.segments[1].offset + 5, pfn });
+  });
+
+  it('carries the labels of the top owners by peak pages and the kind counts; any other label on request', async () => {
+    const m = await model('cow-snapshots', 3, 20000);
+    const init = viewInit(m);
+    const table = m.builder.owners;
+    const peak = (o: number): number => m.result.ownerPeak[o] ?? 0;
+    const held = [...Array(table.size).keys()].filter((o) => o > 0 && peak(o) > 0).sort((x, y) => peak(y) - peak(x) || x - y);
+    expect(held.length).toBeGreaterThan(INIT_OWNERS);
+    expect(Array.from(init.topOwners)).toEqual(held.slice(0, INIT_OWNERS));
+    expect(init.topLabels).toEqual(held.slice(0, INIT_OWNERS).map((o) => ownerLabel(table.get(o))));
+    expect(init.kindCounts).toEqual(OWNER_KINDS.map((k) => held.filter((o) => table.get(o).kind === k).length));
+    expect(init.ownerKinds.length).toBe(table.size);
+    const ids = [...Array(table.size).keys()].reverse();
+    const all = answerViewRequest(m, { kind: 'owners', ids });
+    if (all.kind !== 'owners') throw new Error(all.kind);
+    expect(Array.from(all.ids)).toEqual(ids);
+    expect(all.labels).toEqual(ids.map((o) => (o === 0 ? 'free' : ownerLabel(table.get(o)))));
+    for (const bad of [[-1], [table.size], [1.5], new Array<number>(MAX_OWNERS_ASKED + 1).fill(1)]) expect(answerViewRequest(m, { kind: 'owners', ids: bad }).kind).toBe('error');
   });
 
   it('describes the layout as segments laid end to end', async () => {

@@ -11,6 +11,7 @@ import { kindColor, ownerColor, rgba, setKindColors } from './colors';
 import { formatTime, hex, traceTimeRange } from './format';
 import { HostClient } from './hostClient';
 import { parseHostMessage } from './messages';
+import { OwnerLabels } from './ownerLabels';
 import { PageMap, pfnOfRow, type ColorMode, type MapView } from './pageMap';
 import { FREE, TimeChart, UNKNOWN } from './timeChart';
 
@@ -62,9 +63,11 @@ class OwnershipView {
   private readonly mapSummary: HTMLElement;
   private searchOwners: Set<number> | null = null;
   private chartSeq = 0;
+  private readonly labels: OwnerLabels;
 
   constructor(root: HTMLElement, private readonly init: ViewInit, private readonly client: HostClient, private chartResolution: number) {
     this.state = restore(client.api.getState());
+    this.labels = new OwnerLabels(init, (req) => this.ask(req));
     root.textContent = '';
     root.className = 'pl-root';
 
@@ -73,7 +76,8 @@ class OwnershipView {
     header.setAttribute('aria-label', 'Ownership view controls');
     const title = el('h1', 'pl-title');
     title.textContent = init.title;
-    const filter = dropdown('Owners', [{ value: 'all', label: 'all kinds' }, ...OWNER_KINDS.filter((k) => k !== 'free').map((k) => ({ value: k, label: k }))], this.state.filter, (v) => {
+    const kinds = OWNER_KINDS.map((k, i) => ({ value: k, label: `${k} (${(init.kindCounts[i] ?? 0).toLocaleString('en-US')})` })).filter((c) => c.value !== 'free');
+    const filter = dropdown('Owners', [{ value: 'all', label: 'all kinds' }, ...kinds], this.state.filter, (v) => {
       this.state.filter = v;
       this.save();
       this.loadSeries();
@@ -150,6 +154,8 @@ class OwnershipView {
         return r.kind === 'map' ? (r as MapReply) : null;
       },
       label: (o) => this.label(o),
+      labelKnown: (o) => this.labels.has(o),
+      fetchLabels: (owners) => this.labels.want(owners),
       seriesIndex: (o) => (this.series ? this.series.owners.indexOf(o) : -1),
       highlighted: (o) => this.highlighted(o),
       pick: (a, b, t) => void this.pickPage(a, b, t),
@@ -186,7 +192,7 @@ class OwnershipView {
   }
 
   private label(o: number): string {
-    return this.init.ownerLabels[o] ?? `owner ${o}`;
+    return this.labels.get(o);
   }
 
   private highlighted(o: number): boolean {
@@ -213,8 +219,12 @@ class OwnershipView {
     if (this.state.filter !== 'all') for (let o = 1; o < this.init.ownerKinds.length; o++) if (OWNER_KINDS[this.init.ownerKinds[o]] !== this.state.filter) hidden.push(o);
     const pinned = this.searchOwners ? [...this.searchOwners] : [];
     const seq = ++this.chartSeq;
-    void this.ask({ kind: 'series', t0, t1, n, top: this.state.top, pinned, hidden }).then((r) => {
+    void this.ask({ kind: 'series', t0, t1, n, top: this.state.top, pinned, hidden }).then(async (r) => {
       if (seq !== this.chartSeq || r.kind !== 'series') return;
+      // The chart's datasets (and the legend toggles the user hid) go by label, so owners past the
+      // init's top ones (a zoomed window, a search) get theirs first: no round trip for the first chart.
+      await this.labels.want(r.owners);
+      if (seq !== this.chartSeq) return;
       this.series = r;
       this.chart.setSeries(r);
       this.chartSummary.textContent = this.chart.summary();
@@ -265,7 +275,9 @@ class OwnershipView {
     const seg = this.init.segments.find((g) => pfn >= g.start && pfn < g.start + g.pages);
     if (seg) this.map.select(seg.offset + pfn - seg.start);
     const r = await this.ask({ kind: 'page', pfn });
-    if (r.kind === 'page') this.renderHistory(r as PageReply);
+    if (r.kind !== 'page') return;
+    await this.labels.want(r.changes.map((c) => c.owner));
+    if (this.state.selected === pfn) this.renderHistory(r as PageReply);
   }
 
   private renderHistory(r: PageReply): void {

@@ -36,9 +36,11 @@ function isInit(v: unknown): v is ViewInit {
     finite(v.pageSize) &&
     finite(v.events) &&
     is(v.ownerKinds, Uint8Array) &&
-    strings(v.ownerLabels) &&
-    is(v.ownerPeak, Float64Array) &&
-    is(v.ownerRank, Uint32Array) &&
+    Array.isArray(v.kindCounts) &&
+    v.kindCounts.every(finite) &&
+    is(v.topOwners, Uint32Array) &&
+    strings(v.topLabels) &&
+    v.topLabels.length === v.topOwners.length &&
     Array.isArray(v.segments) &&
     v.segments.every((g) => isObj(g) && str(g.name) && str(g.type) && finite(g.node) && finite(g.start) && finite(g.pages) && finite(g.offset)) &&
     finite(v.rows) &&
@@ -73,6 +75,8 @@ export function isViewReply(v: unknown): v is ViewReply {
       return is(v.time, Float64Array) && is(v.kinds, Uint8Array) && is(v.severity, Uint8Array) && is(v.file, Uint16Array) && is(v.line, Uint32Array) && is(v.pfn, Float64Array) && strings(v.messages) && finite(v.total);
     case 'search':
       return Array.isArray(v.owners) && v.owners.every(finite) && finite(v.row) && num(v.pfn);
+    case 'owners':
+      return is(v.ids, Uint32Array) && strings(v.labels) && v.labels.length === v.ids.length;
     case 'error':
       return str(v.message);
     default:

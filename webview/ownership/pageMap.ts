@@ -22,7 +22,12 @@ export interface MapView {
 /** What the map asks of the page around it. */
 export interface PageMapHost {
   request(req: MapRequest): Promise<MapReply | null>;
+  /** The owner's label, or a stand-in until it has been fetched. */
   label(owner: number): string;
+  /** Whether the owner's label is here already (the init carries only the top owners'). */
+  labelKnown(owner: number): boolean;
+  /** Fetch labels not known yet; resolves once they are. */
+  fetchLabels(owners: number[]): Promise<void>;
   /** Index of an owner in the chart's series (for matching colours), -1 when not shown there. */
   seriesIndex(owner: number): number;
   /** Owners highlighted by the filter or a search; null = all. */
@@ -51,6 +56,8 @@ export class PageMap {
   readonly canvas: HTMLCanvasElement;
   private readonly ctx: CanvasRenderingContext2D;
   private readonly tip: HTMLDivElement;
+  /** The last pointer position hovered, so a label that arrives late updates only the tooltip still shown there. */
+  private hoverAt: { x: number; y: number } | null = null;
   view: MapView;
   private image: Image | null = null;
   private mode: ColorMode;
@@ -452,6 +459,7 @@ export class PageMap {
   }
 
   private hover(x: number, y: number): void {
+    const at = (this.hoverAt = { x, y });
     const c = this.cellAt(x, y);
     if (!c || !this.image) {
       this.tip.hidden = true;
@@ -466,6 +474,13 @@ export class PageMap {
     if (seg) lines.push(`${seg.name} (${seg.type}), node ${seg.node < 0 ? '?' : seg.node}`);
     lines.push(`time ${formatTick(c.t0, c.t1 - c.t0)} – ${formatTick(c.t1, c.t1 - c.t0)}`);
     const o = r.owner[c.cell];
+    if (o > 0 && !this.host.labelKnown(o)) {
+      // Most owners' labels come on demand: show the cell now and its owner's name once it has arrived,
+      // if the pointer is still on the same spot.
+      void this.host.fetchLabels([o]).then(() => {
+        if (this.hoverAt === at && !this.tip.hidden) this.hover(x, y);
+      });
+    }
     if (o > 0) lines.push(`${this.host.label(o)}${c.row1 - c.row0 > 1 ? ` · ${Math.round((r.fill[c.cell] / 255) * 100)}% of frames held` : ''}`);
     else if (o === 0) lines.push('free');
     else lines.push('not seen in the trace');

@@ -7,6 +7,8 @@ import {
   CELL_CONFLICT,
   CELL_OFFLINE,
   CELL_SHARED,
+  INIT_OWNERS,
+  MAX_OWNERS_ASKED,
   OWNER_KINDS,
   VIEW_ANOMALY_KINDS,
   type AnomaliesReply,
@@ -15,6 +17,8 @@ import {
   type MapRequest,
   type NearestReply,
   type NearestRequest,
+  type OwnersReply,
+  type OwnersRequest,
   type PageReply,
   type PageRequest,
   type SearchReply,
@@ -56,17 +60,19 @@ export function viewInit(model: TraceModel): ViewInit {
   const r = model.result;
   const n = b.owners.size;
   const ownerKinds = new Uint8Array(n);
-  const ownerLabels: string[] = new Array<string>(n);
-  const ownerPeak = new Float64Array(n);
+  const kindCounts = OWNER_KINDS.map(() => 0);
   const ranked: number[] = [];
+  const peak = (o: number): number => r.ownerPeak[o] ?? 0;
   for (let o = 0; o < n; o++) {
-    const owner = b.owners.get(o);
-    ownerKinds[o] = OWNER_KINDS.indexOf(o === 0 ? 'free' : owner.kind);
-    ownerLabels[o] = o === 0 ? 'free' : ownerLabel(owner);
-    ownerPeak[o] = r.ownerPeak[o] ?? 0;
-    if (o > 0 && ownerPeak[o] > 0) ranked.push(o);
+    const k = OWNER_KINDS.indexOf(o === 0 ? 'free' : b.owners.get(o).kind);
+    ownerKinds[o] = k;
+    if (o > 0 && peak(o) > 0) {
+      ranked.push(o);
+      kindCounts[k]++;
+    }
   }
-  ranked.sort((x, y) => ownerPeak[y] - ownerPeak[x] || x - y);
+  ranked.sort((x, y) => peak(y) - peak(x) || x - y);
+  const top = ranked.slice(0, INIT_OWNERS);
   const names = b.files.map((f) => f.path);
   const base = names.length ? names[0].split(/[\\/]/).pop() ?? names[0] : 'trace';
   return {
@@ -77,9 +83,9 @@ export function viewInit(model: TraceModel): ViewInit {
     pageSize: PAGE_SIZE,
     events: b.events.length,
     ownerKinds,
-    ownerLabels,
-    ownerPeak,
-    ownerRank: Uint32Array.from(ranked),
+    kindCounts,
+    topOwners: Uint32Array.from(top),
+    topLabels: top.map((o) => labelOf(model, o)),
     segments: ix.segments.map((g) => ({ ...g })),
     rows: ix.rows,
     nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((d) => (d.name ? { id: d.id, name: d.name } : { id: d.id })),
@@ -106,6 +112,8 @@ export function answerViewRequest(model: TraceModel, req: ViewRequest): ViewRepl
         return anomalies(model, req);
       case 'search':
         return search(model, req);
+      case 'owners':
+        return owners(model, req);
       default:
         return { kind: 'error', message: `unknown request kind "${(req as { kind: unknown }).kind}"` };
     }
@@ -301,6 +309,24 @@ function anomalies(model: TraceModel, q: AnomaliesRequest): AnomaliesReply {
     out.messages.push(a.message);
   });
   return out;
+}
+
+/** An owner's label as the views show it; id 0 is "free". */
+function labelOf(model: TraceModel, o: number): string {
+  return o === 0 ? 'free' : ownerLabel(model.builder.owners.get(o));
+}
+
+function owners(model: TraceModel, q: OwnersRequest): OwnersReply {
+  if (!Array.isArray(q.ids) || q.ids.length > MAX_OWNERS_ASKED) throw new BadRequest(`owners: expected at most ${MAX_OWNERS_ASKED} owner ids`);
+  const size = model.builder.owners.size;
+  const ids = new Uint32Array(q.ids.length);
+  const labels: string[] = [];
+  q.ids.forEach((o, k) => {
+    if (!Number.isInteger(o) || o < 0 || o >= size) throw new BadRequest(`owners: no owner ${o} (ids run from 0 to ${size - 1})`);
+    ids[k] = o;
+    labels.push(labelOf(model, o));
+  });
+  return { kind: 'owners', ids, labels };
 }
 
 function search(model: TraceModel, q: SearchRequest): SearchReply {
