@@ -247,19 +247,95 @@ export interface TraceSummary {
   stats: { bytes: number; lines: number; parseMs: number; analyzeMs: number; events: number; parseErrorsDropped: number };
 }
 
+/**
+ * Ids of the owners that hold or held pages, most live pages first (then peak, then id): sorting ids
+ * before building any object lets a caller take the top few (61 k owners of a 103 MB trace: 190 ms to
+ * build and sort them all).
+ */
+export function rankedOwnerIds(m: TraceModel): number[] {
+  const { builder: b, result: r } = m;
+  const live = r.ownerLive;
+  const peak = r.ownerPeak;
+  const ids: number[] = [];
+  for (let id = 1; id < b.owners.list.length; id++) if ((live[id] ?? 0) !== 0 || (peak[id] ?? 0) !== 0) ids.push(id);
+  ids.sort((a, c) => (live[c] ?? 0) - (live[a] ?? 0) || (peak[c] ?? 0) - (peak[a] ?? 0) || a - c);
+  return ids;
+}
+
+/** The owner with this id as printed. */
+export function ownerSummary(m: TraceModel, id: number): OwnerSummary {
+  return { ...m.builder.owners.list[id], livePages: m.result.ownerLive[id] ?? 0, peakPages: m.result.ownerPeak[id] ?? 0 };
+}
+
+/** The owners that hold or held pages, most live pages first (then peak, then id). */
+export function ownerSummaries(m: TraceModel): OwnerSummary[] {
+  return rankedOwnerIds(m).map((id) => ownerSummary(m, id));
+}
+
+/** The k-th snapshot of the model (in trace order) as printed. */
+export function snapshotSummary(m: TraceModel, k: number): SnapshotSummary {
+  const { builder: b, result: r } = m;
+  const s = b.snapshots[k];
+  const st = r.snapshots.get(s.id);
+  return {
+    id: s.id,
+    name: s.name,
+    source: s.source,
+    pid: s.pid,
+    comm: s.comm,
+    time: s.time === s.time ? s.time : null,
+    file: b.files[s.file]?.path ?? '?',
+    line: s.line,
+    pages: st?.pages ?? 0,
+    shared: st?.shared ?? 0,
+    cows: st?.cows ?? 0,
+    dropped: st?.dropped ?? false,
+  };
+}
+
+/** The k-th anomaly of the model (in the order the analysis found them) as printed. */
+export function anomalySummary(m: TraceModel, k: number): AnomalySummary {
+  const b = m.builder;
+  const path = (f: number): string => b.files[f]?.path ?? '?';
+  const a = m.result.anomalies[k];
+  return {
+    kind: a.kind,
+    severity: a.severity,
+    file: path(a.file),
+    line: a.line,
+    pfn: a.pfn === a.pfn ? hex(a.pfn) : null,
+    time: a.time === a.time ? a.time : null,
+    message: a.message,
+    related: a.related.map((l) => l.line),
+    relatedLocations: a.related.map((l) => ({ file: path(l.file), line: l.line })),
+  };
+}
+
+/** The memory layout of the model as printed. */
+export function layoutSummary(m: TraceModel): TraceSummary['layout'] {
+  const b = m.builder;
+  const path = (f: number): string => b.files[f]?.path ?? '?';
+  return {
+    nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((n) => ({ id: n.id, name: n.name, pages: n.pages })),
+    regions: b.layout.regions.map((g) => ({ name: g.name, type: g.type, node: g.node, start: g.start === g.start ? hex(g.start) : undefined, pages: g.pages, device: g.device, reserved: g.reserved, present: g.present, managed: g.managed, onlineBlocks: g.onlineBlocks, totalBlocks: g.totalBlocks, movable: g.movable })),
+    blocks: b.layout.blocks.map((k) => ({ id: k.id, start: hex(k.start), pages: k.pages, state: k.state, node: k.node, zones: k.zones })),
+    placements: b.layout.placements.map((p) => ({
+      name: p.name,
+      pid: p.pid,
+      file: path(p.file ?? 0),
+      line: p.line ?? 0,
+      vmas: p.vmas,
+      nodes: [...p.pagesByNode].sort((x, y) => x[0] - y[0]).map(([node, pages]) => ({ node, pages })),
+      anonPages: p.anonPages,
+      dirtyPages: p.dirtyPages,
+      mappedPages: p.mappedPages,
+    })),
+  };
+}
+
 /** Build the printed summary of a model. */
 export function summarize(m: TraceModel): TraceSummary {
   const { builder: b, result: r } = m;
-  const path = (f: number): string => b.files[f]?.path ?? '?';
-  const owners: OwnerSummary[] = [];
-  for (const o of b.owners.list) {
-    if (o.id === 0) continue;
-    const live = r.ownerLive[o.id] ?? 0;
-    const peak = r.ownerPeak[o.id] ?? 0;
-    if (peak === 0 && live === 0) continue;
-    owners.push({ ...o, livePages: live, peakPages: peak });
-  }
-  owners.sort((a, c) => c.livePages - a.livePages || c.peakPages - a.peakPages || a.id - c.id);
   const anomalyCounts: Record<string, number> = {};
   for (const a of r.anomalies) anomalyCounts[a.kind] = (anomalyCounts[a.kind] ?? 0) + 1;
   return {
@@ -267,51 +343,10 @@ export function summarize(m: TraceModel): TraceSummary {
     files: b.files.map((f) => ({ path: f.path, format: f.format, bytes: f.bytes, lines: f.lines })),
     counts: r.counts,
     livePages: r.livePages,
-    owners,
-    snapshots: b.snapshots.map((s) => {
-      const st = r.snapshots.get(s.id);
-      return {
-        id: s.id,
-        name: s.name,
-        source: s.source,
-        pid: s.pid,
-        comm: s.comm,
-        time: s.time === s.time ? s.time : null,
-        file: path(s.file),
-        line: s.line,
-        pages: st?.pages ?? 0,
-        shared: st?.shared ?? 0,
-        cows: st?.cows ?? 0,
-        dropped: st?.dropped ?? false,
-      };
-    }),
-    layout: {
-      nodes: [...b.layout.nodes.values()].sort((x, y) => x.id - y.id).map((n) => ({ id: n.id, name: n.name, pages: n.pages })),
-      regions: b.layout.regions.map((g) => ({ name: g.name, type: g.type, node: g.node, start: g.start === g.start ? hex(g.start) : undefined, pages: g.pages, device: g.device, reserved: g.reserved, present: g.present, managed: g.managed, onlineBlocks: g.onlineBlocks, totalBlocks: g.totalBlocks, movable: g.movable })),
-      blocks: b.layout.blocks.map((k) => ({ id: k.id, start: hex(k.start), pages: k.pages, state: k.state, node: k.node, zones: k.zones })),
-      placements: b.layout.placements.map((p) => ({
-        name: p.name,
-        pid: p.pid,
-        file: path(p.file ?? 0),
-        line: p.line ?? 0,
-        vmas: p.vmas,
-        nodes: [...p.pagesByNode].sort((x, y) => x[0] - y[0]).map(([node, pages]) => ({ node, pages })),
-        anonPages: p.anonPages,
-        dirtyPages: p.dirtyPages,
-        mappedPages: p.mappedPages,
-      })),
-    },
-    anomalies: r.anomalies.map((a) => ({
-      kind: a.kind,
-      severity: a.severity,
-      file: path(a.file),
-      line: a.line,
-      pfn: a.pfn === a.pfn ? hex(a.pfn) : null,
-      time: a.time === a.time ? a.time : null,
-      message: a.message,
-      related: a.related.map((l) => l.line),
-      relatedLocations: a.related.map((l) => ({ file: path(l.file), line: l.line })),
-    })),
+    owners: ownerSummaries(m),
+    snapshots: b.snapshots.map((_, k) => snapshotSummary(m, k)),
+    layout: layoutSummary(m),
+    anomalies: r.anomalies.map((_, k) => anomalySummary(m, k)),
     anomalyCounts,
     time: { start: r.timeStart, end: r.timeEnd },
     stats: { ...m.stats, events: b.events.length, parseErrorsDropped: b.droppedErrors },

@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
-import type { TraceSummary } from '../core/trace';
+import type { SnapshotSummary } from '../core/trace';
 import type { DiffViewInit } from '../protocol/diffData';
 import type { HostToWebview } from '../protocol/view';
-import type { DiffPair, DiffSideRef } from '../protocol/worker';
+import type { DiffPair, DiffSideRef, TraceDigest } from '../protocol/worker';
 import { routeDiffMessage } from './logic/diffMessages';
 import { diffPairKey, diffPickItems, diffQuery, diffSideName, diffTitle, diffTotalsText, pairFromFiles, parseDiffQuery, parseDiffTime, pathsOfTraceId, type DiffPickItem, type DiffTrace } from './logic/diffPair';
 import type { TreeKey } from './logic/treeModel';
@@ -39,8 +39,10 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
   private selected: DiffSideRef | undefined;
   private readonly panels = new Map<string, DiffPanel>();
   private activePanel: DiffPanel | undefined;
-  /** The summary each trace had when its diffs were last refreshed: progress ticks change nothing. */
-  private readonly seen = new Map<string, TraceSummary>();
+  /** The digest each trace had when its diffs were last refreshed: progress ticks change nothing. */
+  private readonly seen = new Map<string, TraceDigest>();
+  /** Every snapshot of a trace, asked of the worker when a compare needs them, for the digest they came with. */
+  private readonly snapshotLists = new Map<string, { digest: TraceDigest; snapshots: SnapshotSummary[] }>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   /** Fires for the text documents of a diff whose trace was reloaded. */
   readonly onDidChange = this.changed.event;
@@ -72,8 +74,27 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
     }
   }
 
+  /** The loaded traces with the snapshots known so far (every one after loadTraces, else the digest's first). */
   private traces(): DiffTrace[] {
-    return this.store.list();
+    return this.store.list().map((t) => {
+      const d = t.summary;
+      if (!d) return { traceId: t.traceId, title: t.title, summary: null };
+      const full = this.snapshotLists.get(t.traceId);
+      return { traceId: t.traceId, title: t.title, summary: { snapshots: full?.digest === d ? full.snapshots : d.firstSnapshots, owners: d.topOwners, time: d.time } };
+    });
+  }
+
+  /** The loaded traces with every snapshot (the quick pick lists them all; names need the one compared). */
+  private async loadTraces(): Promise<DiffTrace[]> {
+    await Promise.all(
+      this.store.list().map(async (t) => {
+        const d = t.summary;
+        if (!d || this.snapshotLists.get(t.traceId)?.digest === d) return;
+        const page = await this.worker.call('snapshots', { traceId: t.traceId, offset: 0, limit: Number.MAX_SAFE_INTEGER }).catch(() => undefined);
+        if (page && this.store.get(t.traceId)?.summary === d) this.snapshotLists.set(t.traceId, { digest: d, snapshots: page.items });
+      }),
+    );
+    return this.traces();
   }
 
   private async ensureTraces(p: DiffPair): Promise<void> {
@@ -81,18 +102,16 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
   }
 
   private refOf(k: TreeKey | DiffSideRef): DiffSideRef | undefined {
-    if ('snapshot' in k || 'time' in k) return k;
-    if (k.type !== 'snapshot') return undefined;
-    const x = this.store.get(k.traceId)?.summary?.snapshots[k.index];
-    return x ? { traceId: k.traceId, snapshot: x.id } : undefined;
+    if (!('type' in k)) return k;
+    return k.type === 'snapshot' ? { traceId: k.traceId, snapshot: k.snapshot.id } : undefined;
   }
 
-  private select(k: TreeKey | DiffSideRef): void {
+  private async select(k: TreeKey | DiffSideRef): Promise<void> {
     const r = this.refOf(k);
     if (!r) return;
     this.selected = r;
     void vscode.commands.executeCommand('setContext', 'pageledger.snapshotSelected', true);
-    vscode.window.setStatusBarMessage(`Page Ledger: ${diffSideName(this.traces(), r)} selected for compare`, 4000);
+    vscode.window.setStatusBarMessage(`Page Ledger: ${diffSideName(await this.loadTraces(), r)} selected for compare`, 4000);
   }
 
   private async compareWithSelected(k: TreeKey | DiffSideRef): Promise<void> {
@@ -111,8 +130,11 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
     if (files.length > 2) return void vscode.window.showInformationMessage('Page Ledger: select two files to compare.');
     try {
       if (files.length === 2) {
-        const s = await this.store.ensure(files, 'notification');
-        const pair = pairFromFiles(traceIdFor(files), s, files[0], files[1]);
+        await this.store.ensure(files, 'notification');
+        const id = traceIdFor(files);
+        const s = (await this.loadTraces()).find((t) => t.traceId === id)?.summary;
+        if (!s) return;
+        const pair = pairFromFiles(id, s, files[0], files[1]);
         if (typeof pair === 'string') return void vscode.window.showErrorMessage(`Page Ledger: ${pair}`);
         return await this.open(pair);
       }
@@ -127,7 +149,7 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
   }
 
   private async pickSide(title: string, exclude?: DiffSideRef): Promise<DiffSideRef | undefined> {
-    const items = diffPickItems(this.traces(), exclude);
+    const items = diffPickItems(await this.loadTraces(), exclude);
     if (!items.length) {
       const open = 'Open Trace...';
       if ((await vscode.window.showInformationMessage('Page Ledger: open a trace first; its snapshots are listed here.', open)) === open) await vscode.commands.executeCommand('pageledger.openTrace');
@@ -144,7 +166,7 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
 
   /** Compute the diff (errors surface here, once), then open the map and the text diff on top of it. */
   private async open(pair: DiffPair): Promise<void> {
-    const title = diffTitle(this.traces(), pair);
+    const title = diffTitle(await this.loadTraces(), pair);
     let init: DiffViewInit;
     try {
       await this.ensureTraces(pair);
@@ -160,16 +182,17 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
   }
 
   private async showText(pair: DiffPair, title: string): Promise<void> {
+    await this.loadTraces();
     const uriOf = (side: 'a' | 'b'): vscode.Uri =>
       vscode.Uri.from({ scheme: SNAPSHOT_SCHEME, path: `/${diffSideName(this.traces(), pair[side]).replace(/[\\/]/g, '_')}.txt`, query: diffQuery(pair, side) });
     await vscode.commands.executeCommand('vscode.diff', uriOf('a'), uriOf('b'), title, { preview: false });
   }
 
   /** "Show Diff Map" from the text diff editor's title: the URI names the pair. */
-  private showDiffMapOf(uri?: vscode.Uri): void {
+  private async showDiffMapOf(uri?: vscode.Uri): Promise<void> {
     const target = uri ?? vscode.window.activeTextEditor?.document.uri;
     const q = target?.scheme === SNAPSHOT_SCHEME ? parseDiffQuery(target.query) : null;
-    if (q) this.showMap(q.pair, diffTitle(this.traces(), q.pair), false);
+    if (q) this.showMap(q.pair, diffTitle(await this.loadTraces(), q.pair), false);
   }
 
   private showMap(pair: DiffPair, title: string, preserveFocus: boolean): void {
@@ -231,7 +254,10 @@ export class DiffCommands implements vscode.TextDocumentContentProvider {
     const t = this.store.get(traceId);
     if (t?.summary && this.seen.get(traceId) === t.summary) return;
     if (t?.summary) this.seen.set(traceId, t.summary);
-    else if (!t) this.seen.delete(traceId);
+    else if (!t) {
+      this.seen.delete(traceId);
+      this.snapshotLists.delete(traceId);
+    }
     for (const entry of this.panels.values()) {
       if (entry.pair.a.traceId !== traceId && entry.pair.b.traceId !== traceId) continue;
       if (!t) this.post(entry, { type: 'status', error: `${traceId} was closed` });

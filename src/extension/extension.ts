@@ -54,7 +54,7 @@ export function activate(context: vscode.ExtensionContext): void {
     const s = t.summary;
     if (t.error) status.text = `$(error) Page Ledger: ${t.error}`;
     else if (!s) status.text = `$(loading~spin) Page Ledger: reading ${Math.round((t.progress ?? 0) * 100)}%`;
-    else status.text = `$(graph) ${s.stats.events.toLocaleString('en-US')} event${s.stats.events === 1 ? '' : 's'} · ${s.livePages.toLocaleString('en-US')} pages · ${s.anomalies.length} anomal${s.anomalies.length === 1 ? 'y' : 'ies'}`;
+    else status.text = `$(graph) ${s.stats.events.toLocaleString('en-US')} event${s.stats.events === 1 ? '' : 's'} · ${s.livePages.toLocaleString('en-US')} pages · ${s.anomalyCount} anomal${s.anomalyCount === 1 ? 'y' : 'ies'}`;
     status.tooltip = s ? `${t.title}: ${s.format}, ${s.stats.lines} lines read in ${s.stats.parseMs} ms, analysed in ${s.stats.analyzeMs} ms` : t.title;
     status.show();
   };
@@ -64,7 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
     status,
     { dispose: () => worker.dispose() },
     store,
-    new TraceDiagnostics(store, () => settings),
+    new TraceDiagnostics(store, worker, () => settings),
     ...navigator.register(),
     ...tree.register(),
     ...features.register(),

@@ -50,7 +50,7 @@ export class TraceLanguageFeatures implements vscode.HoverProvider, vscode.Docum
     const s = trace?.summary;
     if (!trace || !s || token.isCancellationRequested) return undefined;
     const parts: string[] = [];
-    const here = s.anomalies.filter((a) => a.file === file && a.line === pos.line + 1);
+    const here = s.anomalyCount ? (await this.worker.call('anomalies', { traceId: trace.traceId, file, line: pos.line + 1, offset: 0, limit: 20 }).catch(() => undefined))?.items ?? [] : [];
     // The anomaly goes first: a long page history would push it out of the hover's visible height.
     if (here.length) parts.push(anomalyHoverMarkdown(here));
     if (tok) {
@@ -72,13 +72,16 @@ export class TraceLanguageFeatures implements vscode.HoverProvider, vscode.Docum
     });
   }
 
-  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+  async provideCodeLenses(doc: vscode.TextDocument, token: vscode.CancellationToken): Promise<vscode.CodeLens[]> {
     const trace = this.store.forFile(doc.uri.fsPath);
     const s = trace?.summary;
-    if (!trace || !s) return [];
+    if (!trace || !s || s.snapshotCount === 0) return [];
+    // This file's snapshots only: the worker holds them all (4.9 MB of JSON for a 103 MB trace).
+    const page = await this.worker.call('snapshots', { traceId: trace.traceId, file: doc.uri.fsPath, offset: 0, limit: Number.MAX_SAFE_INTEGER }).catch(() => undefined);
+    if (!page || token.isCancellationRequested) return [];
     const lenses: vscode.CodeLens[] = [];
-    for (const x of s.snapshots) {
-      if (x.file !== doc.uri.fsPath || x.line < 1 || x.line > doc.lineCount) continue;
+    for (const x of page.items) {
+      if (x.line < 1 || x.line > doc.lineCount) continue;
       const range = new vscode.Range(x.line - 1, 0, x.line - 1, 0);
       lenses.push(
         new vscode.CodeLens(range, {

@@ -4,7 +4,7 @@ import { ANOMALY_KINDS, type AnomalyKind } from '../core/analysis/anomalies';
 import type { LineExcerpt } from '../protocol/worker';
 import { ruleMarkdown } from './logic/diagnostics';
 import { EXCERPT_CONTEXT, excerptDocumentLine, excerptTextColumn, renderExcerpt } from './logic/excerpt';
-import { stepAnomaly, type TraceLocation } from './logic/navigation';
+import type { TraceLocation } from './logic/navigation';
 import type { ExtensionSettings } from './logic/settings';
 import type { StoredTrace, TraceStore } from './traceStore';
 import type { WorkerClient } from './workerClient';
@@ -33,8 +33,8 @@ export function ruleUri(kind: AnomalyKind): vscode.Uri {
  */
 export class Navigator implements vscode.TextDocumentContentProvider {
   private readonly excerpts = new Map<string, LineExcerpt>();
-  /** The last anomaly shown per trace: Next continues from it when no text editor shows the trace. */
-  private readonly lastAnomaly = new Map<string, number>();
+  /** Where the last anomaly shown per trace is: Next continues from it when no text editor shows the trace. */
+  private readonly lastAnomaly = new Map<string, TraceLocation>();
 
   constructor(private readonly worker: WorkerClient, private readonly store: TraceStore, private readonly settings: () => ExtensionSettings) {}
 
@@ -125,9 +125,7 @@ export class Navigator implements vscode.TextDocumentContentProvider {
         if (m) return { file: u.path, line: Number(m[1]) };
       }
     }
-    const k = this.lastAnomaly.get(trace.traceId);
-    const a = k !== undefined ? trace.summary?.anomalies[k] : undefined;
-    return a ? { file: a.file, line: a.line } : null;
+    return this.lastAnomaly.get(trace.traceId) ?? null;
   }
 
   /** Go to the next (1) or previous (-1) anomaly of the active trace. */
@@ -138,14 +136,15 @@ export class Navigator implements vscode.TextDocumentContentProvider {
       void vscode.window.showInformationMessage('Page Ledger: open a trace first (Page Ledger: Open Trace...).');
       return;
     }
-    const k = stepAnomaly(s.anomalies, s.files.map((f) => f.path), this.cursorIn(trace), direction);
-    if (k < 0) {
+    // The worker walks the whole list (the host holds only the digest's first anomalies).
+    const next = s.anomalyCount ? await this.worker.call('stepAnomaly', { traceId: trace.traceId, from: this.cursorIn(trace), direction }) : null;
+    if (!next) {
       void vscode.window.showInformationMessage(`Page Ledger: no anomalies in ${trace.title}.`);
       return;
     }
-    this.lastAnomaly.set(trace.traceId, k);
-    const a = s.anomalies[k];
+    const a = next.anomaly;
+    this.lastAnomaly.set(trace.traceId, { file: a.file, line: a.line });
     await this.reveal({ file: a.file, line: a.line });
-    vscode.window.setStatusBarMessage(`Page Ledger: anomaly ${k + 1} of ${s.anomalies.length}: ${a.kind}`, 4000);
+    vscode.window.setStatusBarMessage(`Page Ledger: anomaly ${next.index + 1} of ${next.total}: ${a.kind}`, 4000);
   }
 }

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { TraceSummary } from '../core/trace';
+import type { TraceDigest } from '../protocol/worker';
 import type { TreeTrace } from './logic/treeModel';
 import type { ExtensionSettings } from './logic/settings';
 import { WorkerCancelledError, type WorkerClient } from './workerClient';
@@ -12,7 +12,7 @@ export interface StoredTrace extends TreeTrace {
 
 interface Entry {
   trace: StoredTrace;
-  loading: Promise<TraceSummary> | null;
+  loading: Promise<TraceDigest> | null;
   watchers: vscode.Disposable[];
   reloadTimer?: ReturnType<typeof setTimeout>;
 }
@@ -71,7 +71,7 @@ export class TraceStore implements vscode.Disposable {
   }
 
   /** The loaded summary of these files, loading them first when needed. */
-  ensure(paths: string[], style: ProgressStyle): Promise<TraceSummary> {
+  ensure(paths: string[], style: ProgressStyle): Promise<TraceDigest> {
     const id = traceIdFor(paths);
     const e = this.entries.get(id);
     if (e?.trace.summary) return Promise.resolve(e.trace.summary);
@@ -80,7 +80,7 @@ export class TraceStore implements vscode.Disposable {
   }
 
   /** Load (or load again) these files. */
-  load(paths: string[], style: ProgressStyle): Promise<TraceSummary> {
+  load(paths: string[], style: ProgressStyle): Promise<TraceDigest> {
     const id = traceIdFor(paths);
     let e = this.entries.get(id);
     if (!e) {
@@ -92,7 +92,7 @@ export class TraceStore implements vscode.Disposable {
     entry.trace.error = undefined;
     entry.trace.progress = 0;
     this.changed.fire(id);
-    const run = async (report: (fraction: number) => void, token?: vscode.CancellationToken): Promise<TraceSummary> => {
+    const run = async (report: (fraction: number) => void, token?: vscode.CancellationToken): Promise<TraceDigest> => {
       const sub = token?.onCancellationRequested(() => this.worker.cancel(id));
       this.worker.onProgress(id, (done, total) => {
         entry.trace.progress = total ? done / total : 0;

@@ -1,10 +1,16 @@
 import * as vscode from 'vscode';
 import { formatTime } from './logic/hoverText';
-import { treeChildren, treeItem, treeKeyId, type TreeKey } from './logic/treeModel';
+import { ANOMALY_KINDS, type AnomalyKind } from '../core/analysis/anomalies';
+import type { OwnerKind } from '../core/model/owners';
+import { anomalyKindKeys, MAX_CHILDREN, OWNER_KINDS, ownerGroupKeys, treeChildren, treeItem, treeKeyId, treeKeysOfPage, treeListQuery, type TreeKey } from './logic/treeModel';
 import type { TraceStore } from './traceStore';
 import type { WorkerClient } from './workerClient';
 
-/** The Page Ledger tree: traces → layout, owners, snapshots, anomalies. Items are keys into the summaries. */
+/**
+ * The Page Ledger tree: traces → layout, owners, snapshots, anomalies. The top levels come from the
+ * digest `open` answered; owners, snapshots and anomalies come from the worker a page (MAX_CHILDREN) at a
+ * time, as their nodes are expanded, and so do the counts of a filtered tree.
+ */
 export class TraceTreeProvider implements vscode.TreeDataProvider<TreeKey> {
   private readonly changed = new vscode.EventEmitter<TreeKey | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -28,12 +34,38 @@ export class TraceTreeProvider implements vscode.TreeDataProvider<TreeKey> {
     ];
   }
 
-  getChildren(key?: TreeKey): TreeKey[] {
-    return treeChildren(this.store.list(), key, this.filter);
+  async getChildren(key?: TreeKey): Promise<TreeKey[]> {
+    const filter = this.filter;
+    const t = key ? this.store.get(key.traceId) : undefined;
+    try {
+      const query = treeListQuery(key);
+      if (key && t?.summary && query) {
+        const q = { traceId: key.traceId, filter, offset: 0, limit: MAX_CHILDREN };
+        const page = query.list === 'owners' ? await this.worker.call('owners', { ...q, kind: query.kind }) : query.list === 'snapshots' ? await this.worker.call('snapshots', q) : await this.worker.call('anomalies', { ...q, kind: query.kind });
+        return treeKeysOfPage(key.traceId, query, page);
+      }
+      if (key?.type === 'section' && t?.summary && filter && key.section !== 'layout' && key.section !== 'snapshots') {
+        // A filtered group shows how many of its items match: one count per kind from the worker.
+        const count = { traceId: key.traceId, filter, offset: 0, limit: 0 };
+        if (key.section === 'owners') {
+          const counts: Partial<Record<OwnerKind, number>> = {};
+          await Promise.all(OWNER_KINDS.map(async (kind) => void (counts[kind] = (await this.worker.call('owners', { ...count, kind })).total)));
+          return ownerGroupKeys(key.traceId, counts);
+        }
+        const counts: Partial<Record<AnomalyKind, number>> = {};
+        const kinds = ANOMALY_KINDS.filter((kind) => (t.summary?.anomalyCounts[kind] ?? 0) > 0);
+        await Promise.all(kinds.map(async (kind) => void (counts[kind] = (await this.worker.call('anomalies', { ...count, kind })).total)));
+        return anomalyKindKeys(key.traceId, counts);
+      }
+    } catch {
+      // The trace was reloaded or closed meanwhile: the change that caused it refreshes the tree.
+      return [];
+    }
+    return treeChildren(this.store.list(), key, filter);
   }
 
   getTreeItem(key: TreeKey): vscode.TreeItem {
-    const d = treeItem(this.store.list(), key, this.filter);
+    const d = treeItem(this.store.list(), key);
     // The trace and its anomalies open expanded: they are what a user came for; long lists stay folded.
     const item = new vscode.TreeItem(d.label, d.expandable ? (key.type === 'trace' || (key.type === 'section' && key.section === 'anomalies') ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed) : vscode.TreeItemCollapsibleState.None);
     item.id = treeKeyId(key);
@@ -58,7 +90,7 @@ export class TraceTreeProvider implements vscode.TreeDataProvider<TreeKey> {
   }
 
   private revealItem(k: TreeKey): void {
-    const d = treeItem(this.store.list(), k, this.filter);
+    const d = treeItem(this.store.list(), k);
     if (d.location) void vscode.commands.executeCommand('pageledger.reveal', { file: d.location.file, line: d.location.line });
   }
 

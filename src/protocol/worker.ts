@@ -4,8 +4,9 @@
  * the same callId, and sends `progress` while a trace loads. Traces are named by a host-chosen traceId.
  */
 
-import type { RuleConfig } from '../core/analysis/anomalies';
-import type { TraceSummary } from '../core/trace';
+import type { AnomalyKind, RuleConfig } from '../core/analysis/anomalies';
+import type { OwnerKind } from '../core/model/owners';
+import type { AnomalySummary, OwnerSummary, SnapshotSummary, TraceSummary } from '../core/trace';
 import type { DiffReply, DiffRequest, DiffViewInit } from './diffData';
 import type { ViewInit, ViewReply, ViewRequest } from './viewData';
 
@@ -70,10 +71,56 @@ export interface LineExcerpt {
   totalLines: number | null;
 }
 
+/**
+ * What `open` answers: the summary without its three long lists, which it replaces by their heads and
+ * totals (the full lists were 11.3 MB of JSON for a 103 MB trace, cloned before anything showed as
+ * loaded). The rest comes page by page from `owners`, `snapshots` and `anomalies`.
+ */
+export interface TraceDigest extends Omit<TraceSummary, 'owners' | 'snapshots' | 'anomalies'> {
+  /** The owners with the most live pages (then peak): the head of `owners`. */
+  topOwners: OwnerSummary[];
+  /** How many owners hold or held pages, in all and per kind. */
+  ownerCount: number;
+  ownerKindCounts: Partial<Record<OwnerKind, number>>;
+  /** The first snapshots in trace order. */
+  firstSnapshots: SnapshotSummary[];
+  snapshotCount: number;
+  /** Snapshots not dropped by the end of the trace. */
+  liveSnapshotCount: number;
+  /** The first anomalies, in the order Next Anomaly walks them. */
+  firstAnomalies: AnomalySummary[];
+  anomalyCount: number;
+}
+
+/** One page of a long list: the items from `offset`, their positions in the whole list, and how many matched. */
+export interface ListPage<T> {
+  items: T[];
+  /** Position of each item in the unfiltered list (a stable id across filters). */
+  indices: number[];
+  /** Items matching the query, over all pages. */
+  total: number;
+}
+
+/** Which items of a list, and which page of them. Text filters match labels, names and messages. */
+export interface ListQuery {
+  traceId: string;
+  filter?: string;
+  offset: number;
+  limit: number;
+}
+
 /** Every method the worker answers: its parameters and its result. */
 export interface WorkerMethods {
   /** Read files from disk as one timeline and keep the model under traceId. */
-  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string }; result: TraceSummary };
+  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string }; result: TraceDigest };
+  /** A page of the owners, most live pages first (the tree). */
+  owners: { params: ListQuery & { kind?: OwnerKind }; result: ListPage<OwnerSummary> };
+  /** A page of the snapshots in trace order (the tree, CodeLens per file, compare). */
+  snapshots: { params: ListQuery & { file?: string; id?: number }; result: ListPage<SnapshotSummary> };
+  /** A page of the anomalies (the tree, Problems per file, hovers per line). */
+  anomalies: { params: ListQuery & { kind?: AnomalyKind; file?: string; line?: number }; result: ListPage<AnomalySummary> };
+  /** The anomaly after (1) or before (-1) a location (null: from either end), wrapping; null when there is none. */
+  stepAnomaly: { params: { traceId: string; from: { file: string; line: number } | null; direction: 1 | -1 }; result: { index: number; total: number; anomaly: AnomalySummary } | null };
   /** Forget a trace. */
   close: { params: { traceId: string }; result: null };
   /** The ownership history of one page frame. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { AnomalySummary, TraceSummary } from '../../src/core/trace';
-import { anomalyToDiagnostic, diagnosticsByFile, ruleMarkdown } from '../../src/extension/logic/diagnostics';
+import type { AnomalySummary } from '../../src/core/trace';
+import { anomalyToDiagnostic, fileDiagnostics, ruleMarkdown } from '../../src/extension/logic/diagnostics';
 import { collectLines, excerptDocumentLine, excerptTextColumn, renderExcerpt } from '../../src/extension/logic/excerpt';
 import { anomalyHoverMarkdown, findPfnAt, formatTime, pageHistoryMarkdown, revealLink } from '../../src/extension/logic/hoverText';
 import { stepAnomaly } from '../../src/extension/logic/navigation';
@@ -36,13 +36,13 @@ describe('anomaly → diagnostic', () => {
     expect(anomalyToDiagnostic(anomaly({ related: [3], relatedLocations: [] })).related).toEqual([{ file: '/t/a.pltrace', line: 2, message: 'Page freed twice: related event at line 3' }]);
   });
 
-  it('groups by file and counts what is beyond the per-file limit', () => {
-    const s = { files: [{ path: '/t/a.pltrace' }, { path: '/t/empty.pltrace' }], anomalies: [anomaly({ line: 1 }), anomaly({ line: 2 }), anomaly({ line: 3 }), anomaly({ file: '/t/other', line: 9 })] } as unknown as TraceSummary;
-    const out = diagnosticsByFile(s, 2);
+  it("keeps a file's first anomalies up to the limit and counts the rest", () => {
+    const first = [anomaly({ line: 1 }), anomaly({ line: 2 }), anomaly({ line: 3 })];
+    const out = [fileDiagnostics('/t/a.pltrace', first, 7, 2), fileDiagnostics('/t/empty.pltrace', [], 0, 2), fileDiagnostics('/t/b.pltrace', first.slice(0, 1), 1, 2)];
     expect(out.map((f) => [f.file, f.diagnostics.map((d) => d.line), f.omitted])).toEqual([
-      ['/t/a.pltrace', [0, 1], 1],
+      ['/t/a.pltrace', [0, 1], 5],
       ['/t/empty.pltrace', [], 0],
-      ['/t/other', [8], 0],
+      ['/t/b.pltrace', [0], 0],
     ]);
   });
 

@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../src/core/synth/scenarios';
 import { memorySource } from '../../src/core/io/memorySource';
-import { openTrace, summarize } from '../../src/core/trace';
+import { openTrace, summarize, type TraceModel } from '../../src/core/trace';
 import { eventAtLine } from '../../src/extension/logic/lineTime';
 import { detectTraceLanguage, languageForFormat, wantsContentDetection } from '../../src/extension/logic/languages';
 import { DOCUMENT_SYNC_MAX_BYTES, isLargeTraceTab, traceLanguageByName } from '../../src/extension/logic/tabTraces';
 import { pageHistory } from '../../src/extension/logic/pageHistory';
 import { renderSnapshotText } from '../../src/extension/logic/snapshotText';
-import { MAX_CHILDREN, treeChildren, treeItem, treeKeyId, type TreeKey, type TreeTrace } from '../../src/extension/logic/treeModel';
+import { DIGEST_HEAD, matchesFilter, pageOf, SummaryLists } from '../../src/extension/logic/summaryPages';
+import { anomalyKindKeys, MAX_CHILDREN, OWNER_KINDS, ownerGroupKeys, treeChildren, treeItem, treeKeyId, treeKeysOfPage, treeListQuery, type TreeKey, type TreeTrace } from '../../src/extension/logic/treeModel';
 import { native, openText, realFixture } from '../helpers';
 
 function cowTrace(): string {
@@ -56,26 +57,41 @@ describe('page history', () => {
   });
 });
 
-describe('tree model over a seed-scenario summary', () => {
+/** The tree as the provider shows it, with the worker's pages answered in this process. */
+function treeOf(m: TraceModel, filter = ''): { traces: TreeTrace[]; children: (k: TreeKey | undefined) => TreeKey[] } {
+  const lists = new SummaryLists(m);
+  const traces: TreeTrace[] = [{ traceId: 'T', title: 'cow.pltrace', summary: lists.digest() }];
+  const children = (key: TreeKey | undefined): TreeKey[] => {
+    const q = treeListQuery(key);
+    const page = { filter, offset: 0, limit: MAX_CHILDREN };
+    if (key && q) return treeKeysOfPage('T', q, q.list === 'owners' ? lists.ownerPage({ ...page, kind: q.kind }) : q.list === 'snapshots' ? lists.snapshotPage(page) : lists.anomalyPage({ ...page, kind: q.kind }));
+    if (key?.type === 'section' && filter && key.section === 'owners') return ownerGroupKeys('T', Object.fromEntries(OWNER_KINDS.map((kind) => [kind, lists.ownerPage({ ...page, kind }).total])));
+    if (key?.type === 'section' && filter && key.section === 'anomalies') return anomalyKindKeys('T', Object.fromEntries(['double-free', 'leak', 'use-after-free'].map((kind) => [kind, lists.anomalyPage({ ...page, kind: kind as 'leak' }).total])));
+    return treeChildren(traces, key, filter);
+  };
+  return { traces, children };
+}
+
+describe("tree model over a seed-scenario digest and the worker's pages", () => {
   it('lists layout, owners, snapshots and anomalies grouped by kind with counts', async () => {
     const m = await openText(cowTrace(), '/t/cow.pltrace');
-    const s = summarize(m);
-    const traces: TreeTrace[] = [{ traceId: 'T', title: 'cow.pltrace', summary: s }];
-    const roots = treeChildren(traces, undefined);
+    const { traces, children } = treeOf(m);
+    const roots = children(undefined);
     expect(roots).toEqual([{ type: 'trace', traceId: 'T' }]);
     expect(treeItem(traces, roots[0]).description).toBe('pageledger · 20001 events · 42 anomalies');
-    const sections = treeChildren(traces, roots[0]);
+    const sections = children(roots[0]);
     expect(sections.map((k) => treeItem(traces, k).label)).toEqual(['Layout', 'Owners', 'Snapshots', 'Anomalies']);
     expect(treeItem(traces, sections[0]).description).toBe('2 nodes · 2 regions · 4 blocks');
+    expect(treeItem(traces, sections[1]).description).toBe(`${summarize(m).owners.length} · 138 pages live`);
     expect(treeItem(traces, sections[2]).description).toBe('299 (5 live)');
     expect(treeItem(traces, sections[3]).description).toBe('42');
 
-    const layout = treeChildren(traces, sections[0]);
+    const layout = children(sections[0]);
     const blocks = treeItem(traces, layout[2]);
     expect([blocks.label, blocks.description]).toEqual(['Memory blocks', '4 (4 offline at start)']);
-    expect(treeChildren(traces, layout[2]).map((k) => treeItem(traces, k).label)).toEqual(['block 2048', 'block 2049', 'block 2050', 'block 2051']);
+    expect(children(layout[2]).map((k) => treeItem(traces, k).label)).toEqual(['block 2048', 'block 2049', 'block 2050', 'block 2051']);
 
-    const kinds = treeChildren(traces, sections[3]);
+    const kinds = children(sections[3]);
     expect(kinds.map((k) => `${treeItem(traces, k).label} ${treeItem(traces, k).description}`)).toEqual([
       'double-alloc 5',
       'double-free 5',
@@ -88,30 +104,37 @@ describe('tree model over a seed-scenario summary', () => {
       'snapshot-dangling 4',
       'use-after-free 4',
     ]);
-    const firstFree = treeItem(traces, treeChildren(traces, kinds[1])[0]);
+    const firstFree = treeItem(traces, children(kinds[1])[0]);
     expect(firstFree).toMatchObject({ label: 'line 508', contextValue: 'anomaly.page', location: { file: '/t/cow.pltrace', line: 508 }, pfn: '0x1045d8' });
 
-    const ownerGroups = treeChildren(traces, sections[1]);
+    const ownerGroups = children(sections[1]);
     expect(ownerGroups.map((k) => treeItem(traces, k).label)).toEqual(['Processes', 'Files', 'Snapshots', 'Kernel']);
-    const top = treeItem(traces, treeChildren(traces, ownerGroups[0])[0]);
+    const top = treeItem(traces, children(ownerGroups[0])[0]);
     expect([top.label, top.description]).toEqual(['pid 1445 (java)', '13 live · 13 peak']);
 
-    const snaps = treeChildren(traces, sections[2]);
+    const snaps = children(sections[2]);
     expect(snaps.length).toBe(299);
     expect(treeItem(traces, snaps[0])).toMatchObject({ label: 'snapshot 1', contextValue: 'snapshot' });
     expect(new Set([...roots, ...sections, ...kinds, ...snaps].map(treeKeyId)).size).toBe(1 + 4 + 10 + 299);
   });
 
   it('filters owners, snapshots and anomalies by text and caps long lists', async () => {
-    const s = summarize(await openText(cowTrace(), '/t/cow.pltrace'));
-    const traces: TreeTrace[] = [{ traceId: 'T', title: 't', summary: s }];
+    const { traces, children } = treeOf(await openText(cowTrace(), '/t/cow.pltrace'), 'double-free');
     const anomalies: TreeKey = { type: 'section', traceId: 'T', section: 'anomalies' };
-    expect(treeChildren(traces, anomalies, 'double-free').map((k) => (k.type === 'anomalyKind' ? k.kind : ''))).toEqual(['double-free']);
-    expect(treeChildren(traces, { type: 'section', traceId: 'T', section: 'snapshots' }, 'snapshot 29').length).toBe(11);
-    const many: TreeTrace[] = [{ traceId: 'T', title: 't', summary: { ...s, snapshots: Array.from({ length: MAX_CHILDREN + 7 }, () => s.snapshots[0]) } }];
-    const list = treeChildren(many, { type: 'section', traceId: 'T', section: 'snapshots' });
+    const kinds = children(anomalies);
+    expect(kinds.map((k) => (k.type === 'anomalyKind' ? `${k.kind} ${treeItem(traces, k).description}` : ''))).toEqual(['double-free 5']);
+    expect(treeOf(await openText(cowTrace(), '/t/cow.pltrace'), 'snapshot 29').children({ type: 'section', traceId: 'T', section: 'snapshots' }).length).toBe(11);
+    const page = pageOf(Array.from({ length: MAX_CHILDREN + 7 }, (_, k) => k), () => true, 0, MAX_CHILDREN);
+    const list = treeKeysOfPage('T', { list: 'snapshots' }, { ...page, items: page.items.map(() => traces[0].summary!.firstSnapshots[0]) });
     expect(list.length).toBe(MAX_CHILDREN + 1);
-    expect(treeItem(many, list[MAX_CHILDREN]).label).toBe('… 7 more');
+    expect(treeItem(traces, list[MAX_CHILDREN]).label).toBe('… 7 more');
+  });
+
+  it('pages a list from an offset, counting every match', () => {
+    expect(pageOf([5, 6, 7, 8, 9, 10], (x) => x % 2 === 0, 1, 1)).toEqual({ items: [8], indices: [3], total: 3 });
+    expect(pageOf([5, 6], () => true, 0, 0)).toEqual({ items: [], indices: [], total: 2 });
+    expect([matchesFilter('', 'x'), matchesFilter('JAVA', 'pid 1 (java)'), matchesFilter('x', 'a', 'b')]).toEqual([true, true, false]);
+    expect(DIGEST_HEAD).toBe(200);
   });
 
   it('shows a trace that is loading or failed without children', () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { answerDiffRequest, diffViewInit } from '../../src/core/analysis/diffView';
 import { diffSides } from '../../src/core/analysis/snapshotDiff';
 import { renderDiffText } from '../../src/core/analysis/snapshotText';
-import { openTrace } from '../../src/core/trace';
+import { openTrace, summarize } from '../../src/core/trace';
 import { diffSideName } from '../../src/extension/logic/diffPair';
 import { WorkerCancelledError, WorkerClient } from '../../src/extension/workerClient';
 import { fileSource } from '../../src/node/fileSource';
@@ -36,7 +36,7 @@ describe('analysis worker', () => {
     client.onProgress(file, (done) => progress.push(done));
     const s = await client.call('open', { traceId: file, paths: [file], rules: {} });
     expect(s.format).toBe('pageledger');
-    expect(s.anomalies.map((a) => [a.kind, a.line, a.relatedLocations])).toEqual([['double-free', 4, [{ file, line: 3 }]]]);
+    expect(s.firstAnomalies.map((a) => [a.kind, a.line, a.relatedLocations])).toEqual([['double-free', 4, [{ file, line: 3 }]]]);
     const h = await client.call('pageHistory', { traceId: file, pfn: 0x10, maxTouches: 10 });
     // The second free starts a span of its own: a double free stays visible in the history.
     expect(h.spans.map((x) => [x.owner, x.line])).toEqual([
@@ -59,19 +59,47 @@ describe('analysis worker', () => {
     expect(h.pfn).toBe(0x10);
   });
 
+  it('answers open with a digest and pages the long lists the summary holds', async () => {
+    const file = join(dir, 'paged.pltrace');
+    await client.call('synth', { scenario: 'cow-snapshots', seed: 1, events: 20000, path: file });
+    const d = await client.call('open', { traceId: 'paged', paths: [file], rules: {} });
+    const full = summarize(await openTrace([fileSource(file)]));
+    expect([d.ownerCount, d.snapshotCount, d.liveSnapshotCount, d.anomalyCount]).toEqual([full.owners.length, 299, 5, 42]);
+    expect(d.topOwners).toEqual(full.owners.slice(0, 200));
+    expect(d.firstAnomalies).toEqual(full.anomalies.slice(0, 200));
+    expect(d.firstSnapshots.map((x) => x.id)).toEqual(full.snapshots.slice(0, 200).map((x) => x.id));
+    expect(d.ownerKindCounts.process).toBe(full.owners.filter((o) => o.kind === 'process').length);
+    const { owners, snapshots, anomalies, stats, ...rest } = full;
+    expect({ ...d, topOwners: owners, firstSnapshots: snapshots, firstAnomalies: anomalies, stats: { ...d.stats, parseMs: stats.parseMs, analyzeMs: stats.analyzeMs } }).toMatchObject({ ...rest, stats });
+
+    const procs = await client.call('owners', { traceId: 'paged', kind: 'process', offset: 2, limit: 3 });
+    const all = full.owners.filter((o) => o.kind === 'process');
+    expect(procs.items).toEqual(all.slice(2, 5));
+    expect(procs.total).toBe(all.length);
+    expect(procs.indices).toEqual(procs.items.map((o) => full.owners.findIndex((x) => x.id === o.id)));
+    const frees = await client.call('anomalies', { traceId: 'paged', kind: 'double-free', offset: 0, limit: 100 });
+    expect(frees.items).toEqual(full.anomalies.filter((a) => a.kind === 'double-free'));
+    const at = full.anomalies[3];
+    expect((await client.call('anomalies', { traceId: 'paged', file, line: at.line, offset: 0, limit: 20 })).items).toEqual(full.anomalies.filter((a) => a.line === at.line));
+    expect((await client.call('snapshots', { traceId: 'paged', filter: 'snapshot 29', offset: 0, limit: 0 })).total).toBe(11);
+    const next = await client.call('stepAnomaly', { traceId: 'paged', from: { file, line: at.line }, direction: 1 });
+    expect(next).toEqual({ index: 4, total: 42, anomaly: full.anomalies[4] });
+    expect(await client.call('stepAnomaly', { traceId: 'paged', from: null, direction: -1 })).toMatchObject({ index: 41 });
+  });
+
   it('applies rule settings passed with open', async () => {
     const file = join(dir, 'b.pltrace');
     writeFileSync(file, native('1 alloc pfn=0x10 order=2 pid=7', '2 free pfn=0x10 order=0', '3 free pfn=0x20 order=0', '4 free pfn=0x20 order=0'));
     const s = await client.call('open', { traceId: file, paths: [file], rules: { disabled: ['order-mismatch'], severity: { 'double-free': 'info' } } });
-    expect(s.anomalies.map((a) => [a.kind, a.severity, a.line])).toEqual([['double-free', 'info', 5]]);
+    expect(s.firstAnomalies.map((a) => [a.kind, a.severity, a.line])).toEqual([['double-free', 'info', 5]]);
   });
 
   it('writes a seed scenario and diffs two of its snapshots', async () => {
     const file = join(dir, 'cow.pltrace');
     expect(await client.call('synth', { scenario: 'cow-snapshots', seed: 1, events: 20000, path: file })).toEqual({ events: 20001, lines: 20011, anomalies: 42 });
     const s = await client.call('open', { traceId: 'cow', paths: [file], rules: {} });
-    expect([s.stats.events, s.anomalies.length, s.snapshots.length]).toEqual([20001, 42, 299]);
-    const [x, y] = s.snapshots.slice(-2);
+    expect([s.stats.events, s.anomalyCount, s.snapshotCount]).toEqual([20001, 42, 299]);
+    const [x, y] = (await client.call('snapshots', { traceId: 'cow', offset: 297, limit: 5 })).items;
     // The worker keeps the diff and answers the webview's requests and the diff editor's texts from it;
     // the same core run in this process gives the expected figures.
     const model = await openTrace([fileSource(file)]);
@@ -81,7 +109,8 @@ describe('analysis worker', () => {
     expect(init).toEqual(diffViewInit(d, 'x ↔ y'));
     // Each side named with its snapshot's process, as the diff editor's tab title names it.
     expect([init.a.name, init.b.name]).toEqual(['snapshot 298 of pid 1484 (kworker/u16:2)', 'snapshot 299 of pid 1480 (criu)']);
-    const traces = [{ traceId: 'cow', title: 'cow.pltrace', summary: s }];
+    const snapshots = (await client.call('snapshots', { traceId: 'cow', offset: 0, limit: 1000 })).items;
+    const traces = [{ traceId: 'cow', title: 'cow.pltrace', summary: { snapshots, owners: s.topOwners, time: s.time } }];
     expect([diffSideName(traces, pair.a), diffSideName(traces, pair.b)]).toEqual([init.a.name, init.b.name]);
     const map = await client.call('diffRequest', { ...pair, request: { kind: 'diffMap', start: 0, end: init.rows, cells: 64 } });
     expect(map).toEqual(answerDiffRequest(d, { kind: 'diffMap', start: 0, end: init.rows, cells: 64 }));

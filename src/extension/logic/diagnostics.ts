@@ -1,5 +1,5 @@
 import { RULES, type AnomalyKind, type Severity } from '../../core/analysis/anomalies';
-import type { AnomalySummary, TraceSummary } from '../../core/trace';
+import type { AnomalySummary } from '../../core/trace';
 
 /** A Problems-panel entry in plain data: the adapter turns it into a vscode.Diagnostic. */
 export interface DiagnosticSpec {
@@ -32,19 +32,13 @@ export function anomalyToDiagnostic(a: AnomalySummary): DiagnosticSpec {
 }
 
 /**
- * Group the anomalies of a trace by file, at most `maxPerFile` each: the Problems panel slows to a crawl
- * beyond a few thousand entries, and the tree still lists every anomaly.
+ * The diagnostics of one file from its first anomalies (the worker sends at most `maxPerFile`) and how
+ * many it has in all: the Problems panel slows to a crawl beyond a few thousand entries, and the tree
+ * still lists every anomaly.
  */
-export function diagnosticsByFile(s: TraceSummary, maxPerFile: number): FileDiagnostics[] {
-  const byFile = new Map<string, FileDiagnostics>();
-  for (const f of s.files) byFile.set(f.path, { file: f.path, diagnostics: [], omitted: 0 });
-  for (const a of s.anomalies) {
-    let fd = byFile.get(a.file);
-    if (!fd) byFile.set(a.file, (fd = { file: a.file, diagnostics: [], omitted: 0 }));
-    if (fd.diagnostics.length >= maxPerFile) fd.omitted++;
-    else fd.diagnostics.push(anomalyToDiagnostic(a));
-  }
-  return [...byFile.values()];
+export function fileDiagnostics(file: string, first: readonly AnomalySummary[], total: number, maxPerFile: number): FileDiagnostics {
+  const diagnostics = first.slice(0, maxPerFile).map(anomalyToDiagnostic);
+  return { file, diagnostics, omitted: Math.max(0, total - diagnostics.length) };
 }
 
 /** The markdown explanation of a rule (the target of a diagnostic's code link, and part of hovers). */

@@ -14,11 +14,11 @@ export function diffPairKey(p: DiffPair): string {
   return `${diffSideKey(p.a)}\n${diffSideKey(p.b)}`;
 }
 
-/** A loaded trace as the diff commands see it. */
+/** A loaded trace as the diff commands see it: its snapshots, the owners naming their processes, its time span. */
 export interface DiffTrace {
   traceId: string;
   title: string;
-  summary: TraceSummary | null;
+  summary: Pick<TraceSummary, 'snapshots' | 'owners' | 'time'> | null;
 }
 
 /** How a side reads in titles: the snapshot's name and process, as the core names it, or `ownership at T` / `at end`. */
@@ -143,7 +143,7 @@ export function parseDiffTime(text: string): number | string {
  * parent and two page_owner dumps see each other): the last snapshot of each file, as `pageledger diff A B`
  * does. Returns the reason when a file has none.
  */
-export function pairFromFiles(traceId: string, s: TraceSummary, pathA: string, pathB: string): DiffPair | string {
+export function pairFromFiles(traceId: string, s: Pick<TraceSummary, 'snapshots'>, pathA: string, pathB: string): DiffPair | string {
   const last = (p: string): SnapshotSummary | undefined => s.snapshots.filter((x) => x.file === p).at(-1);
   const a = last(pathA);
   const b = last(pathB);

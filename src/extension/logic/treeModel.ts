@@ -1,13 +1,14 @@
 import { RULES, type AnomalyKind } from '../../core/analysis/anomalies';
 import { ownerLabel, type OwnerKind } from '../../core/model/owners';
-import type { OwnerSummary, TraceSummary } from '../../core/trace';
+import type { AnomalySummary, OwnerSummary, SnapshotSummary } from '../../core/trace';
+import type { ListPage, TraceDigest } from '../../protocol/worker';
 import type { TraceLocation } from './navigation';
 
-/** A trace as the tree sees it: loading, loaded (with its summary) or failed. */
+/** A trace as the tree sees it: loading, loaded (with its digest) or failed. */
 export interface TreeTrace {
   traceId: string;
   title: string;
-  summary: TraceSummary | null;
+  summary: TraceDigest | null;
   /** 0..1 while loading. */
   progress?: number;
   error?: string;
@@ -18,18 +19,25 @@ export type TreeSection = 'layout' | 'owners' | 'snapshots' | 'anomalies';
 /** Groups under Layout. */
 export type LayoutGroup = 'nodes' | 'regions' | 'blocks';
 
-/** A light key into a trace's summary: what a tree item stands for, never a copy of the data. */
+/**
+ * What a tree item stands for: a key into the trace's digest, or, for the long lists the worker pages, the
+ * row it sent with the row's position in the whole list (`index`, a stable id across filters). Groups carry
+ * their count, which the digest or the worker gave.
+ */
 export type TreeKey =
   | { type: 'trace'; traceId: string }
   | { type: 'section'; traceId: string; section: TreeSection }
   | { type: 'layoutGroup'; traceId: string; group: LayoutGroup }
   | { type: 'layoutItem'; traceId: string; group: LayoutGroup; index: number }
-  | { type: 'ownerGroup'; traceId: string; kind: OwnerKind }
-  | { type: 'owner'; traceId: string; index: number }
-  | { type: 'snapshot'; traceId: string; index: number }
-  | { type: 'anomalyKind'; traceId: string; kind: AnomalyKind }
-  | { type: 'anomaly'; traceId: string; index: number }
+  | { type: 'ownerGroup'; traceId: string; kind: OwnerKind; count: number }
+  | { type: 'owner'; traceId: string; index: number; owner: OwnerSummary }
+  | { type: 'snapshot'; traceId: string; index: number; snapshot: SnapshotSummary }
+  | { type: 'anomalyKind'; traceId: string; kind: AnomalyKind; count: number }
+  | { type: 'anomaly'; traceId: string; index: number; anomaly: AnomalySummary }
   | { type: 'more'; traceId: string; hidden: number };
+
+/** A list the worker pages for a tree node: which list, and which of its items. */
+export type TreeListQuery = { list: 'owners'; kind: OwnerKind } | { list: 'snapshots' } | { list: 'anomalies'; kind: AnomalyKind };
 
 /** What the adapter needs to draw one item. */
 export interface TreeItemData {
@@ -56,10 +64,41 @@ const OWNER_KIND_LABEL: Record<OwnerKind, string> = { process: 'Processes', file
 /** `pid 12 (bash)`, `file pmem0/42`, `snapshot 3 of pid 9`, `agent numactlX`, `kernel`. */
 export const ownerSummaryLabel: (o: OwnerSummary) => string = ownerLabel;
 
-function matches(filter: string, ...texts: string[]): boolean {
-  if (!filter) return true;
-  const f = filter.toLowerCase();
-  return texts.some((t) => t.toLowerCase().includes(f));
+/** Owner kinds in the order the tree lists them. */
+export const OWNER_KINDS: readonly OwnerKind[] = OWNER_KIND_ORDER;
+
+/** The list behind a node whose children the worker pages, or undefined when the digest has them. */
+export function treeListQuery(key: TreeKey | undefined): TreeListQuery | undefined {
+  if (!key) return undefined;
+  if (key.type === 'ownerGroup') return { list: 'owners', kind: key.kind };
+  if (key.type === 'anomalyKind') return { list: 'anomalies', kind: key.kind };
+  if (key.type === 'section' && key.section === 'snapshots') return { list: 'snapshots' };
+  return undefined;
+}
+
+/** The keys of a page the worker sent for `query`, and a "more" item when it held back some (MAX_CHILDREN a page). */
+export function treeKeysOfPage(traceId: string, query: TreeListQuery, page: ListPage<OwnerSummary> | ListPage<SnapshotSummary> | ListPage<AnomalySummary>): TreeKey[] {
+  const keys: TreeKey[] = [];
+  page.items.forEach((item, k) => {
+    const index = page.indices[k];
+    if (query.list === 'owners') keys.push({ type: 'owner', traceId, index, owner: item as OwnerSummary });
+    else if (query.list === 'snapshots') keys.push({ type: 'snapshot', traceId, index, snapshot: item as SnapshotSummary });
+    else keys.push({ type: 'anomaly', traceId, index, anomaly: item as AnomalySummary });
+  });
+  if (page.total > keys.length) keys.push({ type: 'more', traceId, hidden: page.total - keys.length });
+  return keys;
+}
+
+/** The owner groups with owners, in tree order, from counts per kind (the digest's, or filtered ones from the worker). */
+export function ownerGroupKeys(traceId: string, counts: Partial<Record<OwnerKind, number>>): TreeKey[] {
+  return OWNER_KIND_ORDER.filter((kind) => (counts[kind] ?? 0) > 0).map((kind) => ({ type: 'ownerGroup', traceId, kind, count: counts[kind] ?? 0 }));
+}
+
+/** The anomaly kinds with anomalies, most frequent first, from counts per kind. */
+export function anomalyKindKeys(traceId: string, counts: Partial<Record<AnomalyKind, number>>): TreeKey[] {
+  const kinds = (Object.keys(counts) as AnomalyKind[]).filter((k) => (counts[k] ?? 0) > 0);
+  kinds.sort((a, b) => (counts[b] ?? 0) - (counts[a] ?? 0) || a.localeCompare(b));
+  return kinds.map((kind) => ({ type: 'anomalyKind', traceId, kind, count: counts[kind] ?? 0 }));
 }
 
 function capped(traceId: string, keys: TreeKey[]): TreeKey[] {
@@ -67,13 +106,11 @@ function capped(traceId: string, keys: TreeKey[]): TreeKey[] {
   return [...keys.slice(0, MAX_CHILDREN), { type: 'more', traceId, hidden: keys.length - MAX_CHILDREN }];
 }
 
-function indices<T>(list: readonly T[], keep: (x: T) => boolean): number[] {
-  const out: number[] = [];
-  for (let k = 0; k < list.length; k++) if (keep(list[k])) out.push(k);
-  return out;
-}
-
-/** The children of `key` (the traces when key is undefined), after the text filter. */
+/**
+ * The children of `key` that the digest holds (the traces when key is undefined). Without a filter that is
+ * every level but the paged lists (see treeListQuery); with one, the owner and anomaly groups need the
+ * worker's counts too, and this returns [] for them.
+ */
 export function treeChildren(traces: readonly TreeTrace[], key: TreeKey | undefined, filter = ''): TreeKey[] {
   if (!key) return traces.map((t) => ({ type: 'trace', traceId: t.traceId }));
   const trace = traces.find((t) => t.traceId === key.traceId);
@@ -84,28 +121,15 @@ export function treeChildren(traces: readonly TreeTrace[], key: TreeKey | undefi
     case 'trace':
       return (['layout', 'owners', 'snapshots', 'anomalies'] as const).map((section) => ({ type: 'section', traceId, section }));
     case 'section':
-      switch (key.section) {
-        case 'layout':
-          return (['nodes', 'regions', 'blocks'] as const).map((group) => ({ type: 'layoutGroup', traceId, group }));
-        case 'owners':
-          return OWNER_KIND_ORDER.filter((kind) => s.owners.some((o) => o.kind === kind && matches(filter, ownerSummaryLabel(o)))).map((kind) => ({ type: 'ownerGroup', traceId, kind }));
-        case 'snapshots':
-          return capped(traceId, indices(s.snapshots, (x) => matches(filter, x.name, x.comm ?? '')).map((index) => ({ type: 'snapshot', traceId, index })));
-        case 'anomalies': {
-          const kinds = Object.keys(s.anomalyCounts) as AnomalyKind[];
-          kinds.sort((a, b) => s.anomalyCounts[b] - s.anomalyCounts[a] || a.localeCompare(b));
-          return kinds.filter((kind) => s.anomalies.some((a) => a.kind === kind && matches(filter, a.message, a.kind))).map((kind) => ({ type: 'anomalyKind', traceId, kind }));
-        }
-      }
+      if (key.section === 'layout') return (['nodes', 'regions', 'blocks'] as const).map((group) => ({ type: 'layoutGroup', traceId, group }));
+      if (filter) return [];
+      if (key.section === 'owners') return ownerGroupKeys(traceId, s.ownerKindCounts);
+      if (key.section === 'anomalies') return anomalyKindKeys(traceId, s.anomalyCounts as Partial<Record<AnomalyKind, number>>);
       return [];
     case 'layoutGroup': {
       const n = key.group === 'nodes' ? s.layout.nodes.length : key.group === 'regions' ? s.layout.regions.length : s.layout.blocks.length;
       return capped(traceId, Array.from({ length: n }, (_, index) => ({ type: 'layoutItem', traceId, group: key.group, index })));
     }
-    case 'ownerGroup':
-      return capped(traceId, indices(s.owners, (o) => o.kind === key.kind && matches(filter, ownerSummaryLabel(o))).map((index) => ({ type: 'owner', traceId, index })));
-    case 'anomalyKind':
-      return capped(traceId, indices(s.anomalies, (a) => a.kind === key.kind && matches(filter, a.message, a.kind)).map((index) => ({ type: 'anomaly', traceId, index })));
     default:
       return [];
   }
@@ -116,7 +140,7 @@ function plural(n: number, one: string): string {
 }
 
 /** How to draw `key`. */
-export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''): TreeItemData {
+export function treeItem(traces: readonly TreeTrace[], key: TreeKey): TreeItemData {
   const trace = traces.find((t) => t.traceId === key.traceId);
   const s = trace?.summary;
   if (key.type === 'trace') {
@@ -125,7 +149,7 @@ export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''
     if (!s) return { label: t.title, description: `loading ${Math.round((t.progress ?? 0) * 100)}%`, icon: 'loading~spin', expandable: false, contextValue: 'trace' };
     return {
       label: t.title,
-      description: `${s.format} · ${s.stats.events} event${s.stats.events === 1 ? '' : 's'} · ${s.anomalies.length} ${s.anomalies.length === 1 ? 'anomaly' : 'anomalies'}`,
+      description: `${s.format} · ${s.stats.events} event${s.stats.events === 1 ? '' : 's'} · ${s.anomalyCount} ${s.anomalyCount === 1 ? 'anomaly' : 'anomalies'}`,
       tooltip: s.files.map((f) => `${f.path} (${f.format}, ${f.lines} lines)`).join('\n'),
       icon: 'file-binary',
       expandable: true,
@@ -134,18 +158,18 @@ export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''
     };
   }
   if (!s) return { label: '', icon: 'blank', expandable: false, contextValue: 'none' };
-  const count = (k: TreeKey): number => treeChildren(traces, k, filter).length;
+  const count = (k: TreeKey): number => treeChildren(traces, k).length;
   switch (key.type) {
     case 'section':
       switch (key.section) {
         case 'layout':
           return { label: 'Layout', description: `${plural(s.layout.nodes.length, 'node')} · ${plural(s.layout.regions.length, 'region')} · ${plural(s.layout.blocks.length, 'block')}`, icon: 'server', expandable: true, contextValue: 'layout' };
         case 'owners':
-          return { label: 'Owners', description: `${s.owners.length} · ${s.livePages} pages live`, icon: 'person', expandable: s.owners.length > 0, contextValue: 'owners' };
+          return { label: 'Owners', description: `${s.ownerCount} · ${s.livePages} pages live`, icon: 'person', expandable: s.ownerCount > 0, contextValue: 'owners' };
         case 'snapshots':
-          return { label: 'Snapshots', description: `${s.snapshots.length} (${s.snapshots.filter((x) => !x.dropped).length} live)`, icon: 'device-camera', expandable: s.snapshots.length > 0, contextValue: 'snapshots' };
+          return { label: 'Snapshots', description: `${s.snapshotCount} (${s.liveSnapshotCount} live)`, icon: 'device-camera', expandable: s.snapshotCount > 0, contextValue: 'snapshots' };
         case 'anomalies':
-          return { label: 'Anomalies', description: String(s.anomalies.length), icon: s.anomalies.length ? 'warning' : 'pass', expandable: s.anomalies.length > 0, contextValue: 'anomalies' };
+          return { label: 'Anomalies', description: String(s.anomalyCount), icon: s.anomalyCount ? 'warning' : 'pass', expandable: s.anomalyCount > 0, contextValue: 'anomalies' };
       }
       break;
     case 'layoutGroup': {
@@ -167,13 +191,13 @@ export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''
       return { label: `block ${b.id}`, description: `${b.state} · pfn ${b.start} +${b.pages}${b.node !== undefined ? ` · node ${b.node}` : ''}`, icon: b.state === 'online' ? 'circle-filled' : 'circle-outline', expandable: false, contextValue: 'block', pfn: b.start };
     }
     case 'ownerGroup':
-      return { label: OWNER_KIND_LABEL[key.kind], description: String(s.owners.filter((o) => o.kind === key.kind && matches(filter, ownerSummaryLabel(o))).length), icon: 'organization', expandable: true, contextValue: 'ownerGroup' };
+      return { label: OWNER_KIND_LABEL[key.kind], description: String(key.count), icon: 'organization', expandable: true, contextValue: 'ownerGroup' };
     case 'owner': {
-      const o = s.owners[key.index];
+      const o = key.owner;
       return { label: ownerSummaryLabel(o), description: `${o.livePages} live · ${o.peakPages} peak`, tooltip: `${ownerSummaryLabel(o)}: ${plural(o.livePages, 'page')} at the end of the trace, ${o.peakPages} at the peak`, icon: o.kind === 'process' ? 'terminal' : o.kind === 'file' ? 'file' : o.kind === 'snapshot' ? 'device-camera' : o.kind === 'agent' ? 'plug' : 'chip', expandable: false, contextValue: 'owner' };
     }
     case 'snapshot': {
-      const x = s.snapshots[key.index];
+      const x = key.snapshot;
       return {
         label: x.name,
         description: `${x.pages} pages · ${x.shared} shared · ${x.cows} CoW'd${x.dropped ? ' · dropped' : ''}`,
@@ -185,9 +209,9 @@ export function treeItem(traces: readonly TreeTrace[], key: TreeKey, filter = ''
       };
     }
     case 'anomalyKind':
-      return { label: key.kind, description: String(count(key)), tooltip: `${RULES[key.kind].title}\n\n${RULES[key.kind].explanation}`, icon: 'warning', expandable: true, contextValue: 'anomalyKind' };
+      return { label: key.kind, description: String(key.count), tooltip: `${RULES[key.kind].title}\n\n${RULES[key.kind].explanation}`, icon: 'warning', expandable: true, contextValue: 'anomalyKind' };
     case 'anomaly': {
-      const a = s.anomalies[key.index];
+      const a = key.anomaly;
       return {
         label: `line ${a.line}`,
         description: a.message,
