@@ -338,7 +338,7 @@ function upperBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
 }
 
 /** First index in sorted `a[lo..hi)` with a[i] >= v. */
-function lowerBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
+export function lowerBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (a[mid] < v) lo = mid + 1;

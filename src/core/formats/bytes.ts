@@ -191,3 +191,29 @@ export class ByteKeyTable {
     }
   }
 }
+
+/** Whether the string t spells bytes[s, e) (ASCII). */
+export function sameAscii(t: string, b: Uint8Array, s: number, e: number): boolean {
+  if (t.length !== e - s) return false;
+  for (let k = 0; k < t.length; k++) if (t.charCodeAt(k) !== b[s + k]) return false;
+  return true;
+}
+
+/**
+ * Strings for byte ranges that repeat (event names, devices, layout words): a hash of the bytes finds the
+ * cached string, so a repeated name costs no decoding. Holds at most `limit` names.
+ */
+export class NameCache {
+  private readonly names = new Map<number, string>();
+  constructor(private readonly limit: number) {}
+
+  get(b: Uint8Array, s: number, e: number): string {
+    let h = e - s;
+    for (let k = s; k < e; k++) h = (h * 31 + b[k]) | 0;
+    const hit = this.names.get(h);
+    if (hit !== undefined && sameAscii(hit, b, s, e)) return hit;
+    const t = text(b, s, e);
+    if (hit === undefined && this.names.size < this.limit) this.names.set(h, t);
+    return t;
+  }
+}

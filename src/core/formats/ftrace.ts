@@ -1,6 +1,6 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { TraceBuilder } from '../model/traceBuilder';
-import { indexOf, parseDecimalScaled, parseUint, skipSpaces, skipToken, startsWith, text } from './bytes';
+import { indexOf, NameCache, parseDecimalScaled, parseUint, sameAscii, skipSpaces, skipToken, startsWith, text } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /**
@@ -81,7 +81,7 @@ class FtraceParser implements LineParser {
   /** Last comm string seen per pid: a line costs no string when the task's name has not changed. */
   private readonly commByPid = new Map<number, string>();
   private readonly ownerByPid = new Map<number, number>();
-  private readonly nameCache = new Map<number, string>();
+  private readonly names = new NameCache(1024);
   // Fields of the current line's prefix.
   private pid = 0;
   private tgid = -1;
@@ -518,14 +518,7 @@ class FtraceParser implements LineParser {
   }
 
   private word(b: Uint8Array, s: number, e: number): string {
-    // Event names and devices are few: a hash of their bytes finds the cached string.
-    let h = e - s;
-    for (let k = s; k < e; k++) h = (h * 31 + b[k]) | 0;
-    const hit = this.nameCache.get(h);
-    if (hit !== undefined && sameAscii(hit, b, s, e)) return hit;
-    const t = text(b, s, e);
-    if (hit === undefined && this.nameCache.size < 1024) this.nameCache.set(h, t);
-    return t;
+    return this.names.get(b, s, e);
   }
 }
 
@@ -552,12 +545,6 @@ function indexOfEq(b: Uint8Array, s: number, e: number): boolean {
 function isDigits(b: Uint8Array, s: number, e: number): boolean {
   if (e <= s) return false;
   for (let k = s; k < e; k++) if (b[k] < 0x30 || b[k] > 0x39) return false;
-  return true;
-}
-
-function sameAscii(t: string, b: Uint8Array, s: number, e: number): boolean {
-  if (t.length !== e - s) return false;
-  for (let k = 0; k < t.length; k++) if (t.charCodeAt(k) !== b[s + k]) return false;
   return true;
 }
 

@@ -1,7 +1,7 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { RegionType } from '../model/addressSpace';
 import type { TraceBuilder } from '../model/traceBuilder';
-import { ByteKeyTable, indexOfByte, parseInt10, parseUint, skipSpaces, skipToken, text } from './bytes';
+import { ByteKeyTable, indexOfByte, NameCache, parseInt10, parseUint, skipSpaces, skipToken, text } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /** First line of a Page Ledger trace (docs/trace-format.md). */
@@ -105,7 +105,7 @@ class NativeParser implements LineParser {
       return (p.seen & (1 << id)) !== 0 && STRING_KEYS.has(id) ? text(p.bytes, p.strStart[id], p.strEnd[id]) : undefined;
     },
   };
-  private readonly nameCache = new Map<number, string>();
+  private readonly names = new NameCache(256);
 
   constructor(ctx: ParseContext) {
     this.b = ctx.builder;
@@ -231,15 +231,7 @@ class NativeParser implements LineParser {
   }
 
   private word(b: Uint8Array, s: number, e: number): string {
-    // Event and key names are few and short: a hash of their bytes finds the cached string, so a line
-    // costs no string for its names.
-    let h = e - s;
-    for (let k = s; k < e; k++) h = (h * 31 + b[k]) | 0;
-    const hit = this.nameCache.get(h);
-    if (hit !== undefined && sameAscii(hit, b, s, e)) return hit;
-    const t = text(b, s, e);
-    if (hit === undefined && this.nameCache.size < 256) this.nameCache.set(h, t);
-    return t;
+    return this.names.get(b, s, e);
   }
 
   private ownerOf(lineNo: number): number | undefined {
@@ -451,12 +443,6 @@ class NativeParser implements LineParser {
     this.b.push(e);
     this.logSnap = -1;
   }
-}
-
-function sameAscii(t: string, b: Uint8Array, s: number, e: number): boolean {
-  if (t.length !== e - s) return false;
-  for (let k = 0; k < t.length; k++) if (t.charCodeAt(k) !== b[s + k]) return false;
-  return true;
 }
 
 function nameOf(kind: EventKind): string {

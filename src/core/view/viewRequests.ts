@@ -1,6 +1,6 @@
 import { EVENT_NAMES } from '../model/events';
 import { ownerLabel } from '../model/owners';
-import { OwnershipIndex } from '../analysis/ownershipIndex';
+import { lowerBound, OwnershipIndex } from '../analysis/ownershipIndex';
 import type { TraceModel } from '../trace';
 import {
   CELL_ANOMALY,
@@ -355,13 +355,4 @@ function search(model: TraceModel, q: SearchRequest): SearchReply {
   hits.sort((x, y) => (r.ownerPeak[y] ?? 0) - (r.ownerPeak[x] ?? 0) || x - y);
   out.owners = hits.slice(0, Math.max(0, q.max));
   return out;
-}
-
-function lowerBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
