@@ -1,4 +1,5 @@
 import { EventKind, type EventRecord } from '../model/events';
+import type { ViewSegment } from '../../protocol/viewData';
 import type { TraceBuilder } from '../model/traceBuilder';
 import { Replay, type ReplayObserver } from './replay';
 import { ANOMALY_KINDS, type Anomaly } from './anomalies';
@@ -20,16 +21,8 @@ const MIN_CHECKPOINT_EVERY = 4096;
 /** Change flag: a live snapshot references the page after the change. */
 const REFD = 1;
 
-/** A contiguous run of the map's rows (a layout region, or pages seen outside any). */
-export interface MapSegment {
-  name: string;
-  type: string;
-  node: number;
-  start: number;
-  pages: number;
-  /** First row-space index. */
-  offset: number;
-}
+/** A contiguous run of the map's rows: the protocol's ViewSegment, which the index builds and the view sends as is. */
+export type MapSegment = ViewSegment;
 
 /** A memory block's offline intervals [from, to), flattened. */
 export interface BlockTimeline {
