@@ -90,10 +90,18 @@ export class Replay {
   private readonly blockState = new Map<number, 'online' | 'offline'>();
   private readonly disabled: Set<AnomalyKind>;
   private readonly severity: Partial<Record<AnomalyKind, Severity>>;
-  private readonly kinds: OwnerKind[];
+  private readonly kinds: OwnerKind[] = [];
   private livePages = 0;
   private cur = 0;
   private readonly counts: number[] = [];
+  /** Events applied so far (store indices below this one, or all of `order` once run). */
+  private applied = 0;
+  private order: Uint32Array | null | undefined;
+  private finished = false;
+  private t0 = Infinity;
+  private t1 = -Infinity;
+  /** Memory blocks of the layout taken into blockState so far. */
+  private blocksSeen = 0;
 
   constructor(builder: TraceBuilder, config: RuleConfig = {}, private readonly observer?: ReplayObserver) {
     this.b = builder;
@@ -101,30 +109,42 @@ export class Replay {
     this.ownerPeak = new Float64Array(builder.owners.size + 16);
     this.disabled = new Set(config.disabled ?? []);
     this.severity = config.severity ?? {};
-    this.kinds = builder.owners.list.map((o) => o.kind);
-    for (const blk of builder.layout.blocks) this.blockState.set(blk.id, blk.state);
   }
 
+  /** Every event in time order, then the result. */
   run(): ReplayResult {
     const ev = this.b.events;
     const order = ev.order();
-    const n = ev.length;
-    const e = this.e;
-    let t0 = Infinity;
-    let t1 = -Infinity;
-    for (let k = 0; k < n; k++) {
-      const i = order ? order[k] : k;
-      ev.read(i, e);
-      this.cur = i;
-      this.observer?.event(i, e);
-      this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
-      if (e.time === e.time) {
-        if (e.time < t0) t0 = e.time;
-        if (e.time > t1) t1 = e.time;
-      }
-      this.apply(e, i);
+    if (order === null) {
+      this.advance(ev.length);
+      return this.finish();
     }
-    this.finish();
+    this.sync();
+    const n = ev.length;
+    for (let k = 0; k < n; k++) this.step(order[k]);
+    this.applied = n;
+    this.order = order;
+    return this.finish();
+  }
+
+  /**
+   * Apply events [applied, upTo) in store order. The caller guarantees store order is time order so far.
+   * The owner table and the layout may grow between calls (a parse still going on).
+   */
+  advance(upTo: number): void {
+    this.sync();
+    const n = Math.min(upTo, this.b.events.length);
+    for (let i = this.applied; i < n; i++) this.step(i);
+    if (n > this.applied) this.applied = n;
+  }
+
+  /** After the last advance: leaks, parse errors as anomalies, sorting, the result. Same result as run(). */
+  finish(): ReplayResult {
+    if (this.finished) throw new Error('Replay.finish called twice');
+    this.finished = true;
+    this.sync();
+    const order = this.order === undefined ? this.b.events.order() : this.order;
+    this.leaks();
     for (const err of this.b.errors) {
       this.report('parse-error', err.file, err.line, NaN, NaN, err.message, []);
     }
@@ -145,19 +165,48 @@ export class Replay {
       snapshots.set(id, s.stats);
       snapshotPages.set(id, s.pages);
     }
+    // One slot per owner: the arrays grew by doubling while events were applied.
+    const owners = this.b.owners.size;
     return {
       anomalies: this.anomalies,
       counts,
       livePages: this.livePages,
-      ownerLive: this.ownerLive,
-      ownerPeak: this.ownerPeak,
+      ownerLive: fit(this.ownerLive, owners),
+      ownerPeak: fit(this.ownerPeak, owners),
       snapshots,
-      timeStart: t0 === Infinity ? 0 : t0,
-      timeEnd: t1 === -Infinity ? 0 : t1,
+      timeStart: this.t0 === Infinity ? 0 : this.t0,
+      timeEnd: this.t1 === -Infinity ? 0 : this.t1,
       order,
       pages: this.pages,
       snapshotPages,
     };
+  }
+
+  /** Take in what the parse added since the last call: owner kinds, memory blocks. */
+  private sync(): void {
+    const owners = this.b.owners;
+    for (let k = this.kinds.length; k < owners.size; k++) this.kinds.push(owners.get(k).kind);
+    const blocks = this.b.layout.blocks;
+    // A block listed after events were applied does not undo an online/offline event seen for it.
+    for (let k = this.blocksSeen; k < blocks.length; k++) {
+      const blk = blocks[k];
+      if (this.applied === 0 || !this.blockState.has(blk.id)) this.blockState.set(blk.id, blk.state);
+    }
+    this.blocksSeen = blocks.length;
+  }
+
+  /** Apply event i (store index). */
+  private step(i: number): void {
+    const e = this.e;
+    this.b.events.read(i, e);
+    this.cur = i;
+    this.observer?.event(i, e);
+    this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
+    if (e.time === e.time) {
+      if (e.time < this.t0) this.t0 = e.time;
+      if (e.time > this.t1) this.t1 = e.time;
+    }
+    this.apply(e, i);
   }
 
   private apply(e: EventRecord, i: number): void {
@@ -228,7 +277,6 @@ export class Replay {
     peak.set(this.ownerPeak);
     this.ownerLive = live;
     this.ownerPeak = peak;
-    for (let k = this.kinds.length; k < this.b.owners.size; k++) this.kinds.push(this.b.owners.get(k).kind);
   }
 
   /** Give one page to `owner` (0 = free). */
@@ -257,7 +305,8 @@ export class Replay {
   }
 
   private kindOf(owner: number): OwnerKind {
-    if (owner >= this.kinds.length) this.grow(owner);
+    // Owners interned during the replay (a snapshot's, a process's) are taken in on first sight.
+    if (owner >= this.kinds.length) this.sync();
     return this.kinds[owner] ?? 'free';
   }
 
@@ -551,13 +600,10 @@ export class Replay {
     }
   }
 
-  private finish(): void {
-    this.leaks();
-  }
-
   /** Report the pages still held by exited processes (all of them, or only `onlyPid`). */
   private leaks(onlyPid?: number): void {
     if (this.exited.size === 0 || this.disabled.has('leak')) return;
+    this.sync();
     // Group leaked pages by the allocation that gave them to the exited process.
     const byAlloc = new Map<number, { pfn: number; pages: number; pid: number }>();
     for (const c of this.pages.all()) {
@@ -609,6 +655,14 @@ export class Replay {
     const severity = this.severity[kind] ?? RULES[kind].severity;
     this.anomalies.push({ kind, severity, file, line, pfn, time, message, related });
   }
+}
+
+/** `a` cut or padded with zeros to n values. */
+function fit(a: Float64Array, n: number): Float64Array {
+  if (a.length === n) return a;
+  const out = new Float64Array(n);
+  out.set(n < a.length ? a.subarray(0, n) : a);
+  return out;
 }
 
 /** `0x1a2b` */
