@@ -347,8 +347,7 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
     order: h.events.order.map((k) => blobs[k] as Uint8Array),
     columns,
   });
-  // TraceBuilder.events is readonly: the loaded store takes its place once, here.
-  (b as { events: EventStore }).events = events;
+  b.useEvents(events);
   // TraceBuilder.owners is readonly too: the loaded table (ids as saved) takes its place.
   (b as { owners: OwnerTable }).owners = OwnerTable.fromList(h.owners);
   for (const s of h.snapshots) {

@@ -1,18 +1,19 @@
 /**
  * Worker-thread entry (bundled as dist/parseWorker.js): parses one line-aligned byte range of a file
- * with a given format and posts the result back as a BuilderPart, its column chunks transferred.
+ * with a given format and posts what it parsed as it goes, in StreamParts of about `partEvents` events
+ * with their column chunks transferred, so the main thread analyses while this thread still parses.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LineReader } from '../core/formats/lineReader';
 import { formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
-import { builderPart, partBuffers } from '../core/model/traceMerge';
+import { PartCutter, streamPartBuffers, type StreamPart } from '../core/model/partStream';
 import { fileChunks } from './fileChunks';
-import type { PartRequest, PartReply } from './parallelParse';
+import type { PartMessage, PartRequest } from './parallelParse';
 
-async function run(req: PartRequest): Promise<PartReply> {
+async function run(req: PartRequest, post: (m: PartMessage, transfer: ArrayBuffer[]) => void): Promise<void> {
   const format = formatByName(req.format);
-  if (!format) return { ok: false, message: `unknown format ${req.format}` };
+  if (!format) throw new Error(`unknown format ${req.format}`);
   const b = new TraceBuilder();
   b.beginFile(req.path, format.name, req.end - req.start);
   const p = format.create({ builder: b, path: req.path });
@@ -21,16 +22,22 @@ async function run(req: PartRequest): Promise<PartReply> {
   const reader = new LineReader((bytes, s, e, n) => p.line(bytes, s, e, n), {
     onLongLine: (n, len) => b.error(n, `line of ${len} bytes skipped: longer than 65536 bytes, expected one record per line`),
   });
-  for await (const chunk of fileChunks(req.path, req.start, req.end)) reader.feed(chunk);
+  const cutter = new PartCutter(b);
+  const send = (part: StreamPart): void => post({ ok: true, part }, streamPartBuffers(part));
+  let read = 0;
+  for await (const chunk of fileChunks(req.path, req.start, req.end)) {
+    reader.feed(chunk);
+    read += chunk.length;
+    if (b.events.length >= req.partEvents) send(cutter.cut(read));
+  }
   reader.end();
   p.end(reader.lines);
-  return { ok: true, part: builderPart(b, reader.lines) };
+  send(cutter.end(read, reader.lines));
 }
 
 const port = parentPort;
 if (port) {
-  run(workerData as PartRequest).then(
-    (r) => port.postMessage(r, r.ok ? partBuffers(r.part) : []),
-    (e: unknown) => port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) } satisfies PartReply),
+  run(workerData as PartRequest, (m, transfer) => port.postMessage(m, transfer)).catch((e: unknown) =>
+    port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) } satisfies PartMessage),
   );
 }

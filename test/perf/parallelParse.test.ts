@@ -7,6 +7,7 @@ import { openTrace, summarize, type TraceModel, type TraceSummary } from '../../
 import { synthesize } from '../../src/core/synth/scenarios';
 import { fileSource } from '../../src/node/fileSource';
 import { openTraceParallel } from '../../src/node/parallelParse';
+import { viewInit } from '../../src/core/view/viewRequests';
 
 const dir = mkdtempSync(join(tmpdir(), 'pl-parallel-'));
 const workerScript = join(dir, 'parseWorker.js');
@@ -19,6 +20,12 @@ beforeAll(async () => {
 function plain(m: TraceModel): Omit<TraceSummary, 'stats'> & { events: number; lines: number; bytes: number } {
   const { stats, ...rest } = summarize(m);
   return { ...rest, events: stats.events, lines: stats.lines, bytes: stats.bytes };
+}
+
+function writeTrace(name: string, lines: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
 }
 
 function nativeTrace(): string {
@@ -58,6 +65,10 @@ function pageOwnerDump(): string {
   return recs.join('\n') + '\n';
 }
 
+/**
+ * Open `text` on one thread, then with two parse workers split at each of `splits` (and with one parse
+ * worker sending small parts): the summaries must be equal. Returns why one thread was used, per split.
+ */
 async function compare(name: string, text: string, splits: (size: number, text: string) => number[], threads: number): Promise<(string | undefined)[]> {
   const whys: (string | undefined)[] = [];
   const path = join(dir, name);
@@ -65,11 +76,14 @@ async function compare(name: string, text: string, splits: (size: number, text: 
   const size = statSync(path).size;
   const one = plain(await openTrace([fileSource(path)]));
   for (const at of splits(size, text)) {
-    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: at });
+    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: at, parseWorkers: 2, partEvents: 777 });
     expect({ at, threads: r.threads }).toEqual({ at, threads });
     expect(plain(r.model)).toEqual(one);
     whys.push(r.why);
   }
+  const streamed = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, partEvents: 1000 });
+  expect(streamed.threads).toBe(threads === 1 && whys[0] !== 'layout lines after the split' ? 1 : 2);
+  expect(plain(streamed.model)).toEqual(one);
   return whys;
 }
 
@@ -77,7 +91,7 @@ describe('parallel parse', () => {
   it('gives the single-thread model for a native trace split anywhere (middle, inside a line, at a line start, right after the layout lines, near the end)', async () => {
     const text = nativeTrace();
     const afterLayout = (t: string): number => t.indexOf('\n', t.lastIndexOf('\nblock ') + 1);
-    await compare('native.pltrace', text, (size, t) => [Math.floor(size / 2), t.indexOf('\n', 5000) - 3, t.indexOf('\n', 9000) + 1, afterLayout(t), t.lastIndexOf('\n', t.length - 2) - 5], 2);
+    await compare('native.pltrace', text, (size, t) => [Math.floor(size / 2), t.indexOf('\n', 5000) - 3, t.indexOf('\n', 9000) + 1, afterLayout(t), t.lastIndexOf('\n', t.length - 2) - 5], 3);
   });
 
   it('falls back to one thread when layout lines fall after the split', async () => {
@@ -85,13 +99,53 @@ describe('parallel parse', () => {
   });
 
   it('gives the single-thread model for ftrace text with a parse error in the second half', async () => {
-    await compare('kmem.txt', ftraceTrace(), (size) => [Math.floor(size / 3), Math.floor(size / 2) + 7], 2);
+    await compare('kmem.txt', ftraceTrace(), (size) => [Math.floor(size / 3), Math.floor(size / 2) + 7], 3);
   });
 
   it('reads a page_owner dump on one thread, even when asked to split inside a multi-line record', async () => {
     const text = pageOwnerDump();
     await compare('page_owner.txt', text, (_size, t) => [t.indexOf('PFN 0x100c8')], 1);
   });
+
+  it('streams parts of whole chunks to the analysis and gives the single-thread model and recorded ownership', async () => {
+    const parts: string[] = [];
+    synthesize({ scenario: 'cow-snapshots', seed: 11, events: 200000 }, (c) => parts.push(c));
+    const path = join(dir, 'big.pltrace');
+    writeFileSync(path, parts.join(''));
+    const one = await openTrace([fileSource(path)], { recordOwnership: true });
+    for (const parseWorkers of [1, 2] as const) {
+      const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, parseWorkers, partEvents: 65536, recordOwnership: true });
+      expect(r.threads).toBe(parseWorkers + 1);
+      expect(plain(r.model)).toEqual(plain(one));
+      expect(r.model.result.order).toBeNull();
+      expect(viewInit(r.model)).toEqual(viewInit(one));
+    }
+  }, 60_000);
+
+  it('replays the whole trace in time order at the end when a later part goes back in time', async () => {
+    const lines = ['pageledger-trace 1'];
+    for (let k = 0; k < 70000; k++) lines.push(`${1000 + k} alloc pfn=0x${(0x100000 + k).toString(16)} order=0 pid=${10 + (k % 5)} comm=app`);
+    // Late in the file, an event stamped before most of the others: the replay must see it in time order.
+    lines.push('1500 free pfn=0x100005 order=0', '1501 free pfn=0x100005 order=0');
+    const r = await openTraceParallel([fileSource(writeTrace('back.pltrace', lines))], { workerScript, minBytes: 0, partEvents: 65536 });
+    const one = await openTrace([fileSource(join(dir, 'back.pltrace'))]);
+    expect(r.threads).toBe(2);
+    expect(r.model.result.order).not.toBeNull();
+    expect(plain(r.model)).toEqual(plain(one));
+    expect(r.model.result.anomalies.map((a) => [a.kind, a.line])).toEqual([['double-free', 70003]]);
+  }, 60_000);
+
+  it('quotes an owner with the comm it gets later in the file, as one pass does', async () => {
+    const lines = ['pageledger-trace 1', '100 alloc pfn=0x100000 order=0 pid=7', '101 map pid=8 vaddr=0x7f0000000000 pfn=0x100000'];
+    for (let k = 0; k < 200000; k++) lines.push(`${200 + k} alloc pfn=0x${(0x200000 + k).toString(16)} order=0 pid=9 comm=filler`);
+    lines.push('300000 alloc pfn=0x300000 order=0 pid=7 comm=late');
+    const path = writeTrace('late-comm.pltrace', lines);
+    const one = await openTrace([fileSource(path)]);
+    expect(one.result.anomalies.map((a) => a.message).join('\n')).toContain('pid 7 (late)');
+    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, partEvents: 65536 });
+    expect(r.threads).toBe(2);
+    expect(plain(r.model)).toEqual(plain(one));
+  }, 60_000);
 
   it('reads small files on one thread by default', async () => {
     const path = join(dir, 'small.pltrace');

@@ -173,8 +173,11 @@ export class OwnershipRecorder implements ReplayObserver {
   owner: Int32Array;
   prev: Int32Array;
   flags: Uint8Array;
-  /** Effective time of each event in replay order (untimed events take the time before them). */
-  readonly eventTimes: Float64Array;
+  /**
+   * Effective time of each event in replay order (untimed events take the time before them). Sized for
+   * the events given to the constructor; a replay of events still arriving grows it, and `seal` trims it.
+   */
+  eventTimes: Float64Array;
   readonly slots = new PageSlots();
   /** Pfns referenced by each live snapshot, in reference order. */
   private readonly snapPages = new Map<number, number[]>();
@@ -231,6 +234,7 @@ export class OwnershipRecorder implements ReplayObserver {
   event(_i: number, e: EventRecord): void {
     const t = e.time;
     if (t === t && t > this.now) this.now = t;
+    if (this.k === this.eventTimes.length) this.growEvents();
     this.eventTimes[this.k++] = this.now;
     const kind = e.kind;
     if (kind === EventKind.SnapRef) {
@@ -275,6 +279,17 @@ export class OwnershipRecorder implements ReplayObserver {
   /** Offline/online toggles per block id: [time, offline?1:0, ...]. */
   toggles(): Map<number, number[]> {
     return this.blockToggles;
+  }
+
+  /** After the last event: eventTimes holds exactly the events replayed. */
+  seal(): void {
+    if (this.eventTimes.length !== this.k) this.eventTimes = this.eventTimes.slice(0, this.k);
+  }
+
+  private growEvents(): void {
+    const next = new Float64Array(Math.max(1024, Math.ceil(this.eventTimes.length * 1.5)));
+    next.set(this.eventTimes);
+    this.eventTimes = next;
   }
 
   /** Trim the columns to the changes recorded, copying only when over an eighth would be left unused. */

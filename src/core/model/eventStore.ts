@@ -237,6 +237,30 @@ export class CompactColumn implements ColumnView {
     return n;
   }
 
+  /**
+   * Remove the first k chunks (all packed) and return them as plain data; the chunk being filled, if
+   * any, becomes chunk c - k.
+   */
+  takeFront(k: number): CompactChunk[] {
+    const out: CompactChunk[] = [];
+    for (let c = 0; c < k; c++) out.push({ rep: this.rep[c], base: this.base[c], data: this.data[c] });
+    this.rep.splice(0, k);
+    this.base.splice(0, k);
+    this.data.splice(0, k);
+    if (this.c >= 0) this.c -= k;
+    this.rc = -1;
+    return out;
+  }
+
+  /** Append packed chunks as they are (no copy); the column must have no chunk being filled. */
+  adopt(chunks: CompactChunk[]): void {
+    for (const ch of chunks) {
+      this.rep.push(ch.rep);
+      this.base.push(ch.base);
+      this.data.push(ch.data);
+    }
+  }
+
   /** The chunks as plain data (arrays shared, not copied). */
   exportChunks(): CompactChunk[] {
     return this.rep.map((rep, c) => ({ rep, base: this.base[c], data: this.data[c] }));
@@ -460,6 +484,63 @@ export class EventStore {
     this.cPfn = this.pfn.current();
     this.cArg = this.arg.current();
     this.cArg2 = this.arg2.current();
+  }
+
+  /**
+   * Hand over the full chunks as plain data (the last one packed now if it is full) and keep only the
+   * chunk being filled: a parse worker sends its events off a chunk at a time, with no copy on either side
+   * (`adoptData`).
+   */
+  takeFullChunks(): EventStoreData {
+    const full = this.length >>> CHUNK_BITS;
+    if ((this.length & MASK) === 0 && full > 0 && !this.packedTail) {
+      // The last chunk is full but still raw (a chunk is packed when the next one begins).
+      for (const name of COMPACT_COLUMNS) {
+        this[name].setFilled(CHUNK);
+        this[name].finish();
+      }
+    }
+    const columns = {} as Record<CompactColumnName, CompactChunk[]>;
+    for (const name of COMPACT_COLUMNS) columns[name] = this[name].takeFront(full);
+    const data: EventStoreData = {
+      length: full * CHUNK,
+      sorted: this.sorted,
+      lastTime: this.lastTime,
+      kind: this.kind.chunks.splice(0, full),
+      order: this.orderCol.chunks.splice(0, full),
+      columns,
+    };
+    this.length -= full * CHUNK;
+    return data;
+  }
+
+  /**
+   * Append the events of `d` (from `takeFullChunks` or `exportData` of a store whose file, line numbers
+   * and owner ids are already this store's) by taking its chunks as they are. Only when this store ends
+   * on a chunk boundary; returns false (and appends nothing) when it does not.
+   */
+  adoptData(d: EventStoreData): boolean {
+    if ((this.length & MASK) !== 0) return false;
+    if (d.length === 0) return true;
+    // Time order exactly as push() would have judged it, value by value (the data's own flags cover
+    // events the sender kept back).
+    const times = new CompactColumn();
+    times.adopt(d.columns.time);
+    let last = this.lastTime;
+    let sorted = this.sorted;
+    for (let i = 0; i < d.length; i++) {
+      const t = times.get(i);
+      if (t < last) sorted = false;
+      else if (t === t) last = t;
+    }
+    this.sorted = sorted;
+    this.lastTime = last;
+    this.kind.chunks.push(...d.kind);
+    this.orderCol.chunks.push(...d.order);
+    for (const name of COMPACT_COLUMNS) this[name].adopt(d.columns[name]);
+    this.length += d.length;
+    this.packedTail = (this.length & MASK) !== 0;
+    return true;
   }
 
   /** Read event i back into a scratch record. */

@@ -44,7 +44,7 @@ export interface SourceFile {
  * parse errors and per-format counters. One builder may take several files (a merged timeline).
  */
 export class TraceBuilder {
-  readonly events = new EventStore();
+  private store = new EventStore();
   readonly owners = new OwnerTable();
   readonly layout = new AddressSpace();
   readonly errors: ParseError[] = [];
@@ -61,6 +61,26 @@ export class TraceBuilder {
   private errorsInFile = 0;
   droppedErrors = 0;
 
+  /** The event columns. */
+  get events(): EventStore {
+    return this.store;
+  }
+
+  /**
+   * Hand the events pushed so far to the caller and go on with an empty store: a parse worker sends its
+   * events off in pieces as it reads, and keeps none of them.
+   */
+  takeEvents(): EventStore {
+    const taken = this.store;
+    this.store = new EventStore();
+    return taken;
+  }
+
+  /** Put a store read back elsewhere (the index cache) in place of this builder's events. */
+  useEvents(store: EventStore): void {
+    this.store = store;
+  }
+
   beginFile(path: string, format: string, bytes: number): number {
     const index = this.files.length;
     this.files.push({ index, path, format, bytes, lines: 0 });
@@ -74,7 +94,7 @@ export class TraceBuilder {
   }
 
   push(e: EventRecord): number {
-    return this.events.push(e, this.currentFile);
+    return this.store.push(e, this.currentFile);
   }
 
   error(line: number, message: string): void {

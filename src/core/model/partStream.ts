@@ -1,0 +1,221 @@
+import { EventStore, type EventStoreData } from './eventStore';
+import type { MemoryBlock, NumaNode, Placement, Region } from './addressSpace';
+import type { Owner, OwnerTable } from './owners';
+import type { ParseError, SnapshotInfo, TraceBuilder } from './traceBuilder';
+
+/** A builder's layout as plain data (it crosses threads by structured clone). */
+export interface LayoutData {
+  nodes: NumaNode[];
+  regions: Region[];
+  blocks: MemoryBlock[];
+  placements: Placement[];
+}
+
+/** Fields of an owner that a later sighting may fill in (OwnerTable keeps the first value it gets). */
+export interface OwnerPatch {
+  id: number;
+  comm?: string;
+  tgid?: number;
+  pid?: number;
+}
+
+/**
+ * One piece of a parse that streams from a worker thread: what the parser added to its builder since
+ * the piece before. Owner ids in `events` are the worker's; the main thread maps them as it appends.
+ */
+export interface StreamPart {
+  events: EventStoreData;
+  /** Owners interned since the part before, in id order (the first part starts at id 0). */
+  owners: Owner[];
+  snapshots: SnapshotInfo[];
+  errors: ParseError[];
+  /** The whole layout, when it changed since the part before. */
+  layout?: LayoutData;
+  /** Bytes of the range read so far. */
+  bytes: number;
+  /** On the last part only. */
+  end?: {
+    lines: number;
+    droppedErrors: number;
+    counters: [string, number][];
+    /** Owners sent earlier that got a comm, tgid or pid afterwards. */
+    patches: OwnerPatch[];
+  };
+}
+
+const HAS_COMM = 1;
+const HAS_TGID = 2;
+const HAS_PID = 4;
+
+function fieldsOf(o: Owner): number {
+  return (o.comm !== undefined ? HAS_COMM : 0) | (o.tgid !== undefined ? HAS_TGID : 0) | (o.pid !== undefined ? HAS_PID : 0);
+}
+
+/**
+ * The worker's side: cuts what its builder gained into StreamParts. A cut hands over the store's full
+ * column chunks as they are (the last cut, everything), so they can be transferred: the worker keeps no
+ * second copy, and the main thread can take whole chunks without copying them (`PartAppender`).
+ */
+export class PartCutter {
+  private owners = 0;
+  private snapshots = 0;
+  private errors = 0;
+  private layoutKey = '';
+  /** For each owner sent: which of comm, tgid and pid it had then. */
+  private sent = new Uint8Array(1024);
+
+  constructor(private readonly b: TraceBuilder) {}
+
+  /** What was added since the last cut (events: whole chunks only, unless `all`); `bytes` is how much of the range was read. */
+  cut(bytes: number, all = false): StreamPart {
+    const b = this.b;
+    const events = all ? b.takeEvents().exportData() : b.events.takeFullChunks();
+    const list = b.owners.list;
+    if (list.length > this.sent.length) {
+      const next = new Uint8Array(Math.max(list.length, this.sent.length * 2));
+      next.set(this.sent);
+      this.sent = next;
+    }
+    for (let id = this.owners; id < list.length; id++) this.sent[id] = fieldsOf(list[id]);
+    const owners = list.slice(this.owners);
+    this.owners = list.length;
+    const snapshots = b.snapshots.slice(this.snapshots);
+    this.snapshots = b.snapshots.length;
+    const errors = b.errors.slice(this.errors);
+    this.errors = b.errors.length;
+    const part: StreamPart = { events, owners, snapshots, errors, bytes };
+    const l = b.layout;
+    // Layout lines are few and normally come first: a cheap key tells whether anything changed.
+    const key = `${l.nodes.size}/${l.regions.length}/${l.blocks.length}/${l.placements.length}`;
+    if (key !== this.layoutKey && !l.empty) {
+      this.layoutKey = key;
+      part.layout = { nodes: [...l.nodes.values()], regions: l.regions, blocks: l.blocks, placements: l.placements };
+    }
+    return part;
+  }
+
+  /** The last part: the rest, plus the counters, the dropped errors and the owner fields filled in late. */
+  end(bytes: number, lines: number): StreamPart {
+    const part = this.cut(bytes, true);
+    const patches: OwnerPatch[] = [];
+    const list = this.b.owners.list;
+    for (let id = 0; id < list.length; id++) {
+      const o = list[id];
+      const had = this.sent[id];
+      if (fieldsOf(o) === had) continue;
+      const p: OwnerPatch = { id };
+      if (!(had & HAS_COMM) && o.comm !== undefined) p.comm = o.comm;
+      if (!(had & HAS_TGID) && o.tgid !== undefined) p.tgid = o.tgid;
+      if (!(had & HAS_PID) && o.pid !== undefined) p.pid = o.pid;
+      patches.push(p);
+    }
+    part.end = { lines, droppedErrors: this.b.droppedErrors, counters: [...this.b.counters], patches };
+    return part;
+  }
+}
+
+/** Every ArrayBuffer a part's events hold, for a worker's transfer list. */
+export function streamPartBuffers(p: StreamPart): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  for (const c of p.events.kind) out.push(c.buffer as ArrayBuffer);
+  for (const c of p.events.order) out.push(c.buffer as ArrayBuffer);
+  for (const chunks of Object.values(p.events.columns)) for (const ch of chunks) if (ch.data) out.push(ch.data.buffer as ArrayBuffer);
+  return out;
+}
+
+/** The id `o` (from another builder) has in `owners`, interned there if new. */
+export function internOwner(owners: OwnerTable, o: Owner): number {
+  switch (o.kind) {
+    case 'free':
+      return 0;
+    case 'kernel':
+      return owners.kernel();
+    case 'process':
+      return owners.process(o.pid!, o.comm, o.tgid);
+    case 'file':
+      return owners.file(o.dev!, o.ino!);
+    case 'snapshot':
+      return owners.snapshot(o.snap!, o.pid);
+    case 'agent':
+      return owners.agent(o.name!);
+  }
+}
+
+/** What appending a part changed beyond events. */
+export interface AppendEffect {
+  /** The part brought layout the builder did not have. */
+  layout: boolean;
+  /** An owner the builder already had got a comm, tgid or pid (so its label changed). */
+  patched: boolean;
+}
+
+/**
+ * The main thread's side: appends the parts of one byte range, in order, to the builder, as if one
+ * parser had read on from where the builder's current file stands. Owners are interned in the part's
+ * first-sighting order, so ids come out as one pass makes them; lines are shifted by `lineOffset`, the
+ * lines before the range.
+ */
+export class PartAppender {
+  private map = new Int32Array(1024);
+  private mapped = 0;
+  /** Every owner so far has the same id here as in the part (true for the first range of a file). */
+  private identity = true;
+
+  constructor(private readonly b: TraceBuilder, private readonly lineOffset: number) {}
+
+  append(p: StreamPart): AppendEffect {
+    const b = this.b;
+    const effect: AppendEffect = { layout: false, patched: false };
+    if (p.layout) effect.layout = mergeLayout(b, p.layout);
+    const need = this.mapped + p.owners.length;
+    if (need > this.map.length) {
+      const next = new Int32Array(Math.max(need, this.map.length * 2));
+      next.set(this.map);
+      this.map = next;
+    }
+    for (const o of p.owners) {
+      const id = internOwner(b.owners, o);
+      if (id !== this.mapped) this.identity = false;
+      this.map[this.mapped++] = id;
+    }
+    // Whole chunks whose ids, lines and file are already the builder's are taken as they are; else copied.
+    const same = this.identity && this.lineOffset === 0 && b.currentFile === 0;
+    if (p.events.length > 0 && !(same && b.events.adoptData(p.events))) {
+      b.events.appendStore(EventStore.fromData(p.events), b.currentFile, this.lineOffset, this.map);
+    }
+    for (const s of p.snapshots) {
+      if (b.snapshot(s.id)) continue;
+      const { file: _file, ...rest } = s;
+      b.addSnapshot({ ...rest, line: s.line + this.lineOffset });
+    }
+    for (const err of p.errors) b.error(err.line + this.lineOffset, err.message);
+    if (p.end) {
+      b.droppedErrors += p.end.droppedErrors;
+      for (const [name, v] of p.end.counters) b.count(name, v);
+      for (const patch of p.end.patches) {
+        const o = b.owners.get(this.map[patch.id]);
+        if (patch.comm !== undefined && o.comm === undefined) {
+          o.comm = patch.comm;
+          effect.patched = true;
+        }
+        if (patch.tgid !== undefined && o.tgid === undefined) o.tgid = patch.tgid;
+        if (patch.pid !== undefined && o.pid === undefined) {
+          o.pid = patch.pid;
+          effect.patched = true;
+        }
+      }
+    }
+    return effect;
+  }
+}
+
+/** Add what `l` has that the builder's layout lacks; true when anything was added. */
+function mergeLayout(b: TraceBuilder, l: LayoutData): boolean {
+  const to = b.layout;
+  const before = `${to.nodes.size}/${to.regions.length}/${to.blocks.length}/${to.placements.length}`;
+  for (const nd of l.nodes) Object.assign(to.addNode(nd.id, nd.name), nd);
+  for (let k = to.regions.length; k < l.regions.length; k++) to.addRegion(l.regions[k]);
+  for (const blk of l.blocks) to.addBlock(blk);
+  for (let k = to.placements.length; k < l.placements.length; k++) to.placements.push(l.placements[k]);
+  return `${to.nodes.size}/${to.regions.length}/${to.blocks.length}/${to.placements.length}` !== before;
+}

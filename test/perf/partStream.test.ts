@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { CHUNK, EventStore } from '../../src/core/model/eventStore';
+import { newEventRecord, type EventRecord } from '../../src/core/model/events';
+import { PartAppender, PartCutter } from '../../src/core/model/partStream';
+import { TraceBuilder } from '../../src/core/model/traceBuilder';
+
+function rec(i: number, time = 1e9 + i * 10): EventRecord {
+  const e = newEventRecord();
+  e.kind = (1 + (i % 9)) as EventRecord['kind'];
+  e.order = i % 2;
+  e.line = i + 1;
+  e.time = i % 777 === 0 ? NaN : time;
+  e.pfn = 0x100000 + ((i * 7919) % 300000);
+  e.pid = 1000 + (i % 40);
+  e.arg = i % 3 === 0 ? 0x7f0000000000 + i * 4096 : NaN;
+  e.node = i % 2;
+  return e;
+}
+
+function allEvents(s: EventStore): EventRecord[] {
+  const out: EventRecord[] = [];
+  for (let i = 0; i < s.length; i++) out.push({ ...s.read(i, newEventRecord()) });
+  return out;
+}
+
+describe('EventStore chunk hand-over', () => {
+  it('takeFullChunks + adoptData give the store one push sequence makes, across partial and full chunks', () => {
+    const n = 3 * CHUNK + 4321;
+    const whole = new EventStore();
+    const worker = new EventStore();
+    const main = new EventStore();
+    const cuts = new Set([10, CHUNK - 1, CHUNK, CHUNK + 5, 2 * CHUNK + 100, 3 * CHUNK]);
+    for (let i = 0; i < n; i++) {
+      whole.push(rec(i), 0);
+      worker.push(rec(i), 0);
+      if (cuts.has(i + 1)) {
+        const d = worker.takeFullChunks();
+        expect(d.length % CHUNK).toBe(0);
+        expect(main.adoptData(d)).toBe(true);
+      }
+    }
+    expect(main.adoptData(worker.takeFullChunks())).toBe(true);
+    // The rest, partial chunk included, then more pushes into the adopted tail.
+    expect(main.adoptData(worker.exportData())).toBe(true);
+    for (let i = n; i < n + 50; i++) {
+      whole.push(rec(i), 0);
+      main.push(rec(i), 0);
+    }
+    expect(main.length).toBe(whole.length);
+    expect(main.sorted).toBe(true);
+    expect(allEvents(main)).toEqual(allEvents(whole));
+    // A store that does not end on a chunk boundary does not take chunks as they are.
+    expect(main.adoptData(whole.exportData())).toBe(false);
+  });
+
+  it('notices time going back across a hand-over, and within a part', () => {
+    const worker = new EventStore();
+    for (let i = 0; i < CHUNK; i++) worker.push(rec(i), 0);
+    const main = new EventStore();
+    main.adoptData(worker.takeFullChunks());
+    expect(main.sorted).toBe(true);
+    worker.push(rec(CHUNK, 5), 0);
+    expect(main.adoptData(worker.exportData())).toBe(true);
+    expect(main.sorted).toBe(false);
+    expect(main.order()).not.toBeNull();
+  });
+});
+
+describe('PartCutter and PartAppender', () => {
+  it('rebuild the builder the parser filled: owners, comm learnt late, snapshots, errors, counters, layout', () => {
+    const worker = new TraceBuilder();
+    worker.beginFile('t', 'pageledger', 0);
+    const cutter = new PartCutter(worker);
+    const target = new TraceBuilder();
+    target.beginFile('t', 'pageledger', 0);
+    const app = new PartAppender(target, 0);
+    const reference = new TraceBuilder();
+    reference.beginFile('t', 'pageledger', 0);
+    reference.layout.addRegion({ name: 'ram0', node: 0, start: 0x100000, pages: 1 << 20, type: 'ram' });
+    worker.layout.addRegion({ name: 'ram0', node: 0, start: 0x100000, pages: 1 << 20, type: 'ram' });
+    let patched = false;
+    let layoutSeen = 0;
+    const n = 2 * CHUNK + 999;
+    for (let i = 0; i < n; i++) {
+      for (const b of [worker, reference]) {
+        const e = rec(i);
+        // pid 1039 shows up without a comm and gets one later; a new pid every 1000 events.
+        const pid = 1000 + (i % 40) + Math.floor(i / 1000);
+        e.owner = b.owners.process(pid, pid === 1039 && i < 30000 ? undefined : `c${pid}`);
+        e.pid = pid;
+        b.push(e);
+        if (i % 20000 === 3) b.error(i + 1, `bad ${i}`);
+        if (i % 30000 === 5) b.addSnapshot({ id: i, source: 'native', name: `snapshot ${i}`, time: e.time, line: i + 1 });
+      }
+      if (i % 25000 === 24999) {
+        const p = cutter.cut(i);
+        if (p.layout) layoutSeen++;
+        patched ||= app.append(p).patched;
+      }
+    }
+    worker.count('records', 3);
+    reference.count('records', 3);
+    const last = cutter.end(n, n);
+    expect(last.end?.patches.some((p) => p.comm === 'c1039')).toBe(true);
+    patched ||= app.append(last).patched;
+    expect(patched).toBe(true);
+    expect(layoutSeen).toBe(1);
+    expect(target.owners.list).toEqual(reference.owners.list);
+    expect(allEvents(target.events)).toEqual(allEvents(reference.events));
+    expect(target.snapshots).toEqual(reference.snapshots);
+    expect(target.errors).toEqual(reference.errors);
+    expect([...target.counters]).toEqual([...reference.counters]);
+    expect(target.layout.regions).toEqual(reference.layout.regions);
+  });
+});
