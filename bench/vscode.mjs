@@ -129,6 +129,21 @@ async function waitForChart(page, t0, onTick) {
       marks.chart = performance.now() - t0;
       const c = cpuNow();
       marks.cpu = Object.fromEntries(Object.keys(c).map((k) => [k, c[k] - marks.cpu0[k]]));
+      // VS Code writes the log a moment later.
+      await sleep(300);
+      marks.log = extensionLog(t0, marks.chart);
+      // The webview's own start: its document's navigation (the inner frame's time origin), its bundle
+      // fetched, its script done.
+      const w = await frame.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource').map((e) => ({ name: e.name.replace(/^.*\//, '').replace(/\?.*$/, ''), start: e.startTime, end: e.responseEnd }));
+        const marks = performance.getEntriesByType('mark').map((e) => ({ name: e.name, at: e.startTime }));
+        return { origin: performance.timeOrigin, res, marks, dcl: nav?.domContentLoadedEventEnd };
+      }).catch(() => undefined);
+      if (w) {
+        const at = (ms) => (ms === undefined ? '?' : `+${((w.origin + ms - performance.timeOrigin - t0) / 1000).toFixed(2)}`);
+        marks.log.push(`webview: navigation ${at(0)}, ${w.res.map((r) => `${r.name} ${at(r.start)}-${at(r.end)}`).join(', ')}, DOMContentLoaded ${at(w.dcl)}, ${w.marks.map((m) => `${m.name} ${at(m.at)}`).join(', ')}`);
+      }
       return marks;
     }
     if (onTick) await onTick(marks);
@@ -137,8 +152,37 @@ async function waitForChart(page, t0, onTick) {
   throw new Error(`no chart within ${TIMEOUT_MS} ms`);
 }
 
-/** One line of marks. */
-const fmt = (r) => `reading ${s(r.reading)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}`;
+/** One line of marks, and the extension's own log lines of the open (time from the action: message). */
+const fmt = (r) => `reading ${s(r.reading)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}${r.log?.length ? `\n      extension log: ${r.log.join('; ')}` : ''}`;
+
+/**
+ * The lines the extension logged (its "Page Ledger" log channel, timestamped to the ms by VS Code) from
+ * t0 (performance.now() of the action) to the chart, as "+seconds message": activation, the worker's
+ * start, the webview's ready, the load, the first chart data.
+ */
+function extensionLog(t0, t1) {
+  const logs = join(server.userDataDir, 'logs');
+  const files = [];
+  const walk = (p) => {
+    for (const n of readdirSync(p, { withFileTypes: true })) {
+      if (n.isDirectory()) walk(join(p, n.name));
+      else if (n.name === 'Page Ledger.log' || n.name === 'remoteexthost.log') files.push(join(p, n.name));
+    }
+  };
+  if (existsSync(logs)) walk(logs);
+  const from = performance.timeOrigin + t0 - 50;
+  const to = performance.timeOrigin + t0 + t1 + 50;
+  const out = [];
+  for (const f of files) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[\w+\] (.*)$/.exec(line);
+      if (!m || (f.endsWith('remoteexthost.log') && !m[3].includes('pageledger'))) continue;
+      const at = new Date(`${m[1]}T${m[2]}`).getTime();
+      if (at >= from && at <= to) out.push([at, `+${((at - performance.timeOrigin - t0) / 1000).toFixed(2)} ${m[3]}`]);
+    }
+  }
+  return out.sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+}
 
 /** The user's action: right-click the trace in the explorer, "Show Ownership View". Returns t0 (the click). */
 async function openFromExplorer(page) {

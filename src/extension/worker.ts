@@ -120,17 +120,27 @@ const handlers: Handlers = {
   },
 };
 
+// Calls slower than this are logged with their time: the worker answers one call at a time, so a slow one
+// delays every call behind it (the view's init behind the Problems' pages, say).
+const SLOW_CALL_MS = 100;
+
 async function dispatch(msg: CallMessage): Promise<void> {
   try {
+    const started = performance.now();
     // The union of handlers is indexed by the message's own method, so params and result stay paired.
     const handler = handlers[msg.method] as (p: typeof msg.params) => unknown;
     const result = (await handler(msg.params)) as WorkerMethods[typeof msg.method]['result'];
+    const ms = performance.now() - started;
+    if (ms >= SLOW_CALL_MS && msg.method !== 'open') post({ type: 'log', message: `worker: ${msg.method} took ${Math.round(ms)} ms` });
     post({ type: 'result', callId: msg.callId, result });
   } catch (e) {
     const isCancel = e instanceof CancelledError;
     post({ type: 'error', callId: msg.callId, message: isCancel ? 'cancelled' : e instanceof Error ? e.message : String(e), cancelled: isCancel });
   }
 }
+
+// The host logs when the worker was asked for and when it could answer: the gap is the bundle's load.
+post({ type: 'log', message: 'analysis worker ready' });
 
 parentPort?.on('message', (msg: HostToWorker) => {
   if (msg.type === 'cancel') {

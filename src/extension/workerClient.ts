@@ -62,6 +62,7 @@ export class WorkerClient {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
+    this.onLog('analysis worker starting');
     const w = new Worker(this.scriptPath);
     w.on('message', (m: WorkerToHost) => this.receive(m));
     w.on('error', (e) => this.died(w, e.message));
