@@ -8,6 +8,7 @@ import { DEFAULT_SETTINGS } from '../../src/extension/logic/settings';
 const ROOT = join(__dirname, '..', '..');
 interface Manifest {
   main: string;
+  activationEvents: string[];
   icon: string;
   engines: { vscode: string };
   capabilities: { untrustedWorkspaces: { supported: boolean }; virtualWorkspaces: { supported: boolean } };
@@ -15,7 +16,7 @@ interface Manifest {
     commands: { command: string }[];
     menus: Record<string, { command: string }[]>;
     keybindings: { command: string; when: string }[];
-    languages: { id: string; configuration: string }[];
+    languages: { id: string; configuration: string; extensions?: string[] }[];
     grammars: { language: string; path: string }[];
     customEditors: { viewType: string }[];
     views: Record<string, { id: string }[]>;
@@ -49,6 +50,16 @@ describe('package.json contributions match the code', () => {
     expect(pkg.contributes.grammars.map((g) => g.language)).toEqual([...TRACE_LANGUAGES]);
     for (const g of pkg.contributes.grammars) expect(existsSync(join(ROOT, g.path))).toBe(true);
     for (const l of pkg.contributes.languages) expect(existsSync(join(ROOT, l.configuration))).toBe(true);
+  });
+
+  it('activates in a workspace holding a file whose extension names it a trace, and only for those', () => {
+    // Active before the first "Show Ownership View" (a command activation took 0.2-0.5 s of the open), but
+    // not for every workspace: .txt, .log and .gz traces wait for their language or a command.
+    const extensions = pkg.contributes.languages.flatMap((l) => l.extensions ?? []).sort();
+    const watched = pkg.activationEvents.filter((e) => e.startsWith('workspaceContains:')).map((e) => /^workspaceContains:\*\*\/\*(\.[\w]+)$/.exec(e)?.[1] ?? e).sort();
+    expect(watched).toEqual(extensions);
+    expect(pkg.activationEvents).not.toContain('*');
+    expect(pkg.activationEvents).not.toContain('onStartupFinished');
   });
 
   it('names the custom editor and the tree view the code registers', () => {
