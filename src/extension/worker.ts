@@ -8,6 +8,7 @@ import { CancelledError, type TraceModel } from '../core/trace';
 import { fileSource } from '../node/fileSource';
 import { openTraceFiles } from '../node/openFiles';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
+import { CallQueue } from './logic/callQueue';
 import { collectLines } from './logic/excerpt';
 import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
@@ -142,10 +143,12 @@ async function dispatch(msg: CallMessage): Promise<void> {
 // The host logs when the worker was asked for and when it could answer: the gap is the bundle's load.
 post({ type: 'log', message: 'analysis worker ready' });
 
+const calls = new CallQueue<CallMessage>((m) => m.method === 'viewInit' || m.method === 'view', (m) => void dispatch(m), setImmediate);
+
 parentPort?.on('message', (msg: HostToWorker) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.traceId);
     return;
   }
-  void dispatch(msg);
+  calls.push(msg);
 });
