@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ANOMALY_KINDS } from '../../src/core/analysis/anomalies';
-import { TRACE_LANGUAGES } from '../../src/extension/logic/languages';
+import { TRACE_FILE_EXTENSIONS, TRACE_FILES_GLOB, TRACE_LANGUAGES } from '../../src/extension/logic/languages';
 import { DEFAULT_SETTINGS } from '../../src/extension/logic/settings';
 
 const ROOT = join(__dirname, '..', '..');
@@ -58,6 +58,9 @@ describe('package.json contributions match the code', () => {
     const extensions = pkg.contributes.languages.flatMap((l) => l.extensions ?? []).sort();
     const watched = pkg.activationEvents.filter((e) => e.startsWith('workspaceContains:')).map((e) => /^workspaceContains:\*\*\/\*(\.[\w]+)$/.exec(e)?.[1] ?? e).sort();
     expect(watched).toEqual(extensions);
+    // The glob the extension searches to start its worker early is the same list.
+    expect(TRACE_FILE_EXTENSIONS.map((e) => `.${e}`).sort()).toEqual(extensions);
+    expect(TRACE_FILES_GLOB).toBe(`**/*.{${TRACE_FILE_EXTENSIONS.join(',')}}`);
     expect(pkg.activationEvents).not.toContain('*');
     expect(pkg.activationEvents).not.toContain('onStartupFinished');
   });
