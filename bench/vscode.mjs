@@ -140,6 +140,12 @@ async function waitForChart(page, t0, onTick) {
         const marks = performance.getEntriesByType('mark').map((e) => ({ name: e.name, at: e.startTime }));
         return { origin: performance.timeOrigin, res, marks, dcl: nav?.domContentLoadedEventEnd };
       }).catch(() => undefined);
+      const outer = await frame.parentFrame()?.evaluate(() => ({
+        origin: performance.timeOrigin,
+        res: performance.getEntriesByType('resource').map((e) => ({ name: e.name.replace(/^.*\//, '').replace(/\?.*$/, ''), start: e.startTime, end: e.responseEnd })),
+        dcl: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd,
+      })).catch(() => undefined);
+      if (outer && w) marks.log.push(`outer webview frame: navigation ${((outer.origin - w.origin) / 1000).toFixed(2)} s before the inner's, then ${outer.res.map((r) => `${r.name} +${(r.start / 1000).toFixed(2)}-+${(r.end / 1000).toFixed(2)}`).join(', ')}, DOMContentLoaded +${((outer.dcl ?? 0) / 1000).toFixed(2)}`);
       if (w) {
         // Chromium's timeOrigin is not exactly the bench's clock (the webview's marks came out 0.2-0.3 s
         // later than the host's log lines of the same steps): the steps are given from the navigation.

@@ -137,10 +137,12 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         return;
       case 'request':
         try {
+          const asked = performance.now();
           post({ type: 'reply', requestId: m.requestId, reply: await this.worker.call('view', { traceId, request: m.request }) });
           if (!view.charted && m.request.kind === 'series') {
             view.charted = true;
-            this.log?.info(`${name}: first chart data sent ${Math.round(performance.now() - view.opened)} ms after the view opened`);
+            const now = performance.now();
+            this.log?.info(`${name}: first chart data sent ${Math.round(now - view.opened)} ms after the view opened, ${Math.round(now - asked)} ms after it was asked for`);
           }
         } catch (e) {
           post({ type: 'status', error: e instanceof Error ? e.message : String(e) });
