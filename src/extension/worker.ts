@@ -45,7 +45,8 @@ type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promis
 
 const handlers: Handlers = {
   async open({ traceId, paths, rules, format, cacheDir }) {
-    cancelled.delete(traceId);
+    // A cancel of an earlier load was cleared when this call arrived (below); one that came after it
+    // applies to this load, even if it came before the load's turn in the queue.
     let last = 0;
     // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
     // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
@@ -150,5 +151,6 @@ parentPort?.on('message', (msg: HostToWorker) => {
     cancelled.add(msg.traceId);
     return;
   }
+  if (msg.method === 'open') cancelled.delete((msg.params as WorkerMethods['open']['params']).traceId);
   calls.push(msg);
 });
