@@ -129,6 +129,29 @@ async function waitForChart(page, t0, onTick) {
       marks.chart = performance.now() - t0;
       const c = cpuNow();
       marks.cpu = Object.fromEntries(Object.keys(c).map((k) => [k, c[k] - marks.cpu0[k]]));
+      // VS Code writes the log a moment later.
+      await sleep(300);
+      marks.log = extensionLog(t0, marks.chart);
+      // The webview's own start: its document's navigation (the inner frame's time origin), its bundle
+      // fetched, its script done.
+      const w = await frame.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource').map((e) => ({ name: e.name.replace(/^.*\//, '').replace(/\?.*$/, ''), start: e.startTime, end: e.responseEnd }));
+        const marks = performance.getEntriesByType('mark').map((e) => ({ name: e.name, at: e.startTime }));
+        return { origin: performance.timeOrigin, res, marks, dcl: nav?.domContentLoadedEventEnd };
+      }).catch(() => undefined);
+      const outer = await frame.parentFrame()?.evaluate(() => ({
+        origin: performance.timeOrigin,
+        res: performance.getEntriesByType('resource').map((e) => ({ name: e.name.replace(/^.*\//, '').replace(/\?.*$/, ''), start: e.startTime, end: e.responseEnd })),
+        dcl: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd,
+      })).catch(() => undefined);
+      if (outer && w) marks.log.push(`outer webview frame: navigation ${((outer.origin - w.origin) / 1000).toFixed(2)} s before the inner's, then ${outer.res.map((r) => `${r.name} +${(r.start / 1000).toFixed(2)}-+${(r.end / 1000).toFixed(2)}`).join(', ')}, DOMContentLoaded +${((outer.dcl ?? 0) / 1000).toFixed(2)}`);
+      if (w) {
+        // Chromium's timeOrigin is not exactly the bench's clock (the webview's marks came out 0.2-0.3 s
+        // later than the host's log lines of the same steps): the steps are given from the navigation.
+        const at = (ms) => (ms === undefined ? '?' : `+${(ms / 1000).toFixed(2)}`);
+        marks.log.push(`webview: navigation at about +${((w.origin - performance.timeOrigin - t0) / 1000).toFixed(2)}, then ${w.res.map((r) => `${r.name} ${at(r.start)}-${at(r.end)}`).join(', ')}, DOMContentLoaded ${at(w.dcl)}, ${w.marks.map((m) => `${m.name.replace('pageledger-', '')} ${at(m.at)}`).join(', ')}`);
+      }
       return marks;
     }
     if (onTick) await onTick(marks);
@@ -137,8 +160,37 @@ async function waitForChart(page, t0, onTick) {
   throw new Error(`no chart within ${TIMEOUT_MS} ms`);
 }
 
-/** One line of marks. */
-const fmt = (r) => `reading ${s(r.reading)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}`;
+/** One line of marks, and the extension's own log lines of the open (time from the action: message). */
+const fmt = (r) => `reading ${s(r.reading)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}${r.log?.length ? `\n      extension log: ${r.log.join('; ')}` : ''}`;
+
+/**
+ * The lines the extension logged (its "Page Ledger" log channel, timestamped to the ms by VS Code) from
+ * t0 (performance.now() of the action) to the chart, as "+seconds message": activation, the worker's
+ * start, the webview's ready, the load, the first chart data.
+ */
+function extensionLog(t0, t1) {
+  const logs = join(server.userDataDir, 'logs');
+  const files = [];
+  const walk = (p) => {
+    for (const n of readdirSync(p, { withFileTypes: true })) {
+      if (n.isDirectory()) walk(join(p, n.name));
+      else if (n.name === 'Page Ledger.log' || n.name === 'remoteexthost.log') files.push(join(p, n.name));
+    }
+  };
+  if (existsSync(logs)) walk(logs);
+  const from = performance.timeOrigin + t0 - 50;
+  const to = performance.timeOrigin + t0 + t1 + 50;
+  const out = [];
+  for (const f of files) {
+    for (const line of readFileSync(f, 'utf8').split('\n')) {
+      const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d\.\d{3}) \[\w+\] (.*)$/.exec(line);
+      if (!m || (f.endsWith('remoteexthost.log') && !m[3].includes('pageledger'))) continue;
+      const at = new Date(`${m[1]}T${m[2]}`).getTime();
+      if (at >= from && at <= to) out.push([at, `+${((at - performance.timeOrigin - t0) / 1000).toFixed(2)} ${m[3]}`]);
+    }
+  }
+  return out.sort((a, b) => a[0] - b[0]).map((x) => x[1]);
+}
 
 /** The user's action: right-click the trace in the explorer, "Show Ownership View". Returns t0 (the click). */
 async function openFromExplorer(page) {
@@ -204,8 +256,27 @@ function cpuNow() {
   return out;
 }
 
+/** The extension-host logs of this code-server so far. */
+function exthostLogs() {
+  const logs = join(server.userDataDir, 'logs');
+  const out = [];
+  if (!existsSync(logs)) return out;
+  for (const session of readdirSync(logs)) {
+    const dir = join(logs, session);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const n of readdirSync(dir)) if (n.startsWith('exthost') && existsSync(join(dir, n, 'remoteexthost.log'))) out.push(join(dir, n, 'remoteexthost.log'));
+  }
+  return out;
+}
+
+/** Whether an extension host not in `before` has activated its startup extensions. */
+function eagerActivated(before) {
+  return exthostLogs().some((f) => !before.has(f) && readFileSync(f, 'utf8').includes('Eager extensions activated'));
+}
+
 /** A fresh extension host (and analysis worker) with no editor open: close everything, reload the window. */
 async function reloadWindow() {
+  const before = new Set(exthostLogs());
   await h.runCommand(wb.page, 'View: Close All Editors');
   // Wait for the new page's load event: the old page answers every locator until the reload replaces it.
   const reloaded = wb.page.waitForEvent('load', { timeout: 60_000 });
@@ -213,8 +284,11 @@ async function reloadWindow() {
   await reloaded;
   await wb.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await wb.page.locator('.part.statusbar').waitFor({ timeout: 60_000 });
-  // Let the workbench and extension host finish starting, so the open is not measured against startup.
-  await sleep(3000);
+  // Let the workbench and the new extension host finish starting (its eager extensions activated, which
+  // at load 10 took longer than the fixed 3 s wait of before), so the open is not measured against startup.
+  const t = performance.now();
+  while (performance.now() - t < 60_000 && !eagerActivated(before)) await sleep(100);
+  await sleep(1000);
   const hosts = extensionHosts();
   if (hosts !== 1) console.log(`  (${hosts} extension hosts running after the reload)`);
 }

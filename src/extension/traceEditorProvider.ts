@@ -1,9 +1,12 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { HostToWebview, WebviewToHost } from '../protocol/view';
+import type { HostToWebview, ViewInit, WebviewToHost } from '../protocol/view';
+import type { TraceDigest } from '../protocol/worker';
 import { DETECT_HEAD_BYTES, TRACE_LANGUAGES } from './logic/languages';
 import { isLargeTraceTab } from './logic/tabTraces';
 import { viewSettingsMessage, type ExtensionSettings } from './logic/settings';
+import { ViewInits } from './logic/viewInits';
 import { finiteForWebview } from './logic/webviewTransport';
 import { traceIdFor, type TraceStore } from './traceStore';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -17,6 +20,18 @@ class TraceDocument implements vscode.CustomDocument {
   dispose(): void {}
 }
 
+/** One open ownership view and where its handshake stands. */
+interface OpenView {
+  panel: vscode.WebviewPanel;
+  post: (m: HostToWebview) => void;
+  /** The webview said `ready` (its script listens); messages before that are lost. */
+  ready: boolean;
+  /** When it was created (performance.now()), for the log. */
+  opened: number;
+  /** Its first chart data was sent (logged once). */
+  charted: boolean;
+}
+
 /**
  * The ownership view of a trace, as a read-only custom editor (and as a plain panel for merged traces).
  * The webview only ever sees what the worker computes for its requests; the HTML is a shell with a strict
@@ -26,11 +41,13 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   /** The custom editor's view type (package.json contributes.customEditors). */
   static readonly viewType = 'pageledger.ownership';
   /** Open webviews per trace id: every view of one trace hears about its reloads. */
-  private readonly panels = new Map<string, Set<vscode.WebviewPanel>>();
+  private readonly panels = new Map<string, Set<OpenView>>();
+  /** The view inits of each trace's loads, and which one each view was sent. */
+  private readonly inits = new Map<string, ViewInits<OpenView, TraceDigest, ViewInit>>();
 
   /** Register the provider and the commands that open views. */
-  static register(context: vscode.ExtensionContext, store: TraceStore, worker: WorkerClient, settings: () => ExtensionSettings, onSettings: vscode.Event<ExtensionSettings>): vscode.Disposable[] {
-    const provider = new TraceEditorProvider(context, store, worker, settings);
+  static register(context: vscode.ExtensionContext, store: TraceStore, worker: WorkerClient, settings: () => ExtensionSettings, onSettings: vscode.Event<ExtensionSettings>, log?: vscode.LogOutputChannel): vscode.Disposable[] {
+    const provider = new TraceEditorProvider(context, store, worker, settings, log);
     const disposables = [
       onSettings((s) => provider.settingsChanged(s)),
       vscode.window.registerCustomEditorProvider(TraceEditorProvider.viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
@@ -53,7 +70,13 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     return disposables;
   }
 
-  private constructor(private readonly context: vscode.ExtensionContext, private readonly store: TraceStore, private readonly worker: WorkerClient, private readonly settings: () => ExtensionSettings) {}
+  private constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly store: TraceStore,
+    private readonly worker: WorkerClient,
+    private readonly settings: () => ExtensionSettings,
+    private readonly log?: vscode.LogOutputChannel,
+  ) {}
 
   openCustomDocument(uri: vscode.Uri): TraceDocument {
     return new TraceDocument(uri);
@@ -77,34 +100,50 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   private attach(panel: vscode.WebviewPanel, paths: string[]): void {
     const traceId = traceIdFor(paths);
     const webview = panel.webview;
+    const post = (m: HostToWebview): void => void webview.postMessage(finiteForWebview(m));
+    const view: OpenView = { panel, post, ready: false, opened: performance.now(), charted: false };
+    const name = paths.length === 1 ? basename(paths[0]) : `${paths.length} files`;
+    this.log?.info(`${name}: ownership view opening`);
+    // Load now, not when the webview says it is ready: the webview's start (its HTML and a 700 KB bundle)
+    // took 1-1.5 s before the worker began to read, and the two can run side by side.
+    void this.store.ensure(paths, 'notification').catch(() => undefined);
     webview.options = webviewOptions(this.context.extensionUri);
     webview.html = webviewHtml(webview, this.context.extensionUri, 'ownership', 'Page Ledger');
     let set = this.panels.get(traceId);
     if (!set) this.panels.set(traceId, (set = new Set()));
-    set.add(panel);
-    const post = (m: HostToWebview): void => void webview.postMessage(finiteForWebview(m));
-    const sub = webview.onDidReceiveMessage((m: WebviewToHost) => void this.receive(traceId, paths, m, post));
+    set.add(view);
+    const sub = webview.onDidReceiveMessage((m: WebviewToHost) => void this.receive(traceId, paths, name, view, m));
     panel.onDidDispose(() => {
       sub.dispose();
-      this.panels.get(traceId)?.delete(panel);
+      this.panels.get(traceId)?.delete(view);
     });
   }
 
-  private async receive(traceId: string, paths: string[], m: WebviewToHost, post: (m: HostToWebview) => void): Promise<void> {
+  private async receive(traceId: string, paths: string[], name: string, view: OpenView, m: WebviewToHost): Promise<void> {
+    const { post } = view;
     switch (m.type) {
       case 'ready':
+        if (!view.charted) this.log?.info(`${name}: ownership view ready after ${Math.round(performance.now() - view.opened)} ms`);
+        // A webview shown again after it was hidden starts over: it needs its init again.
+        view.ready = true;
+        this.initsOf(traceId).reset(view);
         // Before init, so the first paint already has the user's colours and resolution.
         post(viewSettingsMessage(this.settings()));
         try {
-          await this.store.ensure(paths, 'notification');
-          post({ type: 'init', init: await this.worker.call('viewInit', { traceId }) });
+          await this.sendInit(view, traceId, await this.store.ensure(paths, 'notification'));
         } catch (e) {
           post({ type: 'status', error: e instanceof Error ? e.message : String(e) });
         }
         return;
       case 'request':
         try {
+          const asked = performance.now();
           post({ type: 'reply', requestId: m.requestId, reply: await this.worker.call('view', { traceId, request: m.request }) });
+          if (!view.charted && m.request.kind === 'series') {
+            view.charted = true;
+            const now = performance.now();
+            this.log?.info(`${name}: first chart data sent ${Math.round(now - view.opened)} ms after the view opened, ${Math.round(now - asked)} ms after it was asked for`);
+          }
         } catch (e) {
           post({ type: 'status', error: e instanceof Error ? e.message : String(e) });
         }
@@ -118,6 +157,18 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         // The webview keeps its own state with setState, which VS Code restores with the editor.
         return;
     }
+  }
+
+  /** Post the init of this load to a view, once (see ViewInits). */
+  private async sendInit(view: OpenView, traceId: string, summary: TraceDigest): Promise<void> {
+    await this.initsOf(traceId).send(view, summary, (init) => view.post({ type: 'init', init }));
+  }
+
+  /** The init bookkeeping of one trace. */
+  private initsOf(traceId: string): ViewInits<OpenView, TraceDigest, ViewInit> {
+    let v = this.inits.get(traceId);
+    if (!v) this.inits.set(traceId, (v = new ViewInits((_load) => this.worker.call('viewInit', { traceId }))));
+    return v;
   }
 
   private cursorTimer: ReturnType<typeof setTimeout> | undefined;
@@ -186,7 +237,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
       for (const [traceId, set] of targets) {
         void this.worker.call('timeAtLine', { traceId, path: file, line }).then((at) => {
           if (!at) return;
-          for (const p of set) void p.webview.postMessage({ type: 'cursor', time: at.time, file: at.file, line: at.line } satisfies HostToWebview);
+          for (const v of set) v.post({ type: 'cursor', time: at.time, file: at.file, line: at.line });
         }, () => undefined);
       }
     }, CURSOR_SETTLE_MS);
@@ -195,17 +246,22 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
   /** Send changed view settings to every open ownership view. */
   private settingsChanged(s: ExtensionSettings): void {
     const m = viewSettingsMessage(s);
-    for (const set of this.panels.values()) for (const p of set) void p.webview.postMessage(m);
+    for (const set of this.panels.values()) for (const v of set) v.post(m);
   }
 
-  /** Tell every view of a trace about loading progress, and re-init them after a reload. */
+  /** Tell every view of a trace about loading progress, and init them (again, after a reload) once loaded. */
   private traceChanged(traceId: string): void {
     const set = this.panels.get(traceId);
     const t = this.store.get(traceId);
+    if (!t) this.inits.delete(traceId);
     if (!set?.size || !t) return;
-    for (const p of set) {
-      if (!t.summary) void p.webview.postMessage({ type: 'status', progress: t.progress ?? 0, error: t.error } satisfies HostToWebview);
-      else void this.worker.call('viewInit', { traceId }).then((init) => p.webview.postMessage(finiteForWebview({ type: 'init', init } satisfies HostToWebview)), () => undefined);
+    const summary = t.summary;
+    // Ask for the init as soon as the trace is loaded, so a view whose webview is still starting gets it
+    // the moment it says ready.
+    if (summary) void this.initsOf(traceId).initOf(summary).catch(() => undefined);
+    for (const v of set) {
+      if (!summary) v.post({ type: 'status', progress: t.progress ?? 0, error: t.error });
+      else if (v.ready) void this.sendInit(v, traceId, summary).catch(() => undefined);
     }
   }
 }

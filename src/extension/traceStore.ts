@@ -43,6 +43,8 @@ export class TraceStore implements vscode.Disposable {
     private readonly settings: () => ExtensionSettings,
     /** Where the worker keeps persisted indexes (extension storage), so reopening an unchanged trace skips the parse. */
     private readonly cacheDir?: string,
+    /** Where each load says when it started and how long it took. */
+    private readonly log?: vscode.LogOutputChannel,
   ) {
     worker.onCrash = (reason) => {
       for (const e of this.entries.values()) {
@@ -99,10 +101,13 @@ export class TraceStore implements vscode.Disposable {
         report(entry.trace.progress);
         this.changed.fire(id);
       });
+      const started = performance.now();
+      this.log?.info(`${entry.trace.title}: loading`);
       try {
         const summary = await this.worker.call('open', { traceId: id, paths, rules: this.settings().rules, cacheDir: this.cacheDir });
         entry.trace.summary = summary;
         entry.trace.progress = 1;
+        this.log?.info(`${entry.trace.title}: loaded in ${Math.round(performance.now() - started)} ms (read ${summary.stats.parseMs} ms, analysed ${summary.stats.analyzeMs} ms)`);
         return summary;
       } catch (err) {
         entry.trace.summary = null;

@@ -8,6 +8,7 @@ import { CancelledError, type TraceModel } from '../core/trace';
 import { fileSource } from '../node/fileSource';
 import { openTraceFiles } from '../node/openFiles';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
+import { CallQueue } from './logic/callQueue';
 import { collectLines } from './logic/excerpt';
 import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
@@ -44,7 +45,8 @@ type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promis
 
 const handlers: Handlers = {
   async open({ traceId, paths, rules, format, cacheDir }) {
-    cancelled.delete(traceId);
+    // A cancel of an earlier load was cleared when this call arrived (below); one that came after it
+    // applies to this load, even if it came before the load's turn in the queue.
     let last = 0;
     // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
     // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
@@ -120,11 +122,18 @@ const handlers: Handlers = {
   },
 };
 
+// Calls slower than this are logged with their time: the worker answers one call at a time, so a slow one
+// delays every call behind it (the view's init behind the Problems' pages, say).
+const SLOW_CALL_MS = 100;
+
 async function dispatch(msg: CallMessage): Promise<void> {
   try {
+    const started = performance.now();
     // The union of handlers is indexed by the message's own method, so params and result stay paired.
     const handler = handlers[msg.method] as (p: typeof msg.params) => unknown;
     const result = (await handler(msg.params)) as WorkerMethods[typeof msg.method]['result'];
+    const ms = performance.now() - started;
+    if (ms >= SLOW_CALL_MS && msg.method !== 'open') post({ type: 'log', message: `worker: ${msg.method} took ${Math.round(ms)} ms` });
     post({ type: 'result', callId: msg.callId, result });
   } catch (e) {
     const isCancel = e instanceof CancelledError;
@@ -132,10 +141,16 @@ async function dispatch(msg: CallMessage): Promise<void> {
   }
 }
 
+// The host logs when the worker was asked for and when it could answer: the gap is the bundle's load.
+post({ type: 'log', message: 'analysis worker ready' });
+
+const calls = new CallQueue<CallMessage>((m) => m.method === 'viewInit' || m.method === 'view', (m) => void dispatch(m), setImmediate);
+
 parentPort?.on('message', (msg: HostToWorker) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.traceId);
     return;
   }
-  void dispatch(msg);
+  if (msg.method === 'open') cancelled.delete((msg.params as WorkerMethods['open']['params']).traceId);
+  calls.push(msg);
 });

@@ -38,6 +38,11 @@ export class WorkerClient {
     });
   }
 
+  /** Start the worker thread now, if not started, so the first call does not wait for its bundle to load. */
+  warm(): void {
+    this.ensure();
+  }
+
   /** Ask the worker to stop loading a trace. */
   cancel(traceId: string): void {
     if (this.worker) this.send({ type: 'cancel', traceId });
@@ -62,6 +67,7 @@ export class WorkerClient {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
+    this.onLog('analysis worker starting');
     const w = new Worker(this.scriptPath);
     w.on('message', (m: WorkerToHost) => this.receive(m));
     w.on('error', (e) => this.died(w, e.message));

@@ -2,12 +2,13 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ANOMALY_KINDS } from '../../src/core/analysis/anomalies';
-import { TRACE_LANGUAGES } from '../../src/extension/logic/languages';
+import { TRACE_FILE_EXTENSIONS, TRACE_FILES_GLOB, TRACE_LANGUAGES } from '../../src/extension/logic/languages';
 import { DEFAULT_SETTINGS } from '../../src/extension/logic/settings';
 
 const ROOT = join(__dirname, '..', '..');
 interface Manifest {
   main: string;
+  activationEvents: string[];
   icon: string;
   engines: { vscode: string };
   capabilities: { untrustedWorkspaces: { supported: boolean }; virtualWorkspaces: { supported: boolean } };
@@ -15,7 +16,7 @@ interface Manifest {
     commands: { command: string }[];
     menus: Record<string, { command: string }[]>;
     keybindings: { command: string; when: string }[];
-    languages: { id: string; configuration: string }[];
+    languages: { id: string; configuration: string; extensions?: string[] }[];
     grammars: { language: string; path: string }[];
     customEditors: { viewType: string }[];
     views: Record<string, { id: string }[]>;
@@ -49,6 +50,19 @@ describe('package.json contributions match the code', () => {
     expect(pkg.contributes.grammars.map((g) => g.language)).toEqual([...TRACE_LANGUAGES]);
     for (const g of pkg.contributes.grammars) expect(existsSync(join(ROOT, g.path))).toBe(true);
     for (const l of pkg.contributes.languages) expect(existsSync(join(ROOT, l.configuration))).toBe(true);
+  });
+
+  it('activates in a workspace holding a file whose extension names it a trace, and only for those', () => {
+    // Active before the first "Show Ownership View" (a command activation took 0.2-0.5 s of the open), but
+    // not for every workspace: .txt, .log and .gz traces wait for their language or a command.
+    const extensions = pkg.contributes.languages.flatMap((l) => l.extensions ?? []).sort();
+    const watched = pkg.activationEvents.filter((e) => e.startsWith('workspaceContains:')).map((e) => /^workspaceContains:\*\*\/\*(\.[\w]+)$/.exec(e)?.[1] ?? e).sort();
+    expect(watched).toEqual(extensions);
+    // The glob the extension searches to start its worker early is the same list.
+    expect(TRACE_FILE_EXTENSIONS.map((e) => `.${e}`).sort()).toEqual(extensions);
+    expect(TRACE_FILES_GLOB).toBe(`**/*.{${TRACE_FILE_EXTENSIONS.join(',')}}`);
+    expect(pkg.activationEvents).not.toContain('*');
+    expect(pkg.activationEvents).not.toContain('onStartupFinished');
   });
 
   it('names the custom editor and the tree view the code registers', () => {

@@ -148,6 +148,9 @@ class OwnershipView {
       announce: (t) => this.announce(t),
     }, this.state.hidden);
     this.chart.element.setAttribute('aria-describedby', this.chartSummary.id);
+    // The chart's data first: the host computes it while the map below is built (its reply lands after
+    // this constructor returns, when the map exists).
+    this.loadSeries();
     this.map = new PageMap(mapBox, init, {
       request: async (req) => {
         const r = await this.ask(req);
@@ -170,7 +173,6 @@ class OwnershipView {
     this.mapSummary.textContent = this.map.describe();
     this.renderLegend();
     this.status.textContent = statusText(init);
-    this.loadSeries();
     if (this.state.selected !== null) void this.showPage(this.state.selected);
     new MutationObserver(() => this.recolour()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
@@ -219,7 +221,9 @@ class OwnershipView {
     if (this.state.filter !== 'all') for (let o = 1; o < this.init.ownerKinds.length; o++) if (OWNER_KINDS[this.init.ownerKinds[o]] !== this.state.filter) hidden.push(o);
     const pinned = this.searchOwners ? [...this.searchOwners] : [];
     const seq = ++this.chartSeq;
+    if (seq === 1) performance.mark('pageledger-series-asked');
     void this.ask({ kind: 'series', t0, t1, n, top: this.state.top, pinned, hidden }).then(async (r) => {
+      if (seq === 1) performance.mark('pageledger-series-reply');
       if (seq !== this.chartSeq || r.kind !== 'series') return;
       // The chart's datasets (and the legend toggles the user hid) go by label, so owners past the
       // init's top ones (a zoomed window, a search) get theirs first: no round trip for the first chart.
@@ -227,6 +231,7 @@ class OwnershipView {
       if (seq !== this.chartSeq) return;
       this.series = r;
       this.chart.setSeries(r);
+      if (seq === 1) performance.mark('pageledger-chart');
       this.chartSummary.textContent = this.chart.summary();
       this.map.rebuild();
       this.renderLegend();
@@ -456,6 +461,8 @@ declare global {
 }
 
 function main(): void {
+  // Marks of the first paint's steps, read by bench/vscode.mjs (performance entries of this frame).
+  performance.mark('pageledger-script');
   registerToolkit();
   const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
   const api = acquireVsCodeApi();
@@ -472,6 +479,7 @@ function main(): void {
     if (!msg) return;
     switch (msg.type) {
       case 'init':
+        performance.mark('pageledger-init');
         initialised = true;
         if (msg.init.events === 0) {
           view = null;
@@ -502,6 +510,7 @@ function main(): void {
     }
   });
   api.postMessage({ type: 'ready' });
+  performance.mark('pageledger-ready');
 }
 
 main();

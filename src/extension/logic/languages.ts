@@ -5,6 +5,12 @@ export const TRACE_LANGUAGES = ['pageledger', 'kmem-trace', 'page-owner'] as con
 /** One of TRACE_LANGUAGES. */
 export type TraceLanguage = (typeof TRACE_LANGUAGES)[number];
 
+/** File extensions that name a file a trace (package.json: the languages' extensions, workspaceContains). */
+export const TRACE_FILE_EXTENSIONS = ['pltrace', 'plsnap', 'ftrace', 'kmemtrace', 'page_owner', 'pageowner'] as const;
+
+/** A glob for files with one of TRACE_FILE_EXTENSIONS, anywhere in a workspace. */
+export const TRACE_FILES_GLOB = `**/*.{${TRACE_FILE_EXTENSIONS.join(',')}}`;
+
 /** Bytes of a file's head looked at to detect its language (the same head the core detects formats on). */
 export const DETECT_HEAD_BYTES = 64 * 1024;
 
