@@ -182,7 +182,7 @@ function loadConfig(path: string | undefined): RuleConfig {
   return cfg;
 }
 
-async function load(files: string[], opts: { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string; recordOwnership?: boolean }, err: (s: string) => void): Promise<TraceModel> {
+async function load(files: string[], opts: { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string; recordOwnership?: boolean; deferAnalysis?: boolean }, err: (s: string) => void): Promise<TraceModel> {
   if (opts.threads !== undefined && opts.threads !== '1' && opts.threads !== '2') throw new UsageError(`--threads takes 1 or 2, not "${opts.threads}"`);
   checkReadable(files);
   const rules = loadConfig(opts.config);
@@ -197,6 +197,7 @@ async function load(files: string[], opts: { config?: string; format?: string; q
     cacheDir: opts.cache,
     threads: opts.threads === '1' ? 1 : 2,
     recordOwnership: opts.recordOwnership,
+    deferAnalysis: opts.deferAnalysis,
     onCacheError: (m) => err(`pageledger: ${m}\n`),
     onProgress: tty
       ? (done, total) => {
@@ -389,8 +390,9 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   // Two snapshot files are read into one timeline, so a CRIU pagemap resolves its PE_PARENT pages
   // through the parent dump and two page_owner dumps see each other; each side keeps its own file.
   const together = a !== b && atA === undefined && atB === undefined;
-  const ma = await load(together ? [a, b] : [a], { quiet }, err);
-  const mb = a === b || together ? ma : await load([b], { quiet }, err);
+  // The analysis runs only if a side reads it (ownership at a time does): two snapshots need the parse alone.
+  const ma = await load(together ? [a, b] : [a], { quiet, deferAnalysis: true }, err);
+  const mb = a === b || together ? ma : await load([b], { quiet, deferAnalysis: true }, err);
   // A line that could not be read may be a page missing from a side: say so rather than diff silently.
   for (const m of ma === mb ? [ma] : [ma, mb]) {
     const errors = m.builder.errors;
