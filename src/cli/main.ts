@@ -1,14 +1,15 @@
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, realpathSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, RULES, type AnomalyKind, type RuleConfig, type Severity } from '../core/analysis/anomalies';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
-import { summarize, type InputSource, type TraceModel, type TraceSummary } from '../core/trace';
+import { summarize, summaryJson, type InputSource, type TraceModel, type TraceSummary } from '../core/trace';
+import { jsonPieces } from '../core/export/jsonPieces';
 import { FORMATS } from '../core/formats/registry';
 import { fileSource } from '../node/fileSource';
 import { openTraceFiles } from '../node/openFiles';
 import { criuDirInputs, isDirectory } from '../node/criuDir';
-import { diffSides, listComparable, toDiffResult, type DiffResult, type DiffSideSpec, type SnapshotDiff } from '../core/analysis/snapshotDiff';
+import { diffResultJson, diffSides, listComparable, toDiffResult, type DiffResult, type DiffSideSpec, type SnapshotDiff } from '../core/analysis/snapshotDiff';
 import { toSarif } from '../core/export/sarif';
 import { exportTrace, ExportDirError, type ExportFormat } from '../node/exportTrace';
 
@@ -91,8 +92,45 @@ owners and anomalies. Schema and example queries: docs/export.md.
 
 DIR is created when missing; existing tables in it are replaced. Both --parquet and --csv may be given.`;
 
+/**
+ * Where the CLI writes its output. A writer may return a promise when its sink is full; long outputs
+ * (JSON in pieces) wait for it before the next piece.
+ */
+export type Writer = (s: string) => unknown;
+
+/** Write to stdout; when its buffer is full, a promise that settles once it drained (or failed, or closed). */
+function stdoutWriter(s: string): void | Promise<void> {
+  if (process.stdout.write(s)) return;
+  return new Promise((resolve) => {
+    const done = (): void => {
+      process.stdout.off('drain', done).off('error', done).off('close', done);
+      resolve();
+    };
+    process.stdout.on('drain', done).on('error', done).on('close', done);
+  });
+}
+
+/** Write pieces one after the other, waiting for the writer when it asks to. */
+async function writePieces(pieces: Iterable<string>, out: Writer): Promise<void> {
+  for (const p of pieces) {
+    const w = out(p);
+    if (w instanceof Promise) await w;
+  }
+}
+
+/** Write pieces to a file, one write each, then a newline: the SARIF of a large trace was one string first. */
+function writeFilePieces(path: string, pieces: Iterable<string>): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const p of pieces) writeSync(fd, p);
+    writeSync(fd, '\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Run the CLI; returns the exit code. Output goes through the given writers (tests capture them). */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(argv: string[], out: Writer = stdoutWriter, err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -239,7 +277,7 @@ function cameFrom(path: string, arg: string): boolean {
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
 
-async function analyze(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function analyze(args: string[], out: Writer, err: (s: string) => void): Promise<number> {
   // --fail-on-anomaly takes an optional value; parseArgs has no optional values, so split it off first.
   let failOn: Severity | undefined;
   const rest: string[] = [];
@@ -272,12 +310,16 @@ async function analyze(args: string[], out: (s: string) => void, err: (s: string
   }
   if (positionals.length === 0) throw new UsageError('analyze needs at least one FILE');
   const model = await load(positionals, values as { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string }, err);
-  const summary = summarize(model);
-  if (values.sarif) writeFileSync(values.sarif as string, JSON.stringify(toSarif(summary), null, 2) + '\n');
-  if (values.json) out(JSON.stringify(summary, null, 2) + '\n');
-  else out(renderText(summary));
+  // --json alone writes the summary as it makes it, in pieces: building it whole (objects, then one
+  // string) held hundreds of MB at 10 M events. SARIF and the text report still take the whole summary.
+  const summary = values.sarif || !values.json ? summarize(model) : null;
+  if (values.sarif) writeFilePieces(values.sarif as string, jsonPieces(toSarif(summary!), 4));
+  if (values.json) {
+    await writePieces(summary ? jsonPieces(summary, 2) : summaryJson(model), out);
+    await writePieces(['\n'], out);
+  } else out(renderText(summary!));
   if (failOn) {
-    const worst = summary.anomalies.some((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[failOn!]);
+    const worst = model.result.anomalies.some((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[failOn!]);
     if (worst) return EXIT_ANOMALIES;
   }
   return EXIT_OK;
@@ -312,7 +354,7 @@ function renderText(s: TraceSummary): string {
   return lines.join('\n') + '\n';
 }
 
-async function synth(args: string[], out: (s: string) => void, _err: (s: string) => void): Promise<number> {
+async function synth(args: string[], out: Writer, _err: (s: string) => void): Promise<number> {
   const { values } = parse(args, {
     scenario: { type: 'string' },
     seed: { type: 'string' },
@@ -352,7 +394,7 @@ function intArg(name: string, v: string | undefined, min: number): number {
   return n;
 }
 
-async function diff(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function diff(args: string[], out: Writer, err: (s: string) => void): Promise<number> {
   // --at may be given twice; parseArgs keeps only the last of a repeated string option, so collect it here.
   const times: string[] = [];
   const rest: string[] = [];
@@ -433,12 +475,16 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  const result = toDiffResult(d, { a: sa.id, b: sb.id });
-  out(values.json ? JSON.stringify(result, null, 2) + '\n' : renderDiff(result));
+  const ids = { a: sa.id, b: sb.id };
+  if (values.json) {
+    // In pieces, each change run described as it is written (135 k runs for two 1 M-page snapshots).
+    await writePieces(diffResultJson(d, ids), out);
+    await writePieces(['\n'], out);
+  } else out(renderDiff(toDiffResult(d, ids)));
   return EXIT_OK;
 }
 
-async function exportCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function exportCommand(args: string[], out: Writer, err: (s: string) => void): Promise<number> {
   const { values, positionals } = parse(args, {
     parquet: { type: 'string' },
     csv: { type: 'string' },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main';
 import { Replay } from '../../src/core/analysis/replay';
-import { diffSides, toDiffResult, type DiffSideSpec } from '../../src/core/analysis/snapshotDiff';
+import { diffResultJson, diffSides, toDiffResult, type DiffSideIds, type DiffSideSpec } from '../../src/core/analysis/snapshotDiff';
 import { openTrace, summarize, type TraceModel } from '../../src/core/trace';
 import { fileSource } from '../../src/node/fileSource';
 import { native } from '../helpers';
@@ -28,7 +28,7 @@ async function cliDiff(...args: string[]): Promise<string> {
 }
 
 /** What the CLI printed before the analysis was deferred: a model analysed at open, the result as one string. */
-async function eager(files: string[], a: (m: TraceModel) => DiffSideSpec, b: (m: TraceModel) => DiffSideSpec, ids: Parameters<typeof toDiffResult>[1]): Promise<string> {
+async function eager(files: string[], a: (m: TraceModel) => DiffSideSpec, b: (m: TraceModel) => DiffSideSpec, ids: DiffSideIds): Promise<string> {
   const m = await openTrace(files.map((f) => fileSource(f)));
   return JSON.stringify(toDiffResult(diffSides(a(m), b(m)), ids), null, 2) + '\n';
 }
@@ -128,5 +128,18 @@ describe('pageledger diff without the analysis it does not read', () => {
     const recorded = await openTrace([fileSource(t)], { deferAnalysis: true, recordOwnership: true });
     expect(run).toHaveBeenCalledTimes(3);
     expect(recorded.ownershipRecording).toBeDefined();
+  });
+
+  it('diffResultJson is JSON.stringify(toDiffResult(d), null, 2)', async () => {
+    const t = write('t3.pltrace', trace);
+    const m = await openTrace([fileSource(t)]);
+    for (const [a, b] of [
+      [{ model: m, snapshot: 5 }, { model: m, time: 35 }],
+      [{ model: m, time: 0 }, { model: m, time: Infinity }],
+    ] as [DiffSideSpec, DiffSideSpec][]) {
+      const d = diffSides(a, b);
+      const ids = { a: { id: 5 }, b: { time: Infinity } };
+      expect([...diffResultJson(d, ids)].join('')).toBe(JSON.stringify(toDiffResult(d, ids), null, 2));
+    }
   });
 });

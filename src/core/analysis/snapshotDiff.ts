@@ -3,6 +3,7 @@ import type { TraceModel } from '../trace';
 import { ownershipAt } from './ownershipAt';
 import { FREED, PAGE_BYTES, snapshotPageSet, type PageSet } from './pageSet';
 import { hex } from './replay';
+import { jsonPieces, LazyList } from '../export/jsonPieces';
 
 /**
  * Classes of per-page change, in the order of the `classes` object. Their numeric index is stored per
@@ -391,8 +392,24 @@ export function describeRun(d: SnapshotDiff, run: ChangeRun): DiffChange {
   };
 }
 
+/** Which snapshot id or time each side was asked for, as printed. */
+export type DiffSideIds = { a?: { id?: number; time?: number }; b?: { id?: number; time?: number } };
+
 /** The printed form of a diff (what `pageledger diff --json` writes). */
-export function toDiffResult(d: SnapshotDiff, ids: { a?: { id?: number; time?: number }; b?: { id?: number; time?: number } } = {}): DiffResult {
+export function toDiffResult(d: SnapshotDiff, ids: DiffSideIds = {}): DiffResult {
+  return diffResultShape(d, ids, (runs) => runs.map((r) => describeRun(d, r))) as DiffResult;
+}
+
+/**
+ * The text of `JSON.stringify(toDiffResult(d, ids), null, 2)` in pieces, each change run described as it
+ * is written instead of all of them held as objects and then as one string.
+ */
+export function diffResultJson(d: SnapshotDiff, ids: DiffSideIds = {}): Generator<string> {
+  return jsonPieces(diffResultShape(d, ids, (runs) => new LazyList(runs.length, (k) => describeRun(d, runs[k]))), 2);
+}
+
+/** The fields of a DiffResult in their printed order, the change runs described by `changes`. */
+function diffResultShape(d: SnapshotDiff, ids: DiffSideIds, changes: (runs: ChangeRun[]) => unknown): Record<keyof DiffResult, unknown> {
   const side = (s: PageSet, id?: { id?: number; time?: number }): DiffResult['a'] => ({
     name: s.name,
     file: s.origin,
@@ -408,7 +425,7 @@ export function toDiffResult(d: SnapshotDiff, ids: { a?: { id?: number; time?: n
     bytes: bytesOf(d.classes),
     byOwner: [...d.byOwner].map(([owner, pages]) => ({ owner, pages, bytes: bytesOf(pages) })),
     byNode: [...d.byNode].map(([node, pages]) => ({ node, pages, bytes: bytesOf(pages) })),
-    changes: changeRuns(d).map((r) => describeRun(d, r)),
+    changes: changes(changeRuns(d)),
   };
 }
 
