@@ -98,15 +98,16 @@ DIR is created when missing; existing tables in it are replaced. Both --parquet 
  */
 export type Writer = (s: string) => unknown;
 
-/** Write to stdout; when its buffer is full, a promise that settles once it drained (or failed, or closed). */
+/** Write to stdout; when its buffer is full, a promise that settles once it drained (fails if stdout fails). */
 function stdoutWriter(s: string): void | Promise<void> {
   if (process.stdout.write(s)) return;
-  return new Promise((resolve) => {
-    const done = (): void => {
-      process.stdout.off('drain', done).off('error', done).off('close', done);
-      resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (e?: Error): void => {
+      process.stdout.off('drain', settle).off('error', settle).off('close', settle);
+      if (e instanceof Error) reject(e);
+      else resolve();
     };
-    process.stdout.on('drain', done).on('error', done).on('close', done);
+    process.stdout.on('drain', settle).on('error', settle).on('close', settle);
   });
 }
 
