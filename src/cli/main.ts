@@ -3,7 +3,7 @@ import { normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, RULES, type AnomalyKind, type RuleConfig, type Severity } from '../core/analysis/anomalies';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
-import { summarize, summaryJson, type InputSource, type TraceModel, type TraceSummary } from '../core/trace';
+import { anomalySummary, layoutSummary, ownerSummary, rankedOwnerIds, summarize, summaryJson, type AnomalySummary, type InputSource, type OwnerSummary, type TraceModel, type TraceSummary } from '../core/trace';
 import { jsonPieces } from '../core/export/jsonPieces';
 import { FORMATS } from '../core/formats/registry';
 import { fileSource } from '../node/fileSource';
@@ -311,14 +311,14 @@ async function analyze(args: string[], out: Writer, err: (s: string) => void): P
   }
   if (positionals.length === 0) throw new UsageError('analyze needs at least one FILE');
   const model = await load(positionals, values as { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string }, err);
-  // --json alone writes the summary as it makes it, in pieces: building it whole (objects, then one
-  // string) held hundreds of MB at 10 M events. SARIF and the text report still take the whole summary.
-  const summary = values.sarif || !values.json ? summarize(model) : null;
+  // --json writes the summary as it makes it, in pieces: building it whole (objects, then one string)
+  // held hundreds of MB at 10 M events. SARIF takes the whole summary; the text report its head.
+  const summary = values.sarif ? summarize(model) : null;
   if (values.sarif) writeFilePieces(values.sarif as string, jsonPieces(toSarif(summary!), 4));
   if (values.json) {
     await writePieces(summary ? jsonPieces(summary, 2) : summaryJson(model), out);
     await writePieces(['\n'], out);
-  } else out(renderText(summary!));
+  } else out(renderText(textReport(model)));
   if (failOn) {
     const worst = model.result.anomalies.some((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[failOn!]);
     if (worst) return EXIT_ANOMALIES;
@@ -326,12 +326,57 @@ async function analyze(args: string[], out: Writer, err: (s: string) => void): P
   return EXIT_OK;
 }
 
-function renderText(s: TraceSummary): string {
+/** What the text report of `analyze` shows: totals, the top 10 owners and the first 20 anomalies. */
+export interface TextReport {
+  files: TraceSummary['files'];
+  counts: TraceSummary['counts'];
+  events: number;
+  livePages: number;
+  layout: TraceSummary['layout'];
+  topOwners: OwnerSummary[];
+  snapshots: number;
+  liveSnapshots: number;
+  anomalies: number;
+  anomalyCounts: TraceSummary['anomalyCounts'];
+  firstAnomalies: AnomalySummary[];
+  stats: TraceModel['stats'];
+}
+
+const TEXT_OWNERS = 10;
+const TEXT_ANOMALIES = 20;
+
+/** The text report's figures, read from the model: the summary would make every owner, snapshot and anomaly. */
+export function textReport(m: TraceModel): TextReport {
+  const { builder: b, result: r } = m;
+  const anomalyCounts: Record<string, number> = {};
+  for (const a of r.anomalies) anomalyCounts[a.kind] = (anomalyCounts[a.kind] ?? 0) + 1;
+  let dropped = 0;
+  for (const s of b.snapshots) if (r.snapshots.get(s.id)?.dropped) dropped++;
+  return {
+    files: b.files.map((f) => ({ path: f.path, format: f.format, bytes: f.bytes, lines: f.lines })),
+    counts: r.counts,
+    events: b.events.length,
+    livePages: r.livePages,
+    layout: layoutSummary(m),
+    topOwners: rankedOwnerIds(m)
+      .slice(0, TEXT_OWNERS)
+      .map((id) => ownerSummary(m, id)),
+    snapshots: b.snapshots.length,
+    liveSnapshots: b.snapshots.length - dropped,
+    anomalies: r.anomalies.length,
+    anomalyCounts,
+    firstAnomalies: r.anomalies.slice(0, TEXT_ANOMALIES).map((_, k) => anomalySummary(m, k)),
+    stats: m.stats,
+  };
+}
+
+/** The text report of `analyze`. */
+export function renderText(s: TextReport): string {
   const lines: string[] = [];
   const files = s.files.map((f) => `${f.path} (${f.format}, ${f.lines} lines)`).join(', ');
   lines.push(`${files}`);
   const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ');
-  lines.push(`events: ${s.stats.events} (${counts || 'none'})`);
+  lines.push(`events: ${s.events} (${counts || 'none'})`);
   lines.push(`live pages at end: ${s.livePages}`);
   if (s.layout.regions.length) {
     lines.push('layout:');
@@ -340,17 +385,17 @@ function renderText(s: TraceSummary): string {
     if (s.layout.blocks.length) lines.push(`  memory blocks: ${s.layout.blocks.length} (${off} offline at start)`);
   }
   lines.push('top owners (live / peak pages):');
-  for (const o of s.owners.slice(0, 10)) {
+  for (const o of s.topOwners) {
     const label = o.kind === 'process' ? `pid ${o.pid}${o.comm ? ` ${o.comm}` : ''}` : o.kind === 'file' ? `file ${o.dev}/${o.ino}` : o.kind === 'snapshot' ? `snapshot ${o.snap}` : o.kind === 'agent' ? `agent ${o.name}` : o.kind;
     lines.push(`  ${label.padEnd(32)} ${String(o.livePages).padStart(9)} ${String(o.peakPages).padStart(9)}`);
   }
-  if (s.snapshots.length) lines.push(`snapshots: ${s.snapshots.length} (${s.snapshots.filter((x) => !x.dropped).length} live at end)`);
+  if (s.snapshots) lines.push(`snapshots: ${s.snapshots} (${s.liveSnapshots} live at end)`);
   const byKind = Object.entries(s.anomalyCounts).map(([k, v]) => `${k} ${v}`).join(', ');
-  lines.push(`anomalies: ${s.anomalies.length}${byKind ? ` (${byKind})` : ''}`);
-  for (const a of s.anomalies.slice(0, 20)) {
+  lines.push(`anomalies: ${s.anomalies}${byKind ? ` (${byKind})` : ''}`);
+  for (const a of s.firstAnomalies) {
     lines.push(`  ${a.file}:${a.line}: ${a.severity} ${a.kind}: ${a.message}`);
   }
-  if (s.anomalies.length > 20) lines.push(`  ... ${s.anomalies.length - 20} more (use --json or --sarif)`);
+  if (s.anomalies > TEXT_ANOMALIES) lines.push(`  ... ${s.anomalies - TEXT_ANOMALIES} more (use --json or --sarif)`);
   lines.push(`read ${(s.stats.bytes / 1e6).toFixed(1)} MB, ${s.stats.lines} lines in ${s.stats.parseMs} ms, analysed in ${s.stats.analyzeMs} ms`);
   return lines.join('\n') + '\n';
 }
