@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PageSetBuilder, PAGE_BYTES } from '../../src/core/analysis/pageSet';
+import { diffPageSets, toDiffResult } from '../../src/core/analysis/snapshotDiff';
 
 /** A small deterministic generator (xorshift). */
 function rng(seed: number): () => number {
@@ -57,5 +58,33 @@ describe('PageSetBuilder.finish sorts pages by key', () => {
     const c = new PageSetBuilder();
     for (let i = 0; i < 10; i++) c.add(100 + i, NaN, o, 0, 0, i);
     expect(Array.from(c.finish('s', ['f'], false).line)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+});
+
+describe('pairing moved pages by process and virtual address', () => {
+  const side = (pages: [number, number, number][], live = false): ReturnType<PageSetBuilder['finish']> => {
+    const b = new PageSetBuilder();
+    pages.forEach(([pfn, vaddr, pid], i) => b.add(pfn, vaddr, b.ownerOf(`pid ${pid}`, 'process', pid), -1, 0, i + 1));
+    return b.finish(live ? 'live' : 'snap', ['f'], live);
+  };
+
+  it('pairs a page with the last page of B at its address, and every moved page of many processes', () => {
+    const r = toDiffResult(diffPageSets(side([[10, 0x1000, 1]]), side([[20, 0x1000, 1], [30, 0x1000, 1]])));
+    expect(r.changes.map((c) => [c.class, c.start, c.startAfter])).toEqual([
+      ['cowSplit', '0xa', '0x1e'],
+      ['added', '0x14', null],
+    ]);
+    // 20 000 pages of 300 processes at addresses above 2^32, each moved to a new frame in B.
+    const rand = rng(11);
+    const a: [number, number, number][] = [];
+    const b: [number, number, number][] = [];
+    for (let i = 0; i < 20_000; i++) {
+      const pid = 1 + Math.floor(rand() * 300);
+      const va = 0x7f0000000000 + i * 4096;
+      a.push([0x100000 + i, va, pid]);
+      b.push([0x900000 + i, va, pid]);
+    }
+    const d = toDiffResult(diffPageSets(side(a), side(b)));
+    expect(Object.fromEntries(Object.entries(d.classes).filter(([, v]) => v))).toEqual({ cowSplit: 20_000 });
   });
 });
