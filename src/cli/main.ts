@@ -122,9 +122,14 @@ async function writePieces(pieces: Iterable<string>, out: Writer): Promise<void>
 /** Write pieces to a file, one write each, then a newline: the SARIF of a large trace was one string first. */
 function writeFilePieces(path: string, pieces: Iterable<string>): void {
   const fd = openSync(path, 'w');
+  // writeSync may write less than it is given; writeFileSync loops the same way.
+  const write = (text: string): void => {
+    const bytes = Buffer.from(text, 'utf8');
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  };
   try {
-    for (const p of pieces) writeSync(fd, p);
-    writeSync(fd, '\n');
+    for (const p of pieces) write(p);
+    write('\n');
   } finally {
     closeSync(fd);
   }
