@@ -1,6 +1,12 @@
 // Diff of two 1-million-page snapshots (issue 7 goal: <= 1 s in the CLI). Both snapshot logs are
 // generated in memory; the figures separate reading them (the parser, shared with analyze) from the diff.
+// `node bench/diff.mjs --cli` also writes them to a temporary directory and times `node dist/cli.js diff
+// A B --json > /dev/null` end to end (after `npm run build`), measured by /usr/bin/time.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const PAGES = Number(process.env.DIFF_PAGES ?? 1_000_000);
 const bundle = await build({ stdin: { contents: "export * from './src/core/trace'; export * from './src/core/io/memorySource'; export * from './src/core/analysis/snapshotDiff'; export * from './src/core/analysis/snapshotText'; export * from './src/core/analysis/pageSet';", resolveDir: '.', loader: 'ts' }, bundle: true, platform: 'node', format: 'esm', target: 'node20', write: false, logLevel: 'warning' });
@@ -42,12 +48,12 @@ function lap() {
 }
 console.log(`snapshot diff, ${PAGES} pages a side (${(a.length / 1e6).toFixed(0)} + ${(b.length / 1e6).toFixed(0)} MB of snapshot logs)`);
 lap();
-const ma = await core.openTrace([core.memorySource('a.plsnap', a)]);
-const mb = await core.openTrace([core.memorySource('b.plsnap', b)]);
-console.log(`  read both logs (parse + replay)   ${lap()}`);
-const sa = core.snapshotPageSet(ma, 1);
+// As `pageledger diff a b` reads them: one timeline, the analysis deferred (two snapshots never read it).
+const m = await core.openTrace([core.memorySource('a.plsnap', a), core.memorySource('b.plsnap', b)], { deferAnalysis: true });
+console.log(`  read both logs (parse)            ${lap()}`);
+const sa = core.snapshotPageSet(m, 1);
 console.log(`  page set A (in order)             ${lap()}`);
-const sb = core.snapshotPageSet(mb, 2);
+const sb = core.snapshotPageSet(m, 2);
 console.log(`  page set B (needs a sort)         ${lap()}`);
 const d = core.diffPageSets(sa, sb);
 console.log(`  classify                          ${lap()}`);
@@ -57,3 +63,16 @@ const text = core.renderDiffText(d);
 console.log(`  canonical text of both sides      ${lap()}   (${text.a.firstPage.length} + ${text.b.firstPage.length} lines)`);
 console.log(`  diff = page sets + classify: goal <= 1000 ms`);
 console.log(`  classes: ${Object.entries(json.classes).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+
+if (process.argv.includes('--cli')) {
+  const dir = mkdtempSync(join(tmpdir(), 'pageledger-diff-bench-'));
+  try {
+    writeFileSync(join(dir, 'a.plsnap'), a);
+    writeFileSync(join(dir, 'b.plsnap'), b);
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', process.execPath, 'dist/cli.js', 'diff', join(dir, 'a.plsnap'), join(dir, 'b.plsnap'), '--json'], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    const [wall, user, sys, rss] = r.stderr.trim().split('\n').at(-1).split(' ').map(Number);
+    console.log(`  pageledger diff A B --json, end to end: ${(wall * 1000).toFixed(0)} ms wall ${((user + sys) * 1000).toFixed(0)} ms cpu, peak RSS ${(rss / 1024).toFixed(0)} MB (exit ${r.status})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,14 +1,15 @@
-import { closeSync, createWriteStream, existsSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, openSync, readFileSync, realpathSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { normalize, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ANOMALY_KINDS, RULES, type AnomalyKind, type RuleConfig, type Severity } from '../core/analysis/anomalies';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
-import { summarize, type InputSource, type TraceModel, type TraceSummary } from '../core/trace';
+import { anomalySummary, layoutSummary, ownerSummary, rankedOwnerIds, summarize, summaryJson, type AnomalySummary, type InputSource, type OwnerSummary, type TraceModel, type TraceSummary } from '../core/trace';
+import { jsonPieces } from '../core/export/jsonPieces';
 import { FORMATS } from '../core/formats/registry';
 import { fileSource } from '../node/fileSource';
 import { openTraceFiles } from '../node/openFiles';
 import { criuDirInputs, isDirectory } from '../node/criuDir';
-import { diffSides, listComparable, toDiffResult, type DiffResult, type DiffSideSpec, type SnapshotDiff } from '../core/analysis/snapshotDiff';
+import { diffResultJson, diffSides, listComparable, toDiffResult, type DiffResult, type DiffSideSpec, type SnapshotDiff } from '../core/analysis/snapshotDiff';
 import { toSarif } from '../core/export/sarif';
 import { exportTrace, ExportDirError, type ExportFormat } from '../node/exportTrace';
 
@@ -91,8 +92,51 @@ owners and anomalies. Schema and example queries: docs/export.md.
 
 DIR is created when missing; existing tables in it are replaced. Both --parquet and --csv may be given.`;
 
+/**
+ * Where the CLI writes its output. A writer may return a promise when its sink is full; long outputs
+ * (JSON in pieces) wait for it before the next piece.
+ */
+export type Writer = (s: string) => unknown;
+
+/** Write to stdout; when its buffer is full, a promise that settles once it drained (fails if stdout fails). */
+function stdoutWriter(s: string): void | Promise<void> {
+  if (process.stdout.write(s)) return;
+  return new Promise((resolve, reject) => {
+    const settle = (e?: Error): void => {
+      process.stdout.off('drain', settle).off('error', settle).off('close', settle);
+      if (e instanceof Error) reject(e);
+      else resolve();
+    };
+    process.stdout.on('drain', settle).on('error', settle).on('close', settle);
+  });
+}
+
+/** Write pieces one after the other, waiting for the writer when it asks to. */
+async function writePieces(pieces: Iterable<string>, out: Writer): Promise<void> {
+  for (const p of pieces) {
+    const w = out(p);
+    if (w instanceof Promise) await w;
+  }
+}
+
+/** Write pieces to a file, one write each, then a newline: the SARIF of a large trace was one string first. */
+function writeFilePieces(path: string, pieces: Iterable<string>): void {
+  const fd = openSync(path, 'w');
+  // writeSync may write less than it is given; writeFileSync loops the same way.
+  const write = (text: string): void => {
+    const bytes = Buffer.from(text, 'utf8');
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+  };
+  try {
+    for (const p of pieces) write(p);
+    write('\n');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Run the CLI; returns the exit code. Output goes through the given writers (tests capture them). */
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+export async function main(argv: string[], out: Writer = stdoutWriter, err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -182,7 +226,7 @@ function loadConfig(path: string | undefined): RuleConfig {
   return cfg;
 }
 
-async function load(files: string[], opts: { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string; recordOwnership?: boolean }, err: (s: string) => void): Promise<TraceModel> {
+async function load(files: string[], opts: { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string; recordOwnership?: boolean; deferAnalysis?: boolean }, err: (s: string) => void): Promise<TraceModel> {
   if (opts.threads !== undefined && opts.threads !== '1' && opts.threads !== '2') throw new UsageError(`--threads takes 1 or 2, not "${opts.threads}"`);
   checkReadable(files);
   const rules = loadConfig(opts.config);
@@ -197,6 +241,7 @@ async function load(files: string[], opts: { config?: string; format?: string; q
     cacheDir: opts.cache,
     threads: opts.threads === '1' ? 1 : 2,
     recordOwnership: opts.recordOwnership,
+    deferAnalysis: opts.deferAnalysis,
     onCacheError: (m) => err(`pageledger: ${m}\n`),
     onProgress: tty
       ? (done, total) => {
@@ -238,7 +283,7 @@ function cameFrom(path: string, arg: string): boolean {
 
 const SEVERITY_RANK: Record<Severity, number> = { error: 3, warning: 2, info: 1 };
 
-async function analyze(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function analyze(args: string[], out: Writer, err: (s: string) => void): Promise<number> {
   // --fail-on-anomaly takes an optional value; parseArgs has no optional values, so split it off first.
   let failOn: Severity | undefined;
   const rest: string[] = [];
@@ -271,23 +316,72 @@ async function analyze(args: string[], out: (s: string) => void, err: (s: string
   }
   if (positionals.length === 0) throw new UsageError('analyze needs at least one FILE');
   const model = await load(positionals, values as { config?: string; format?: string; quiet?: boolean; cache?: string; threads?: string }, err);
-  const summary = summarize(model);
-  if (values.sarif) writeFileSync(values.sarif as string, JSON.stringify(toSarif(summary), null, 2) + '\n');
-  if (values.json) out(JSON.stringify(summary, null, 2) + '\n');
-  else out(renderText(summary));
+  // --json writes the summary as it makes it, in pieces: building it whole (objects, then one string)
+  // held hundreds of MB at 10 M events. SARIF takes the whole summary; the text report its head.
+  const summary = values.sarif ? summarize(model) : null;
+  if (values.sarif) writeFilePieces(values.sarif as string, jsonPieces(toSarif(summary!), 4));
+  if (values.json) {
+    await writePieces(summary ? jsonPieces(summary, 2) : summaryJson(model), out);
+    await writePieces(['\n'], out);
+  } else out(renderText(textReport(model)));
   if (failOn) {
-    const worst = summary.anomalies.some((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[failOn!]);
+    const worst = model.result.anomalies.some((a) => SEVERITY_RANK[a.severity] >= SEVERITY_RANK[failOn!]);
     if (worst) return EXIT_ANOMALIES;
   }
   return EXIT_OK;
 }
 
-function renderText(s: TraceSummary): string {
+/** What the text report of `analyze` shows: totals, the top 10 owners and the first 20 anomalies. */
+export interface TextReport {
+  files: TraceSummary['files'];
+  counts: TraceSummary['counts'];
+  events: number;
+  livePages: number;
+  layout: TraceSummary['layout'];
+  topOwners: OwnerSummary[];
+  snapshots: number;
+  liveSnapshots: number;
+  anomalies: number;
+  anomalyCounts: TraceSummary['anomalyCounts'];
+  firstAnomalies: AnomalySummary[];
+  stats: TraceModel['stats'];
+}
+
+const TEXT_OWNERS = 10;
+const TEXT_ANOMALIES = 20;
+
+/** The text report's figures, read from the model: the summary would make every owner, snapshot and anomaly. */
+export function textReport(m: TraceModel): TextReport {
+  const { builder: b, result: r } = m;
+  const anomalyCounts: Record<string, number> = {};
+  for (const a of r.anomalies) anomalyCounts[a.kind] = (anomalyCounts[a.kind] ?? 0) + 1;
+  let dropped = 0;
+  for (const s of b.snapshots) if (r.snapshots.get(s.id)?.dropped) dropped++;
+  return {
+    files: b.files.map((f) => ({ path: f.path, format: f.format, bytes: f.bytes, lines: f.lines })),
+    counts: r.counts,
+    events: b.events.length,
+    livePages: r.livePages,
+    layout: layoutSummary(m),
+    topOwners: rankedOwnerIds(m)
+      .slice(0, TEXT_OWNERS)
+      .map((id) => ownerSummary(m, id)),
+    snapshots: b.snapshots.length,
+    liveSnapshots: b.snapshots.length - dropped,
+    anomalies: r.anomalies.length,
+    anomalyCounts,
+    firstAnomalies: r.anomalies.slice(0, TEXT_ANOMALIES).map((_, k) => anomalySummary(m, k)),
+    stats: m.stats,
+  };
+}
+
+/** The text report of `analyze`. */
+export function renderText(s: TextReport): string {
   const lines: string[] = [];
   const files = s.files.map((f) => `${f.path} (${f.format}, ${f.lines} lines)`).join(', ');
   lines.push(`${files}`);
   const counts = Object.entries(s.counts).map(([k, v]) => `${k} ${v}`).join(', ');
-  lines.push(`events: ${s.stats.events} (${counts || 'none'})`);
+  lines.push(`events: ${s.events} (${counts || 'none'})`);
   lines.push(`live pages at end: ${s.livePages}`);
   if (s.layout.regions.length) {
     lines.push('layout:');
@@ -296,22 +390,22 @@ function renderText(s: TraceSummary): string {
     if (s.layout.blocks.length) lines.push(`  memory blocks: ${s.layout.blocks.length} (${off} offline at start)`);
   }
   lines.push('top owners (live / peak pages):');
-  for (const o of s.owners.slice(0, 10)) {
+  for (const o of s.topOwners) {
     const label = o.kind === 'process' ? `pid ${o.pid}${o.comm ? ` ${o.comm}` : ''}` : o.kind === 'file' ? `file ${o.dev}/${o.ino}` : o.kind === 'snapshot' ? `snapshot ${o.snap}` : o.kind === 'agent' ? `agent ${o.name}` : o.kind;
     lines.push(`  ${label.padEnd(32)} ${String(o.livePages).padStart(9)} ${String(o.peakPages).padStart(9)}`);
   }
-  if (s.snapshots.length) lines.push(`snapshots: ${s.snapshots.length} (${s.snapshots.filter((x) => !x.dropped).length} live at end)`);
+  if (s.snapshots) lines.push(`snapshots: ${s.snapshots} (${s.liveSnapshots} live at end)`);
   const byKind = Object.entries(s.anomalyCounts).map(([k, v]) => `${k} ${v}`).join(', ');
-  lines.push(`anomalies: ${s.anomalies.length}${byKind ? ` (${byKind})` : ''}`);
-  for (const a of s.anomalies.slice(0, 20)) {
+  lines.push(`anomalies: ${s.anomalies}${byKind ? ` (${byKind})` : ''}`);
+  for (const a of s.firstAnomalies) {
     lines.push(`  ${a.file}:${a.line}: ${a.severity} ${a.kind}: ${a.message}`);
   }
-  if (s.anomalies.length > 20) lines.push(`  ... ${s.anomalies.length - 20} more (use --json or --sarif)`);
+  if (s.anomalies > TEXT_ANOMALIES) lines.push(`  ... ${s.anomalies - TEXT_ANOMALIES} more (use --json or --sarif)`);
   lines.push(`read ${(s.stats.bytes / 1e6).toFixed(1)} MB, ${s.stats.lines} lines in ${s.stats.parseMs} ms, analysed in ${s.stats.analyzeMs} ms`);
   return lines.join('\n') + '\n';
 }
 
-async function synth(args: string[], out: (s: string) => void, _err: (s: string) => void): Promise<number> {
+async function synth(args: string[], out: Writer, _err: (s: string) => void): Promise<number> {
   const { values } = parse(args, {
     scenario: { type: 'string' },
     seed: { type: 'string' },
@@ -351,7 +445,7 @@ function intArg(name: string, v: string | undefined, min: number): number {
   return n;
 }
 
-async function diff(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function diff(args: string[], out: Writer, err: (s: string) => void): Promise<number> {
   // --at may be given twice; parseArgs keeps only the last of a repeated string option, so collect it here.
   const times: string[] = [];
   const rest: string[] = [];
@@ -389,8 +483,9 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   // Two snapshot files are read into one timeline, so a CRIU pagemap resolves its PE_PARENT pages
   // through the parent dump and two page_owner dumps see each other; each side keeps its own file.
   const together = a !== b && atA === undefined && atB === undefined;
-  const ma = await load(together ? [a, b] : [a], { quiet }, err);
-  const mb = a === b || together ? ma : await load([b], { quiet }, err);
+  // The analysis runs only if a side reads it (ownership at a time does): two snapshots need the parse alone.
+  const ma = await load(together ? [a, b] : [a], { quiet, deferAnalysis: true }, err);
+  const mb = a === b || together ? ma : await load([b], { quiet, deferAnalysis: true }, err);
   // A line that could not be read may be a page missing from a side: say so rather than diff silently.
   for (const m of ma === mb ? [ma] : [ma, mb]) {
     const errors = m.builder.errors;
@@ -431,12 +526,16 @@ async function diff(args: string[], out: (s: string) => void, err: (s: string) =
   } catch (e) {
     throw new InputError((e as Error).message);
   }
-  const result = toDiffResult(d, { a: sa.id, b: sb.id });
-  out(values.json ? JSON.stringify(result, null, 2) + '\n' : renderDiff(result));
+  const ids = { a: sa.id, b: sb.id };
+  if (values.json) {
+    // In pieces, each change run described as it is written (135 k runs for two 1 M-page snapshots).
+    await writePieces(diffResultJson(d, ids), out);
+    await writePieces(['\n'], out);
+  } else out(renderDiff(toDiffResult(d, ids)));
   return EXIT_OK;
 }
 
-async function exportCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
+async function exportCommand(args: string[], out: Writer, err: (s: string) => void): Promise<number> {
   const { values, positionals } = parse(args, {
     parquet: { type: 'string' },
     csv: { type: 'string' },

@@ -166,12 +166,22 @@ export class PageSetBuilder {
     let cols = c;
     if (!sorted) {
       const perm = sortOrder(c.key.subarray(0, n));
-      cols = PageSetBuilder.alloc(n);
-      for (const k of Object.keys(cols) as (keyof PageSetBuilder['cols'])[]) {
-        const from = c[k] as Float64Array;
-        const to = cols[k] as Float64Array;
-        for (let i = 0; i < n; i++) to[i] = from[perm[i]];
-      }
+      // One gather per element type: a single loop over all twelve columns saw six array kinds and ran
+      // megamorphic (1 M pages: most of this function's 190 ms).
+      cols = {
+        key: gather64(c.key, perm),
+        pfn: gather64(c.pfn, perm),
+        vaddr: gather64(c.vaddr, perm),
+        owner: gather32(c.owner, perm),
+        node: gather16(c.node, perm),
+        allocId: gather64(c.allocId, perm),
+        allocOrder: gather8(c.allocOrder, perm),
+        shared: gather8(c.shared, perm),
+        exited: gather8(c.exited, perm),
+        state: gather8(c.state, perm),
+        file: gatherU16(c.file, perm),
+        line: gatherU32(c.line, perm),
+      };
     }
     return {
       name,
@@ -208,10 +218,18 @@ export function snapshotPageSet(m: TraceModel, id: number): PageSet {
   const info = b.snapshot(id);
   if (!info) throw new Error(`no snapshot ${id} in ${b.files.map((f) => f.path).join(', ')}`);
   // Size the columns once: doubling 12 columns up to a million pages cost about a third of the build.
+  // The second pass reads only from the first to the last event of the snapshot: two logs read as one
+  // trace hold each other's pages.
   let pages = 0;
+  let first = ev.length;
+  let last = -1;
   for (let i = 0; i < ev.length; i++) {
     const k = ev.kind.get(i);
-    if ((k === EventKind.SnapRef || k === EventKind.Record) && ev.ref.get(i) === id) pages += 2 ** ev.orderCol.get(i);
+    if ((k === EventKind.SnapRef || k === EventKind.Record) && ev.ref.get(i) === id) {
+      pages += 2 ** ev.orderCol.get(i);
+      if (i < first) first = i;
+      last = i;
+    }
   }
   const set = new PageSetBuilder(pages);
   const snapPid = info.pid ?? -1;
@@ -225,9 +243,11 @@ export function snapshotPageSet(m: TraceModel, id: number): PageSet {
     return local[ownerId];
   };
   const byPid = new Map<number, number>();
+  let lastPid = -1;
+  let lastPidOwner = -1;
   const layout = b.layout;
   const hasLayout = layout.regions.length > 0;
-  for (let i = 0; i < ev.length; i++) {
+  for (let i = first; i <= last; i++) {
     const k = ev.kind.get(i);
     if ((k !== EventKind.SnapRef && k !== EventKind.Record) || ev.ref.get(i) !== id) continue;
     const pfn = ev.pfn.get(i);
@@ -249,7 +269,9 @@ export function snapshotPageSet(m: TraceModel, id: number): PageSet {
       shared = 0;
     } else {
       const pid = ev.pid.get(i);
-      if (pid > 0 && pid !== snapPid) {
+      // Neighbouring pages mostly share a process: one compare instead of a Map lookup a page.
+      if (pid === lastPid) owner = lastPidOwner;
+      else if (pid > 0 && pid !== snapPid) {
         let cached = byPid.get(pid);
         if (cached === undefined) {
           // Snapshot logs name a page's own process by pid alone; the trace may never have seen it.
@@ -258,6 +280,8 @@ export function snapshotPageSet(m: TraceModel, id: number): PageSet {
           byPid.set(pid, cached);
         }
         owner = cached;
+        lastPid = pid;
+        lastPidOwner = cached;
       } else owner = fallback;
     }
     const evNode = ev.node.get(i);
@@ -283,6 +307,42 @@ export function snapshotSideName(s: { name: string; pid?: number; comm?: string 
   return `${s.name} of pid ${pid}${s.comm ? ` (${s.comm})` : ''}`;
 }
 
+function gather64(from: Float64Array, perm: Uint32Array): Float64Array {
+  const to = new Float64Array(perm.length);
+  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
+  return to;
+}
+
+function gather32(from: Int32Array, perm: Uint32Array): Int32Array {
+  const to = new Int32Array(perm.length);
+  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
+  return to;
+}
+
+function gatherU32(from: Uint32Array, perm: Uint32Array): Uint32Array {
+  const to = new Uint32Array(perm.length);
+  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
+  return to;
+}
+
+function gather16(from: Int16Array, perm: Uint32Array): Int16Array {
+  const to = new Int16Array(perm.length);
+  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
+  return to;
+}
+
+function gatherU16(from: Uint16Array, perm: Uint32Array): Uint16Array {
+  const to = new Uint16Array(perm.length);
+  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
+  return to;
+}
+
+function gather8(from: Uint8Array, perm: Uint32Array): Uint8Array {
+  const to = new Uint8Array(perm.length);
+  for (let i = 0; i < perm.length; i++) to[i] = from[perm[i]];
+  return to;
+}
+
 /**
  * The permutation that sorts `key` (stable). Integer keys whose span times the count fit in 53 bits are
  * packed with their index into one float and sorted natively: 1 million pfns in about 100 ms, against
@@ -300,6 +360,7 @@ function sortOrder(key: Float64Array): Uint32Array {
     if (k > max) max = k;
     if (k !== Math.floor(k)) integral = false;
   }
+  if (integral && max - min < 2 ** 32) return radixOrder(key, min, max - min, perm);
   const shift = 2 ** Math.ceil(Math.log2(n + 1));
   if (integral && (max - min + 1) * shift <= Number.MAX_SAFE_INTEGER) {
     const packed = new Float64Array(n);
@@ -311,4 +372,38 @@ function sortOrder(key: Float64Array): Uint32Array {
   for (let i = 0; i < n; i++) perm[i] = i;
   perm.sort((x, y) => key[x] - key[y] || x - y);
   return perm;
+}
+
+/**
+ * Stable LSD radix sort of integer keys spanning less than 2^32, 16 bits a pass (one pass when the
+ * span fits 16 bits): 1 M pfns in a fraction of the packed-float sort's 90 ms.
+ */
+function radixOrder(key: Float64Array, min: number, span: number, perm: Uint32Array): Uint32Array {
+  const n = key.length;
+  const lo = new Uint32Array(n);
+  for (let i = 0; i < n; i++) lo[i] = key[i] - min;
+  const count = new Uint32Array(65536);
+  for (let i = 0; i < n; i++) count[lo[i] & 0xffff]++;
+  let sum = 0;
+  for (let d = 0; d < 65536; d++) {
+    const c = count[d];
+    count[d] = sum;
+    sum += c;
+  }
+  for (let i = 0; i < n; i++) perm[count[lo[i] & 0xffff]++] = i;
+  if (span < 65536) return perm;
+  const out = new Uint32Array(n);
+  count.fill(0);
+  for (let i = 0; i < n; i++) count[lo[i] >>> 16]++;
+  sum = 0;
+  for (let d = 0; d < 65536; d++) {
+    const c = count[d];
+    count[d] = sum;
+    sum += c;
+  }
+  for (let k = 0; k < n; k++) {
+    const i = perm[k];
+    out[count[lo[i] >>> 16]++] = i;
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { TraceModel } from '../trace';
 import { ownershipAt } from './ownershipAt';
 import { FREED, PAGE_BYTES, snapshotPageSet, type PageSet } from './pageSet';
 import { hex } from './replay';
+import { jsonPieces, LazyList } from '../export/jsonPieces';
 
 /**
  * Classes of per-page change, in the order of the `classes` object. Their numeric index is stored per
@@ -167,29 +168,28 @@ export function diffPageSets(a: PageSet, b: PageSet): SnapshotDiff {
 
   // 2. Pair a process page of A that lost its frame with the same process's page at the same vaddr in B.
   const sameOwnerAt = (r: number): boolean => ra[r] >= 0 && rb[r] >= 0 && b.state[rb[r]] !== FREED && ga[a.owner[ra[r]]] === gb[b.owner[rb[r]]];
-  const bOnly = new Map<number, Map<number, number>>();
+  let candidates = 0;
+  for (let r = 0; r < n; r++) if (rb[r] >= 0 && ra[r] < 0) candidates++;
+  const bOnly = new PidVaddrIndex(candidates);
   for (let r = 0; r < n; r++) {
     const jb = rb[r];
     if (jb < 0 || ra[r] >= 0 || b.state[jb] === FREED) continue;
     const pid = b.owners[b.owner[jb]].pid;
     const va = b.vaddr[jb];
     if (pid < 0 || va !== va || b.owners[b.owner[jb]].kind !== 'process') continue;
-    let m = bOnly.get(pid);
-    if (!m) bOnly.set(pid, (m = new Map()));
-    m.set(va, r);
+    bOnly.set(pid, va, r);
   }
   const pairedCls = new Uint8Array(n);
   const dropped = new Uint8Array(n);
-  if (bOnly.size > 0) {
+  if (bOnly.size() > 0) {
     for (let r = 0; r < n; r++) {
       const ia = ra[r];
       if (ia < 0 || sameOwnerAt(r)) continue;
       const ao = a.owners[a.owner[ia]];
       if (ao.kind !== 'process' || ao.pid < 0) continue;
-      const m = bOnly.get(ao.pid);
       const va = a.vaddr[ia];
-      const target = m && va === va ? m.get(va) : undefined;
-      if (target === undefined || dropped[target]) continue;
+      const target = va === va ? bOnly.get(ao.pid, va) : -1;
+      if (target < 0 || dropped[target]) continue;
       const jb = rb[target];
       const na = a.node[ia];
       const nb = b.node[jb];
@@ -273,6 +273,59 @@ export function diffPageSets(a: PageSet, b: PageSet): SnapshotDiff {
   const byNode = new Map<number, ClassCounts>();
   for (const [o, v] of [...nodeCounts].sort((x, y) => x[0] - y[0])) byNode.set(o, toCounts(v));
   return { a, b, rows: { length: m, cls: cls.subarray(0, m), a: ra, b: rb }, classes: toCounts(classes), ownerLabels: labels, byOwner, byNode };
+}
+
+/**
+ * Row of B's page of process `pid` at virtual address `va`, by open addressing over typed arrays: a
+ * Map per pid keyed by addresses above 2^31 (heap numbers, not small integers) was a third of the
+ * classification of two 1 M-page snapshots (75 k pages that moved).
+ */
+class PidVaddrIndex {
+  private readonly mask: number;
+  private readonly pid: Float64Array;
+  private readonly va: Float64Array;
+  /** Row + 1; 0 is an empty slot. */
+  private readonly row: Int32Array;
+  private count = 0;
+
+  constructor(capacity: number) {
+    let slots = 16;
+    while (slots < capacity * 2) slots *= 2;
+    this.mask = slots - 1;
+    this.pid = new Float64Array(slots);
+    this.va = new Float64Array(slots);
+    this.row = new Int32Array(slots);
+  }
+
+  size(): number {
+    return this.count;
+  }
+
+  private slot(pid: number, va: number): number {
+    const lo = va % 4294967296 | 0;
+    const hi = (va / 4294967296) | 0;
+    let h = Math.imul(pid ^ Math.imul(hi, 0x27d4eb2d), 0x9e3779b1) ^ Math.imul(lo ^ (lo >>> 15), 0x85ebca6b);
+    h ^= h >>> 13;
+    let s = h & this.mask;
+    while (this.row[s] !== 0 && (this.pid[s] !== pid || this.va[s] !== va)) s = (s + 1) & this.mask;
+    return s;
+  }
+
+  /** Remember row r for (pid, va); a later row for the same pair replaces it. */
+  set(pid: number, va: number, r: number): void {
+    const s = this.slot(pid, va);
+    if (this.row[s] === 0) {
+      this.count++;
+      this.pid[s] = pid;
+      this.va[s] = va;
+    }
+    this.row[s] = r + 1;
+  }
+
+  /** The row set for (pid, va), or -1. */
+  get(pid: number, va: number): number {
+    return this.row[this.slot(pid, va)] - 1;
+  }
 }
 
 /** How a diff side is chosen: a snapshot of a model, or the model's ownership at a time. */
@@ -391,8 +444,24 @@ export function describeRun(d: SnapshotDiff, run: ChangeRun): DiffChange {
   };
 }
 
+/** Which snapshot id or time each side was asked for, as printed. */
+export type DiffSideIds = { a?: { id?: number; time?: number }; b?: { id?: number; time?: number } };
+
 /** The printed form of a diff (what `pageledger diff --json` writes). */
-export function toDiffResult(d: SnapshotDiff, ids: { a?: { id?: number; time?: number }; b?: { id?: number; time?: number } } = {}): DiffResult {
+export function toDiffResult(d: SnapshotDiff, ids: DiffSideIds = {}): DiffResult {
+  return diffResultShape(d, ids, (runs) => runs.map((r) => describeRun(d, r))) as DiffResult;
+}
+
+/**
+ * The text of `JSON.stringify(toDiffResult(d, ids), null, 2)` in pieces, each change run described as it
+ * is written instead of all of them held as objects and then as one string.
+ */
+export function diffResultJson(d: SnapshotDiff, ids: DiffSideIds = {}): Generator<string> {
+  return jsonPieces(diffResultShape(d, ids, (runs) => new LazyList(runs.length, (k) => describeRun(d, runs[k]))), 2);
+}
+
+/** The fields of a DiffResult in their printed order, the change runs described by `changes`. */
+function diffResultShape(d: SnapshotDiff, ids: DiffSideIds, changes: (runs: ChangeRun[]) => unknown): Record<keyof DiffResult, unknown> {
   const side = (s: PageSet, id?: { id?: number; time?: number }): DiffResult['a'] => ({
     name: s.name,
     file: s.origin,
@@ -408,7 +477,7 @@ export function toDiffResult(d: SnapshotDiff, ids: { a?: { id?: number; time?: n
     bytes: bytesOf(d.classes),
     byOwner: [...d.byOwner].map(([owner, pages]) => ({ owner, pages, bytes: bytesOf(pages) })),
     byNode: [...d.byNode].map(([node, pages]) => ({ node, pages, bytes: bytesOf(pages) })),
-    changes: changeRuns(d).map((r) => describeRun(d, r)),
+    changes: changes(changeRuns(d)),
   };
 }
 
