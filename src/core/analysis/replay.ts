@@ -2,7 +2,10 @@ import { EventKind, EVENT_NAMES, newEventRecord, type EventRecord } from '../mod
 import { isExclusiveKind, ownerLabel, type OwnerKind } from '../model/owners';
 import type { TraceBuilder } from '../model/traceBuilder';
 import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
-import { FREE, LIVE, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+import type { Region } from '../model/addressSpace';
+import { FREE, LIVE, PAGE_CHUNK_MASK, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+
+const PAGE_SIZE = PAGE_CHUNK_MASK + 1;
 
 /** Per-snapshot figures at the end of the trace. */
 export interface SnapshotStats {
@@ -53,14 +56,19 @@ export interface ReplayObserver {
 }
 
 interface SnapState {
+  /** Position in Replay.snapList (what a page's references name). */
+  index: number;
   live: boolean;
   pid: number;
   pages: number[];
   /** Pages of page_owner records in this dump (a dump holds pages through their owners). */
   records: number;
   stats: SnapshotStats;
-  /** Pages already reported as dangling or as written without CoW: one report per (snapshot, page). */
-  reported: Set<number>;
+  /**
+   * Pages already reported as dangling or as written without CoW: one report per (snapshot, page). Made
+   * on the first report: an empty Set per snapshot was about 20 MB at 150 k snapshots.
+   */
+  reported: Set<number> | null;
 }
 
 // Regions whose pages a DAX user maps straight from the device: they never pass through the page
@@ -81,19 +89,37 @@ export class Replay {
   private ownerLive: Float64Array;
   private ownerPeak: Float64Array;
   private readonly anomalies: Anomaly[] = [];
-  private readonly refs = new Map<number, { snap: number; ev: number }[]>();
+  /**
+   * Snapshot references of pages, as linked lists in typed arrays (a page's first and last node sit in its
+   * PageChunk): the snapshot (index in snapList), the SnapRef event and the next node of the page (-1
+   * none). Unused nodes are chained from refFree. Before, a Map of arrays of objects, asked per freed
+   * page whether it was referenced.
+   */
+  private refSnap: Int32Array = new Int32Array(1024);
+  private refEv: Int32Array = new Int32Array(1024);
+  private refNext: Int32Array = new Int32Array(1024);
+  private refUsed = 0;
+  private refFree = -1;
   private readonly snaps = new Map<number, SnapState>();
+  private readonly snapList: SnapState[] = [];
   private readonly bound = new Map<number, number>();
   private readonly exited = new Map<number, number>();
   /** Events whose leaked pages were reported already (a reused pid is judged at its reuse). */
   private readonly leakReported = new Set<number>();
   private readonly blockState = new Map<number, 'online' | 'offline'>();
   private readonly disabled: Set<AnomalyKind>;
+  /** Rules asked about on every placed event, looked up once. */
+  private readonly membindOn: boolean;
+  private readonly offlineOn: boolean;
+  /** Regions a fault with a device offset can be serviced from, and the region count they were taken at. */
+  private daxRegions: Region[] = [];
+  private daxSeen = -1;
   private readonly severity: Partial<Record<AnomalyKind, Severity>>;
   private readonly kinds: OwnerKind[] = [];
   private livePages = 0;
   private cur = 0;
-  private readonly counts: number[] = [];
+  /** Events by kind (a kind is one byte). */
+  private readonly counts = new Float64Array(256);
   /** Events applied so far (store indices below this one, or all of `order` once run). */
   private applied = 0;
   private order: Uint32Array | null | undefined;
@@ -108,6 +134,8 @@ export class Replay {
     this.ownerLive = new Float64Array(builder.owners.size + 16);
     this.ownerPeak = new Float64Array(builder.owners.size + 16);
     this.disabled = new Set(config.disabled ?? []);
+    this.membindOn = !this.disabled.has('membind-violation');
+    this.offlineOn = !this.disabled.has('offline-block');
     this.severity = config.severity ?? {};
   }
 
@@ -158,7 +186,7 @@ export class Replay {
       let shared = 0;
       for (const pfn of s.pages) {
         const c = this.pages.peek(pfn);
-        if (c && c.owner[pfn % 4096] !== 0 && this.kinds[c.owner[pfn % 4096]] === 'process') shared++;
+        if (c && c.owner(pfn % 4096) !== 0 && this.kinds[c.owner(pfn % 4096)] === 'process') shared++;
       }
       s.stats.shared = shared;
       s.stats.pages = s.pages.length + s.records;
@@ -201,7 +229,7 @@ export class Replay {
     this.b.events.read(i, e);
     this.cur = i;
     this.observer?.event(i, e);
-    this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
+    if (e.kind !== EventKind.Record) this.counts[e.kind]++;
     if (e.time === e.time) {
       if (e.time < this.t0) this.t0 = e.time;
       if (e.time > this.t1) this.t1 = e.time;
@@ -281,12 +309,10 @@ export class Replay {
 
   /** Give one page to `owner` (0 = free). */
   private setPage(c: PageChunk, s: number, owner: number, state: number, ev: number): void {
-    const prev = c.owner[s];
+    const prev = c.owner(s);
     if (prev !== 0) this.ownerLive[prev]--;
-    if (c.state[s] === LIVE) this.livePages--;
-    c.owner[s] = owner;
-    c.state[s] = state;
-    c.since[s] = ev;
+    if (c.state(s) === LIVE) this.livePages--;
+    c.set(s, owner, state, ev);
     this.observer?.page(c.base + s, owner, state, ev);
     if (owner !== 0) {
       if (owner >= this.ownerLive.length) this.grow(owner);
@@ -322,13 +348,13 @@ export class Replay {
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      if (c.state[s] === LIVE && e.kind === EventKind.Alloc && !reported) {
+      if (c.state(s) === LIVE && e.kind === EventKind.Alloc && !reported) {
         reported = true;
-        const prev = c.since[s];
+        const prev = c.since(s);
         this.reportAt('double-alloc', e, p, `pfn ${hex(p)} allocated while still live: no free since the allocation at line ${this.lineOf(prev)}`, [prev]);
       }
       this.setPage(c, s, e.owner, LIVE, i);
-      c.headOrder[s] = p === e.pfn ? e.order : 255;
+      c.setHeadOrder(s, p === e.pfn ? e.order : 255);
     }
   }
 
@@ -349,15 +375,15 @@ export class Replay {
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      if (c.state[s] === FREE && !reported) {
+      if (c.state(s) === FREE && !reported) {
         reported = true;
-        const prev = c.since[s];
+        const prev = c.since(s);
         this.reportAt('double-free', e, p, `pfn ${hex(p)} freed again: already freed at line ${this.lineOf(prev)}`, [prev]);
         continue;
       }
-      if (this.refs.has(p)) this.dangling(p, 'freed');
+      if (c.refHead !== null && c.refHead[s] !== -1) this.dangling(c, s, p, 'freed');
       this.setPage(c, s, 0, FREE, i);
-      c.headOrder[s] = 255;
+      c.setHeadOrder(s, 255);
     }
   }
 
@@ -367,16 +393,16 @@ export class Replay {
    * that are freed one by one; a free that swallows the head of another allocation is reported.
    */
   private checkOrder(e: EventRecord, head: PageChunk, hs: number): void {
-    if (head.state[hs] === LIVE && head.headOrder[hs] !== 255 && head.headOrder[hs] !== e.order) {
-      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder[hs]} at line ${this.lineOf(head.since[hs])}`, [head.since[hs]]);
+    if (head.state(hs) === LIVE && head.headOrder(hs) !== 255 && head.headOrder(hs) !== e.order) {
+      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder(hs)} at line ${this.lineOf(head.since(hs))}`, [head.since(hs)]);
       return;
     }
     const n = 2 ** e.order;
     for (let p = e.pfn + 1; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      if (c.state[s] === LIVE && c.headOrder[s] !== 255) {
-        this.reportAt('order-mismatch', e, p, `free of order ${e.order} at pfn ${hex(e.pfn)} also covers pfn ${hex(p)}, allocated on its own with order ${c.headOrder[s]} at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      if (c.state(s) === LIVE && c.headOrder(s) !== 255) {
+        this.reportAt('order-mismatch', e, p, `free of order ${e.order} at pfn ${hex(e.pfn)} also covers pfn ${hex(p)}, allocated on its own with order ${c.headOrder(s)} at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
         return;
       }
     }
@@ -389,13 +415,13 @@ export class Replay {
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      const prev = c.owner[s];
-      if (c.state[s] === LIVE && prev !== e.owner && isExclusiveKind(this.kindOf(prev)) && this.kindOf(prev) !== 'kernel' && !reported) {
+      const prev = c.owner(s);
+      if (c.state(s) === LIVE && prev !== e.owner && isExclusiveKind(this.kindOf(prev)) && this.kindOf(prev) !== 'kernel' && !reported) {
         reported = true;
-        this.reportAt('owner-conflict', e, p, `filesystem block placed on pfn ${hex(p)}, which ${this.ownerText(prev)} still holds (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
+        this.reportAt('owner-conflict', e, p, `filesystem block placed on pfn ${hex(p)}, which ${this.ownerText(prev)} still holds (since line ${this.lineOf(c.since(s))})`, [c.since(s)]);
       }
       this.setPage(c, s, e.owner, LIVE, i);
-      c.headOrder[s] = p === e.pfn ? e.order : 255;
+      c.setHeadOrder(s, p === e.pfn ? e.order : 255);
     }
   }
 
@@ -403,12 +429,12 @@ export class Replay {
     const p = e.pfn;
     const c = this.pages.chunk(p);
     const s = p % 4096;
-    const prev = c.owner[s];
+    const prev = c.owner(s);
     this.checkPlacement(e);
-    if (c.state[s] === LIVE && prev !== e.owner && prev !== 0) {
+    if (c.state(s) === LIVE && prev !== e.owner && prev !== 0) {
       const k = this.kindOf(prev);
       if (k === 'file' || k === 'process' || k === 'agent') {
-        this.reportAt('owner-conflict', e, p, `agent mapped pfn ${hex(p)} into pid ${e.pid}, but ${this.ownerText(prev)} holds it (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
+        this.reportAt('owner-conflict', e, p, `agent mapped pfn ${hex(p)} into pid ${e.pid}, but ${this.ownerText(prev)} holds it (since line ${this.lineOf(c.since(s))})`, [c.since(s)]);
       }
     }
     this.setPage(c, s, e.owner, LIVE, i);
@@ -418,7 +444,7 @@ export class Replay {
     const p = e.pfn;
     const c = this.pages.chunk(p);
     const s = p % 4096;
-    const st = c.state[s];
+    const st = c.state(s);
     if (e.kind === EventKind.Map) this.checkBlock(e, p, 1);
     if (st === UNKNOWN) {
       this.setPage(c, s, e.owner, LIVE, i);
@@ -426,24 +452,20 @@ export class Replay {
     }
     const what = e.kind === EventKind.Map ? 'maps' : 'writes';
     if (st === FREE) {
-      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)} after it was freed at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)} after it was freed at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
       return;
     }
-    const owner = c.owner[s];
+    const owner = c.owner(s);
     const k = this.kindOf(owner);
     if (owner !== e.owner && (k === 'process' || k === 'agent' || k === 'snapshot')) {
-      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)}, which was handed to ${this.ownerText(owner)} at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)}, which was handed to ${this.ownerText(owner)} at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
       return;
     }
-    if (e.kind === EventKind.Write && owner === e.owner) {
-      const rs = this.refs.get(p);
-      if (rs) {
-        for (const r of rs) {
-          const snap = this.snaps.get(r.snap);
-          if (!snap?.live || snap.reported.has(p)) continue;
-          snap.reported.add(p);
-          this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${r.snap} shares it, with no copy-on-write break`, [r.ev]);
-        }
+    if (e.kind === EventKind.Write && owner === e.owner && c.refHead !== null) {
+      for (let r = c.refHead[s]; r !== -1; r = this.refNext[r]) {
+        const snap = this.snapList[this.refSnap[r]];
+        if (!snap.live || !firstReport(snap, p)) continue;
+        this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${snap.stats.id} shares it, with no copy-on-write break`, [this.refEv[r]]);
       }
     }
   }
@@ -451,8 +473,9 @@ export class Replay {
   private snap(id: number, pid: number, i: number): SnapState {
     let s = this.snaps.get(id);
     if (!s) {
-      s = { live: true, pid, pages: [], records: 0, stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: new Set() };
+      s = { index: this.snapList.length, live: true, pid, pages: [], records: 0, stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: null };
       this.snaps.set(id, s);
+      this.snapList.push(s);
     }
     if (!s.pid && pid) s.pid = pid;
     return s;
@@ -463,15 +486,12 @@ export class Replay {
     const n = 2 ** e.order;
     for (let p = e.pfn; p < e.pfn + n; p++) {
       s.pages.push(p);
-      let rs = this.refs.get(p);
-      if (!rs) this.refs.set(p, (rs = []));
-      rs.push({ snap: e.ref, ev: i });
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      if (c.state[sl] === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
-      else if (c.state[sl] === FREE && !s.reported.has(p)) {
-        s.reported.add(p);
-        this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since[sl])}`, [c.since[sl]]);
+      this.addRef(c, sl, s.index, i);
+      if (c.state(sl) === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
+      else if (c.state(sl) === FREE && firstReport(s, p)) {
+        this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since(sl))}`, [c.since(sl)]);
       }
     }
   }
@@ -482,17 +502,17 @@ export class Replay {
     const old = e.pfn;
     const c = this.pages.chunk(old);
     const sl = old % 4096;
-    if (c.owner[sl] === e.owner || c.state[sl] !== LIVE) {
+    if (c.owner(sl) === e.owner || c.state(sl) !== LIVE) {
       this.setPage(c, sl, this.b.owners.snapshot(e.ref), LIVE, i);
     }
     const np = e.arg;
     const nc = this.pages.chunk(np);
     const ns = np % 4096;
-    if (nc.state[ns] === LIVE) {
-      this.reportAt('double-alloc', e, np, `copy-on-write gave pid ${e.pid} pfn ${hex(np)}, which is still live since line ${this.lineOf(nc.since[ns])}`, [nc.since[ns]]);
+    if (nc.state(ns) === LIVE) {
+      this.reportAt('double-alloc', e, np, `copy-on-write gave pid ${e.pid} pfn ${hex(np)}, which is still live since line ${this.lineOf(nc.since(ns))}`, [nc.since(ns)]);
     }
     this.setPage(nc, ns, e.owner, LIVE, i);
-    nc.headOrder[ns] = 0;
+    nc.setHeadOrder(ns, 0);
   }
 
   private restore(e: EventRecord, i: number): void {
@@ -501,7 +521,7 @@ export class Replay {
     for (const p of s.pages) {
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      if (c.owner[sl] === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
+      if (c.owner(sl) === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
     }
   }
 
@@ -511,18 +531,11 @@ export class Replay {
     s.stats.dropped = true;
     const snapOwner = this.b.owners.snapshot(e.ref);
     for (const p of s.pages) {
-      const rs = this.refs.get(p);
-      let heir: number | undefined;
-      if (rs) {
-        const left = rs.filter((r) => r.snap !== e.ref);
-        if (left.length) this.refs.set(p, left);
-        else this.refs.delete(p);
-        heir = left.find((r) => this.snaps.get(r.snap)?.live)?.snap;
-      }
       const c = this.pages.chunk(p);
       const sl = p % 4096;
+      const heir = this.unref(c, sl, s.index);
       // Another live snapshot may share the page this one kept at a CoW break: it stays pinned for that one.
-      if (c.owner[sl] === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
+      if (c.owner(sl) === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
     }
   }
 
@@ -533,8 +546,8 @@ export class Replay {
       const to = e.arg + k;
       const fc = this.pages.chunk(from);
       const fs = from % 4096;
-      const owner = fc.owner[fs];
-      if (this.refs.has(from)) this.dangling(from, 'migrated away');
+      const owner = fc.owner(fs);
+      if (fc.refHead !== null && fc.refHead[fs] !== -1) this.dangling(fc, fs, from, 'migrated away');
       this.setPage(fc, fs, 0, FREE, i);
       const tc = this.pages.chunk(to);
       this.setPage(tc, to % 4096, owner, LIVE, i);
@@ -544,14 +557,18 @@ export class Replay {
   // ---- rules that look at placement
 
   private checkPlacement(e: EventRecord): void {
-    this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : 2 ** e.order);
-    if (this.disabled.has('membind-violation')) return;
+    if (this.b.layout.blocks.length !== 0) this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : 2 ** e.order);
+    if (!this.membindOn) return;
+    const fault = e.kind === EventKind.Fault;
+    // Nothing bound and no device offset: no placement to check (most events).
+    if (this.bound.size === 0 && !(fault && e.arg2 === e.arg2)) return;
     const layout = this.b.layout;
-    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : e.kind === EventKind.Fault ? e.pid : undefined;
-    const want = pid === undefined ? undefined : this.bound.get(pid);
-    if (e.kind === EventKind.Fault && e.arg2 === e.arg2) {
+    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : fault ? e.pid : undefined;
+    const want = pid === undefined || this.bound.size === 0 ? undefined : this.bound.get(pid);
+    if (fault && e.arg2 === e.arg2) {
       // A fault with a device offset is serviced out of a DAX device: of the bound node's, when bound.
-      const daxes = layout.regions.filter((r) => r.device !== undefined && r.start === r.start && (r.type === 'kmem' || r.type === 'devdax') && (want === undefined || r.node === want));
+      const all = this.daxRegionsOf(layout.regions);
+      const daxes = want === undefined ? all : all.filter((r) => r.node === want);
       if (daxes.length && !daxes.some((r) => e.pfn >= r.start && e.pfn < r.start + r.pages)) {
         const dax = daxes[0];
         this.reportAt('membind-violation', e, e.pfn, `fault of pid ${e.pid} serviced with pfn ${hex(e.pfn)}, outside ${dax.device} (pfn ${hex(dax.start)}..${hex(dax.start + dax.pages - 1)})`, []);
@@ -565,10 +582,19 @@ export class Replay {
     }
   }
 
+  /** The regions of a DAX device a fault can be serviced from, in layout order (kept until regions are added). */
+  private daxRegionsOf(regions: readonly Region[]): Region[] {
+    if (regions.length !== this.daxSeen) {
+      this.daxRegions = regions.filter((r) => r.device !== undefined && r.start === r.start && (r.type === 'kmem' || r.type === 'devdax'));
+      this.daxSeen = regions.length;
+    }
+    return this.daxRegions;
+  }
+
   /** Report (once per event) a use of pages [pfn, pfn+pages) that falls in an offline memory block. */
   private checkBlock(e: EventRecord, pfn: number, pages: number): void {
     const layout = this.b.layout;
-    if (layout.blocks.length === 0 || this.disabled.has('offline-block')) return;
+    if (layout.blocks.length === 0 || !this.offlineOn) return;
     if (e.kind !== EventKind.Alloc && e.kind !== EventKind.Record) {
       const region = layout.regionOf(pfn);
       if (region && DEVICE_MAPPED.has(region.type)) return;
@@ -589,15 +615,67 @@ export class Replay {
 
   /** Report each live snapshot that references p, once per (snapshot, page): the later reuse of a
    * dangling page is the same corruption, not a new one. */
-  private dangling(p: number, how: string): void {
-    const rs = this.refs.get(p);
-    if (!rs) return;
-    for (const r of rs) {
-      const snap = this.snaps.get(r.snap);
-      if (!snap?.live || snap.reported.has(p)) continue;
-      snap.reported.add(p);
-      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${r.snap} still references it (line ${this.lineOf(r.ev)})`, [r.ev]);
+  private dangling(c: PageChunk, s: number, p: number, how: string): void {
+    for (let r = c.refHead![s]; r !== -1; r = this.refNext[r]) {
+      const snap = this.snapList[this.refSnap[r]];
+      if (!snap.live || !firstReport(snap, p)) continue;
+      const ev = this.refEv[r];
+      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${snap.stats.id} still references it (line ${this.lineOf(ev)})`, [ev]);
     }
+  }
+
+  // ---- snapshot references of pages
+
+  /** Append a reference of page slot s of c by snapshot `snap` (index in snapList), made by event ev. */
+  private addRef(c: PageChunk, s: number, snap: number, ev: number): void {
+    let r = this.refFree;
+    if (r !== -1) this.refFree = this.refNext[r];
+    else {
+      if (this.refUsed === this.refSnap.length) {
+        const n = this.refUsed * 2;
+        this.refSnap = growInt32(this.refSnap, n);
+        this.refEv = growInt32(this.refEv, n);
+        this.refNext = growInt32(this.refNext, n);
+      }
+      r = this.refUsed++;
+    }
+    this.refSnap[r] = snap;
+    this.refEv[r] = ev;
+    this.refNext[r] = -1;
+    if (c.refHead === null) {
+      c.refHead = new Int32Array(PAGE_SIZE).fill(-1);
+      c.refTail = new Int32Array(PAGE_SIZE).fill(-1);
+    }
+    const tail = c.refTail![s];
+    if (tail === -1) c.refHead[s] = r;
+    else this.refNext[tail] = r;
+    c.refTail![s] = r;
+  }
+
+  /**
+   * Remove every reference of page slot s of c by snapshot `snap` (index in snapList); return the id of
+   * the first snapshot left that references the page and is live, if any.
+   */
+  private unref(c: PageChunk, s: number, snap: number): number | undefined {
+    const head = c.refHead;
+    if (head === null) return undefined;
+    let heir: number | undefined;
+    let prev = -1;
+    for (let r = head[s]; r !== -1; ) {
+      const next = this.refNext[r];
+      if (this.refSnap[r] === snap) {
+        if (prev === -1) head[s] = next;
+        else this.refNext[prev] = next;
+        if (c.refTail![s] === r) c.refTail![s] = prev;
+        this.refNext[r] = this.refFree;
+        this.refFree = r;
+      } else {
+        if (heir === undefined && this.snapList[this.refSnap[r]].live) heir = this.snapList[this.refSnap[r]].stats.id;
+        prev = r;
+      }
+      r = next;
+    }
+    return heir;
   }
 
   /** Report the pages still held by exited processes (all of them, or only `onlyPid`). */
@@ -608,14 +686,14 @@ export class Replay {
     const byAlloc = new Map<number, { pfn: number; pages: number; pid: number }>();
     for (const c of this.pages.all()) {
       for (let s = 0; s < 4096; s++) {
-        if (c.state[s] !== LIVE) continue;
-        const o = c.owner[s];
+        if (c.state(s) !== LIVE) continue;
+        const o = c.owner(s);
         if (o === 0 || this.kinds[o] !== 'process') continue;
         const pid = this.b.owners.get(o).pid!;
         if (!this.exited.has(pid) || (onlyPid !== undefined && pid !== onlyPid)) continue;
         const pfn = c.base + s;
-        if (this.refs.has(pfn)) continue;
-        const at = c.since[s];
+        if (c.refHead !== null && c.refHead[s] !== -1) continue;
+        const at = c.since(s);
         if (this.leakReported.has(at)) continue;
         const g = byAlloc.get(at);
         if (g) {
@@ -655,6 +733,20 @@ export class Replay {
     const severity = this.severity[kind] ?? RULES[kind].severity;
     this.anomalies.push({ kind, severity, file, line, pfn, time, message, related });
   }
+}
+
+/** First report about page p for snapshot s: true once per (snapshot, page). */
+function firstReport(s: SnapState, p: number): boolean {
+  if (s.reported === null) s.reported = new Set();
+  else if (s.reported.has(p)) return false;
+  s.reported.add(p);
+  return true;
+}
+
+function growInt32(a: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n);
+  out.set(a);
+  return out;
 }
 
 /** `a` cut or padded with zeros to n values. */
