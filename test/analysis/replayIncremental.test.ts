@@ -132,6 +132,11 @@ function perOwner(b: TraceBuilder, a: Float64Array): Map<string, number> {
 function expectSame(text: string, seeds: number[], ownerIdsMayDiffer = false): void {
   const want = whole(text);
   expect(want.result.order).toBeNull();
+  // Without an observer the replay reads only the fields each event kind needs: same result.
+  const plain = new Replay(parse(text, 1 << 20, () => {})).run();
+  expect(plain.anomalies).toEqual(want.result.anomalies);
+  expect([plain.counts, plain.livePages, [...plain.ownerPeak], [...plain.snapshots]]).toEqual([want.result.counts, want.result.livePages, [...want.result.ownerPeak], [...want.result.snapshots]]);
+  expect(pageRows(plain)).toEqual(pageRows(want.result));
   for (const seed of seeds) {
     const got = stepped(text, seed);
     const g = got.result;

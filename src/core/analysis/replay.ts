@@ -7,6 +7,24 @@ import { FREE, LIVE, PAGE_CHUNK_MASK, PageTable, UNKNOWN, type PageChunk } from 
 
 const PAGE_SIZE = PAGE_CHUNK_MASK + 1;
 
+/** Fields of an event (besides kind, order and time) its handler in the replay reads. */
+const F = { pfn: 1, owner: 2, pid: 4, node: 8, ref: 16, arg: 32, arg2: 64 } as const;
+const ALL = 127;
+/**
+ * By kind: what Replay.step reads before the event is applied. The frequent kinds read only what their
+ * handler uses (free: pfn; alloc: pfn, owner, node for the placement rule); the others read everything.
+ */
+const NEEDS: Uint8Array = (() => {
+  const n = new Uint8Array(EVENT_NAMES.length).fill(ALL);
+  n[EventKind.Alloc] = F.pfn | F.owner | F.node;
+  n[EventKind.Free] = F.pfn;
+  n[EventKind.FsFree] = F.pfn;
+  n[EventKind.Map] = F.pfn | F.owner | F.pid;
+  n[EventKind.Write] = F.pfn | F.owner | F.pid;
+  n[EventKind.Unmap] = 0;
+  return n;
+})();
+
 /** Per-snapshot figures at the end of the trace. */
 export interface SnapshotStats {
   id: number;
@@ -226,7 +244,22 @@ export class Replay {
   /** Apply event i (store index). */
   private step(i: number): void {
     const e = this.e;
-    this.b.events.read(i, e);
+    const ev = this.b.events;
+    if (this.observer !== undefined) ev.read(i, e);
+    else {
+      // Only the fields the event's handler reads: a free needs 4 of the 12 columns.
+      const kind = (e.kind = ev.kind.get(i) as EventKind);
+      e.order = ev.orderCol.get(i);
+      e.time = ev.time.get(i);
+      const need = kind < NEEDS.length ? NEEDS[kind] : ALL;
+      if (need & F.pfn) e.pfn = ev.pfn.get(i);
+      if (need & F.owner) e.owner = ev.owner.get(i);
+      if (need & F.pid) e.pid = ev.pid.get(i);
+      if (need & F.node) e.node = ev.node.get(i);
+      if (need & F.ref) e.ref = ev.ref.get(i);
+      if (need & F.arg) e.arg = ev.arg.get(i);
+      if (need & F.arg2) e.arg2 = ev.arg2.get(i);
+    }
     this.cur = i;
     this.observer?.event(i, e);
     if (e.kind !== EventKind.Record) this.counts[e.kind]++;
@@ -725,7 +758,8 @@ export class Replay {
     const i = this.cur;
     const rel: Location[] = [];
     for (const r of related) if (r >= 0) rel.push({ file: ev.file.get(r), line: ev.line.get(r) });
-    this.report(kind, ev.file.get(i), e.line, pfn, e.time, message, rel);
+    // The line is read here, not with the event (see step).
+    this.report(kind, ev.file.get(i), ev.line.get(i), pfn, e.time, message, rel);
   }
 
   private report(kind: AnomalyKind, file: number, line: number, pfn: number, time: number, message: string, related: Location[]): void {
