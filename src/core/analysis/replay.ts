@@ -292,9 +292,14 @@ export class Replay {
         return;
       case EventKind.SnapRef:
         return this.snapRef(e, i);
-      case EventKind.SnapEnd:
-        this.snap(e.ref, e.pid, i).stats.end = i;
+      case EventKind.SnapEnd: {
+        const s = this.snap(e.ref, e.pid, i);
+        s.stats.end = i;
+        // Its references are in: an exact copy of the list instead of the room pushes left (a list of 4
+        // pages held 17 slots; 150 k snapshots in the 10 M-event native trace).
+        s.pages = s.pages.slice();
         return;
+      }
       case EventKind.Cow:
         return this.cow(e, i);
       case EventKind.Restore:
@@ -373,7 +378,7 @@ export class Replay {
 
   private alloc(e: EventRecord, i: number): void {
     if (e.kind === EventKind.Record && e.pfn !== e.pfn) return this.unplaced(e.owner, e.arg);
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     // A dump's records are its snapshot's pages (held by their owners, not referenced by the snapshot).
     if (e.kind === EventKind.Record && e.ref) this.snap(e.ref, 0, i).records += n;
     let reported = false;
@@ -400,7 +405,7 @@ export class Replay {
   }
 
   private free(e: EventRecord, i: number): void {
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     let reported = false;
     const head = this.pages.chunk(e.pfn);
     const hs = e.pfn % 4096;
@@ -430,7 +435,7 @@ export class Replay {
       this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder(hs)} at line ${this.lineOf(head.since(hs))}`, [head.since(hs)]);
       return;
     }
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     for (let p = e.pfn + 1; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
@@ -442,7 +447,7 @@ export class Replay {
   }
 
   private fsAlloc(e: EventRecord, i: number): void {
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     let reported = false;
     this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
@@ -516,7 +521,7 @@ export class Replay {
 
   private snapRef(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       s.pages.push(p);
       const c = this.pages.chunk(p);
@@ -573,7 +578,7 @@ export class Replay {
   }
 
   private migrate(e: EventRecord, i: number): void {
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     for (let k = 0; k < n; k++) {
       const from = e.pfn + k;
       const to = e.arg + k;
@@ -590,7 +595,7 @@ export class Replay {
   // ---- rules that look at placement
 
   private checkPlacement(e: EventRecord): void {
-    if (this.b.layout.blocks.length !== 0) this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : 2 ** e.order);
+    if (this.b.layout.blocks.length !== 0) this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : pagesOf(e.order));
     if (!this.membindOn) return;
     const fault = e.kind === EventKind.Fault;
     // Nothing bound and no device offset: no placement to check (most events).
@@ -767,6 +772,11 @@ export class Replay {
     const severity = this.severity[kind] ?? RULES[kind].severity;
     this.anomalies.push({ kind, severity, file, line, pfn, time, message, related });
   }
+}
+
+/** Pages in an allocation of this order: a shift, not a float power, on the per-event path. */
+function pagesOf(order: number): number {
+  return order < 31 ? 1 << order : 2 ** order;
 }
 
 /** First report about page p for snapshot s: true once per (snapshot, page). */
