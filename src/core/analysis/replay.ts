@@ -174,7 +174,8 @@ export class Replay {
   }
 
   /**
-   * Apply events [applied, upTo) in store order. The caller guarantees store order is time order so far.
+   * Apply events [applied, upTo) in store order. The caller guarantees store order is time order so far
+   * (`events.sorted`); if it stops being so, this replay is void and `run()` of a new one is the answer.
    * The owner table and the layout may grow between calls (a parse still going on).
    */
   advance(upTo: number): void {
