@@ -182,10 +182,11 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
   const headOrder = new Uint8Array(n * PAGE_CHUNK);
   pageChunks.forEach((c, k) => {
     bases[k] = c.base;
-    owner.set(c.owner, k * PAGE_CHUNK);
-    state.set(c.state, k * PAGE_CHUNK);
-    since.set(c.since, k * PAGE_CHUNK);
-    headOrder.set(c.headOrder, k * PAGE_CHUNK);
+    const cols = c.columns();
+    owner.set(cols.owner, k * PAGE_CHUNK);
+    state.set(cols.state, k * PAGE_CHUNK);
+    since.set(cols.since, k * PAGE_CHUNK);
+    headOrder.set(cols.headOrder, k * PAGE_CHUNK);
   });
   const snapIds = [...r.snapshotPages.keys()];
   const lengths = new Uint32Array(snapIds.map((id) => r.snapshotPages.get(id)!.length));
@@ -371,10 +372,8 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
   for (let k = 0; k < bases.length; k++) {
     const c = pages.chunk(bases[k]);
     const from = k * PAGE_CHUNK;
-    c.owner.set(own.subarray(from, from + PAGE_CHUNK));
-    c.state.set(st.subarray(from, from + PAGE_CHUNK));
-    c.since.set(since.subarray(from, from + PAGE_CHUNK));
-    c.headOrder.set(ho.subarray(from, from + PAGE_CHUNK));
+    const to = from + PAGE_CHUNK;
+    c.load({ owner: own.subarray(from, to), state: st.subarray(from, to), since: since.subarray(from, to), headOrder: ho.subarray(from, to) });
   }
   const lengths = blobs[R.snapshotPages.lengths] as Uint32Array;
   const pfns = blobs[R.snapshotPages.pfns] as Float64Array;

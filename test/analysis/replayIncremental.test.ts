@@ -97,7 +97,10 @@ function stepped(text: string, seed: number): Outcome {
 function pageRows(r: ReplayResult): unknown[] {
   return [...r.pages.all()]
     .sort((x, y) => x.base - y.base)
-    .map((c) => [c.base, [...c.owner], [...c.state], [...c.since], [...c.headOrder]]);
+    .map((c) => {
+      const k = c.columns();
+      return [c.base, [...k.owner], [...k.state], [...k.since], [...k.headOrder]];
+    });
 }
 
 /** Index of the first difference, -1 when equal. */
@@ -129,6 +132,11 @@ function perOwner(b: TraceBuilder, a: Float64Array): Map<string, number> {
 function expectSame(text: string, seeds: number[], ownerIdsMayDiffer = false): void {
   const want = whole(text);
   expect(want.result.order).toBeNull();
+  // Without an observer the replay reads only the fields each event kind needs: same result.
+  const plain = new Replay(parse(text, 1 << 20, () => {})).run();
+  expect(plain.anomalies).toEqual(want.result.anomalies);
+  expect([plain.counts, plain.livePages, [...plain.ownerPeak], [...plain.snapshots]]).toEqual([want.result.counts, want.result.livePages, [...want.result.ownerPeak], [...want.result.snapshots]]);
+  expect(pageRows(plain)).toEqual(pageRows(want.result));
   for (const seed of seeds) {
     const got = stepped(text, seed);
     const g = got.result;
@@ -257,6 +265,40 @@ describe('Replay.advance + finish', () => {
     // Process 2 is interned by the replay, after every owner of the parse.
     expect(want.builder.owners.get(want.builder.owners.size - 1)).toMatchObject({ kind: 'process', pid: 2 });
     expectSame(text, [1, 2, 3, 4, 5, 6], true);
+  });
+
+  it('gives what run gives when snapshots come and go on one page (references unlinked first, in the middle, last)', () => {
+    const text = native(
+      '1 alloc pfn=0x10 order=0 pid=1 comm=app',
+      '2 snapshot-begin snap=1 pid=1',
+      '3 snapref snap=1 pfn=0x10',
+      '4 snapshot-begin snap=2 pid=1',
+      '5 snapref snap=2 pfn=0x10',
+      '6 snapshot-begin snap=3 pid=1',
+      '7 snapref snap=3 pfn=0x10',
+      '8 snapref snap=3 pfn=0x11',
+      '9 snapshot-drop snap=2',
+      '10 snapshot-begin snap=4 pid=1',
+      '11 snapref snap=4 pfn=0x10',
+      '12 write pid=1 vaddr=0x7000 pfn=0x10',
+      '13 snapshot-drop snap=4',
+      '14 cow snap=1 pid=1 old=0x10 new=0x12',
+      '15 snapshot-drop snap=1',
+      '16 snapshot-begin snap=5 pid=1',
+      '17 snapref snap=5 pfn=0x10',
+      '18 migrate pfn=0x10 order=0 to=0x40',
+      '19 free pfn=0x11',
+    );
+    const want = whole(text);
+    expect(want.result.anomalies.map((a) => [a.kind, a.line, a.related.map((r) => r.line)])).toEqual([
+      ['cow-missed', 13, [4]],
+      ['cow-missed', 13, [8]],
+      ['cow-missed', 13, [12]],
+      // Snapshot 3 was reported for pfn 0x10 at the write: one report per (snapshot, page).
+      ['snapshot-dangling', 19, [18]],
+      ['snapshot-dangling', 20, [9]],
+    ]);
+    expectSame(text, [1, 2, 3, 4]);
   });
 
   it('gives what run gives on a real ftrace capture', () => {

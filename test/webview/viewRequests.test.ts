@@ -38,11 +38,11 @@ function referenceAt(m: TraceModel, t: number): Reference {
   const refd = new Set<number>();
   for (const [id, pages] of r.snapshotPages) if (!r.snapshots.get(id)!.dropped) for (const p of pages) refd.add(p);
   const seen: number[] = [];
-  for (const c of r.pages.all()) for (let s = 0; s < 4096; s++) if (c.state[s] === LIVE || c.state[s] === FREE) seen.push(c.base + s);
+  for (const c of r.pages.all()) for (let s = 0; s < 4096; s++) if (c.state(s) === LIVE || c.state(s) === FREE) seen.push(c.base + s);
   const owner = (pfn: number): number => {
     const c = r.pages.peek(pfn);
     const s = pfn % 4096;
-    return c && (c.state[s] === LIVE || c.state[s] === FREE) ? c.owner[s] : -1;
+    return c && (c.state(s) === LIVE || c.state(s) === FREE) ? c.owner(s) : -1;
   };
   return {
     owner,

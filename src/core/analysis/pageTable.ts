@@ -8,16 +8,91 @@ export const FREE = 2;
 const BITS = 12;
 const SIZE = 1 << BITS;
 const MASK = SIZE - 1;
+/** Chunks of pfns below 2^28 (1 TiB of 4 KiB pages) are found by index, the rest through a Map. */
+const DENSE = 1 << 16;
 
-/** The per-page columns of one 4096-page chunk. */
+/**
+ * The state of 4096 pages, three int32 per page side by side: owner (0 none), the index of the event that
+ * gave the page its current owner or freed it (-1 none), and state | headOrder << 8 (headOrder: the order of
+ * the allocation when the page is its head page, 255 otherwise). The replay visits pages at random (every
+ * event of an ftrace capture touches another one), and a line profile of the replay of bench kmem-0.1
+ * put most of alloc and free at the first read of a page's state: as four arrays a visit costs up to four
+ * cache misses, in one slot one.
+ */
 export class PageChunk {
-  readonly owner = new Int32Array(SIZE);
-  readonly state = new Uint8Array(SIZE);
+  readonly slots = new Int32Array(SIZE * 3);
+  /**
+   * First and last snapshot reference of each page (-1 none), as nodes of a list the replay keeps; null
+   * until a page of the chunk is referenced, so traces without snapshots pay nothing for them.
+   */
+  refHead: Int32Array | null = null;
+  refTail: Int32Array | null = null;
+  constructor(readonly base: number) {
+    const a = this.slots;
+    for (let o = 0; o < a.length; o += 3) {
+      a[o + 1] = -1;
+      a[o + 2] = 255 << 8;
+    }
+  }
+
+  /** Owner of page slot s (0 none). */
+  owner(s: number): number {
+    return this.slots[s * 3];
+  }
+  /** UNKNOWN, LIVE or FREE. */
+  state(s: number): number {
+    return this.slots[s * 3 + 2] & 255;
+  }
   /** Index of the event that gave the page its current owner (or freed it), -1 none. */
-  readonly since = new Int32Array(SIZE).fill(-1);
+  since(s: number): number {
+    return this.slots[s * 3 + 1];
+  }
   /** Order of the allocation when this page is its head page, 255 otherwise. */
-  readonly headOrder = new Uint8Array(SIZE).fill(255);
-  constructor(readonly base: number) {}
+  headOrder(s: number): number {
+    return this.slots[s * 3 + 2] >>> 8;
+  }
+  /** Set owner, state and since of page slot s (the head order stays). */
+  set(s: number, owner: number, state: number, since: number): void {
+    const o = s * 3;
+    this.slots[o] = owner;
+    this.slots[o + 1] = since;
+    this.slots[o + 2] = (this.slots[o + 2] & ~255) | state;
+  }
+  setHeadOrder(s: number, order: number): void {
+    const o = s * 3 + 2;
+    this.slots[o] = (this.slots[o] & 255) | (order << 8);
+  }
+
+  /** The chunk as one array per field (copies), for storage. */
+  columns(): PageColumns {
+    const c: PageColumns = { owner: new Int32Array(SIZE), state: new Uint8Array(SIZE), since: new Int32Array(SIZE), headOrder: new Uint8Array(SIZE) };
+    const a = this.slots;
+    for (let s = 0, o = 0; s < SIZE; s++, o += 3) {
+      c.owner[s] = a[o];
+      c.since[s] = a[o + 1];
+      c.state[s] = a[o + 2] & 255;
+      c.headOrder[s] = a[o + 2] >>> 8;
+    }
+    return c;
+  }
+
+  /** Take the chunk's state from one array per field (4096 values each), as columns() gives them. */
+  load(c: PageColumns): void {
+    const a = this.slots;
+    for (let s = 0, o = 0; s < SIZE; s++, o += 3) {
+      a[o] = c.owner[s];
+      a[o + 1] = c.since[s];
+      a[o + 2] = c.state[s] | (c.headOrder[s] << 8);
+    }
+  }
+}
+
+/** The fields of a chunk's 4096 pages, one array each. */
+export interface PageColumns {
+  owner: Int32Array;
+  state: Uint8Array;
+  since: Int32Array;
+  headOrder: Uint8Array;
 }
 
 /**
@@ -26,7 +101,11 @@ export class PageChunk {
  * cost about 40 MB here against hundreds of MB as one object per page.
  */
 export class PageTable {
-  private readonly chunks = new Map<number, PageChunk>();
+  /** Chunks by key (pfn / 4096) below DENSE: an array index instead of a Map lookup per event. */
+  private readonly dense: (PageChunk | undefined)[] = [];
+  private readonly sparse = new Map<number, PageChunk>();
+  /** Every chunk in the order it was made. */
+  private readonly list: PageChunk[] = [];
   private lastKey = -1;
   private last: PageChunk | null = null;
 
@@ -34,10 +113,14 @@ export class PageTable {
   chunk(pfn: number): PageChunk {
     const key = Math.floor(pfn / SIZE);
     if (key === this.lastKey) return this.last!;
-    let c = this.chunks.get(key);
-    if (!c) {
+    let c = this.find(key);
+    if (c === undefined) {
       c = new PageChunk(key * SIZE);
-      this.chunks.set(key, c);
+      if (key >= 0 && key < DENSE) {
+        while (this.dense.length <= key) this.dense.push(undefined);
+        this.dense[key] = c;
+      } else this.sparse.set(key, c);
+      this.list.push(c);
     }
     this.lastKey = key;
     this.last = c;
@@ -46,20 +129,24 @@ export class PageTable {
 
   /** The chunk holding pfn if any page of it was seen. */
   peek(pfn: number): PageChunk | undefined {
-    return this.chunks.get(Math.floor(pfn / SIZE));
+    return this.find(Math.floor(pfn / SIZE));
+  }
+
+  private find(key: number): PageChunk | undefined {
+    return key >= 0 && key < DENSE ? this.dense[key] : this.sparse.get(key);
   }
 
   static slot(pfn: number): number {
     return pfn % SIZE;
   }
 
-  /** Every chunk, in no particular order. */
+  /** Every chunk, in the order they were made. */
   all(): IterableIterator<PageChunk> {
-    return this.chunks.values();
+    return this.list.values();
   }
 
   get size(): number {
-    return this.chunks.size * SIZE;
+    return this.list.length * SIZE;
   }
 }
 

@@ -2,7 +2,28 @@ import { EventKind, EVENT_NAMES, newEventRecord, type EventRecord } from '../mod
 import { isExclusiveKind, ownerLabel, type OwnerKind } from '../model/owners';
 import type { TraceBuilder } from '../model/traceBuilder';
 import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
-import { FREE, LIVE, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+import type { Region } from '../model/addressSpace';
+import { FREE, LIVE, PAGE_CHUNK_MASK, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+
+const PAGE_SIZE = PAGE_CHUNK_MASK + 1;
+
+/** Fields of an event (besides kind, order and time) its handler in the replay reads. */
+const F = { pfn: 1, owner: 2, pid: 4, node: 8, ref: 16, arg: 32, arg2: 64 } as const;
+const ALL = 127;
+/**
+ * By kind: what Replay.step reads before the event is applied. The frequent kinds read only what their
+ * handler uses (free: pfn; alloc: pfn, owner, node for the placement rule); the others read everything.
+ */
+const NEEDS: Uint8Array = (() => {
+  const n = new Uint8Array(EVENT_NAMES.length).fill(ALL);
+  n[EventKind.Alloc] = F.pfn | F.owner | F.node;
+  n[EventKind.Free] = F.pfn;
+  n[EventKind.FsFree] = F.pfn;
+  n[EventKind.Map] = F.pfn | F.owner | F.pid;
+  n[EventKind.Write] = F.pfn | F.owner | F.pid;
+  n[EventKind.Unmap] = 0;
+  return n;
+})();
 
 /** Per-snapshot figures at the end of the trace. */
 export interface SnapshotStats {
@@ -53,14 +74,19 @@ export interface ReplayObserver {
 }
 
 interface SnapState {
+  /** Position in Replay.snapList (what a page's references name). */
+  index: number;
   live: boolean;
   pid: number;
   pages: number[];
   /** Pages of page_owner records in this dump (a dump holds pages through their owners). */
   records: number;
   stats: SnapshotStats;
-  /** Pages already reported as dangling or as written without CoW: one report per (snapshot, page). */
-  reported: Set<number>;
+  /**
+   * Pages already reported as dangling or as written without CoW: one report per (snapshot, page). Made
+   * on the first report: an empty Set per snapshot was about 20 MB at 150 k snapshots.
+   */
+  reported: Set<number> | null;
 }
 
 // Regions whose pages a DAX user maps straight from the device: they never pass through the page
@@ -81,19 +107,37 @@ export class Replay {
   private ownerLive: Float64Array;
   private ownerPeak: Float64Array;
   private readonly anomalies: Anomaly[] = [];
-  private readonly refs = new Map<number, { snap: number; ev: number }[]>();
+  /**
+   * Snapshot references of pages, as linked lists in typed arrays (a page's first and last node sit in its
+   * PageChunk): the snapshot (index in snapList), the SnapRef event and the next node of the page (-1
+   * none). Unused nodes are chained from refFree. Before, a Map of arrays of objects, asked per freed
+   * page whether it was referenced.
+   */
+  private refSnap: Int32Array = new Int32Array(1024);
+  private refEv: Int32Array = new Int32Array(1024);
+  private refNext: Int32Array = new Int32Array(1024);
+  private refUsed = 0;
+  private refFree = -1;
   private readonly snaps = new Map<number, SnapState>();
+  private readonly snapList: SnapState[] = [];
   private readonly bound = new Map<number, number>();
   private readonly exited = new Map<number, number>();
   /** Events whose leaked pages were reported already (a reused pid is judged at its reuse). */
   private readonly leakReported = new Set<number>();
   private readonly blockState = new Map<number, 'online' | 'offline'>();
   private readonly disabled: Set<AnomalyKind>;
+  /** Rules asked about on every placed event, looked up once. */
+  private readonly membindOn: boolean;
+  private readonly offlineOn: boolean;
+  /** Regions a fault with a device offset can be serviced from, and the region count they were taken at. */
+  private daxRegions: Region[] = [];
+  private daxSeen = -1;
   private readonly severity: Partial<Record<AnomalyKind, Severity>>;
   private readonly kinds: OwnerKind[] = [];
   private livePages = 0;
   private cur = 0;
-  private readonly counts: number[] = [];
+  /** Events by kind (a kind is one byte). */
+  private readonly counts = new Float64Array(256);
   /** Events applied so far (store indices below this one, or all of `order` once run). */
   private applied = 0;
   private order: Uint32Array | null | undefined;
@@ -108,6 +152,8 @@ export class Replay {
     this.ownerLive = new Float64Array(builder.owners.size + 16);
     this.ownerPeak = new Float64Array(builder.owners.size + 16);
     this.disabled = new Set(config.disabled ?? []);
+    this.membindOn = !this.disabled.has('membind-violation');
+    this.offlineOn = !this.disabled.has('offline-block');
     this.severity = config.severity ?? {};
   }
 
@@ -128,7 +174,8 @@ export class Replay {
   }
 
   /**
-   * Apply events [applied, upTo) in store order. The caller guarantees store order is time order so far.
+   * Apply events [applied, upTo) in store order. The caller guarantees store order is time order so far
+   * (`events.sorted`); if it stops being so, this replay is void and `run()` of a new one is the answer.
    * The owner table and the layout may grow between calls (a parse still going on).
    */
   advance(upTo: number): void {
@@ -158,7 +205,7 @@ export class Replay {
       let shared = 0;
       for (const pfn of s.pages) {
         const c = this.pages.peek(pfn);
-        if (c && c.owner[pfn % 4096] !== 0 && this.kinds[c.owner[pfn % 4096]] === 'process') shared++;
+        if (c && c.owner(pfn % 4096) !== 0 && this.kinds[c.owner(pfn % 4096)] === 'process') shared++;
       }
       s.stats.shared = shared;
       s.stats.pages = s.pages.length + s.records;
@@ -198,10 +245,25 @@ export class Replay {
   /** Apply event i (store index). */
   private step(i: number): void {
     const e = this.e;
-    this.b.events.read(i, e);
+    const ev = this.b.events;
+    if (this.observer !== undefined) ev.read(i, e);
+    else {
+      // Only the fields the event's handler reads: a free needs 4 of the 12 columns.
+      const kind = (e.kind = ev.kind.get(i) as EventKind);
+      e.order = ev.orderCol.get(i);
+      e.time = ev.time.get(i);
+      const need = kind < NEEDS.length ? NEEDS[kind] : ALL;
+      if (need & F.pfn) e.pfn = ev.pfn.get(i);
+      if (need & F.owner) e.owner = ev.owner.get(i);
+      if (need & F.pid) e.pid = ev.pid.get(i);
+      if (need & F.node) e.node = ev.node.get(i);
+      if (need & F.ref) e.ref = ev.ref.get(i);
+      if (need & F.arg) e.arg = ev.arg.get(i);
+      if (need & F.arg2) e.arg2 = ev.arg2.get(i);
+    }
     this.cur = i;
     this.observer?.event(i, e);
-    this.counts[e.kind] = (this.counts[e.kind] ?? 0) + (e.kind === EventKind.Record ? 0 : 1);
+    if (e.kind !== EventKind.Record) this.counts[e.kind]++;
     if (e.time === e.time) {
       if (e.time < this.t0) this.t0 = e.time;
       if (e.time > this.t1) this.t1 = e.time;
@@ -231,9 +293,14 @@ export class Replay {
         return;
       case EventKind.SnapRef:
         return this.snapRef(e, i);
-      case EventKind.SnapEnd:
-        this.snap(e.ref, e.pid, i).stats.end = i;
+      case EventKind.SnapEnd: {
+        const s = this.snap(e.ref, e.pid, i);
+        s.stats.end = i;
+        // Its references are in: an exact copy of the list instead of the room pushes left (a list of 4
+        // pages held 17 slots; 150 k snapshots in the 10 M-event native trace).
+        s.pages = s.pages.slice();
         return;
+      }
       case EventKind.Cow:
         return this.cow(e, i);
       case EventKind.Restore:
@@ -281,12 +348,10 @@ export class Replay {
 
   /** Give one page to `owner` (0 = free). */
   private setPage(c: PageChunk, s: number, owner: number, state: number, ev: number): void {
-    const prev = c.owner[s];
+    const prev = c.owner(s);
     if (prev !== 0) this.ownerLive[prev]--;
-    if (c.state[s] === LIVE) this.livePages--;
-    c.owner[s] = owner;
-    c.state[s] = state;
-    c.since[s] = ev;
+    if (c.state(s) === LIVE) this.livePages--;
+    c.set(s, owner, state, ev);
     this.observer?.page(c.base + s, owner, state, ev);
     if (owner !== 0) {
       if (owner >= this.ownerLive.length) this.grow(owner);
@@ -314,7 +379,7 @@ export class Replay {
 
   private alloc(e: EventRecord, i: number): void {
     if (e.kind === EventKind.Record && e.pfn !== e.pfn) return this.unplaced(e.owner, e.arg);
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     // A dump's records are its snapshot's pages (held by their owners, not referenced by the snapshot).
     if (e.kind === EventKind.Record && e.ref) this.snap(e.ref, 0, i).records += n;
     let reported = false;
@@ -322,13 +387,13 @@ export class Replay {
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      if (c.state[s] === LIVE && e.kind === EventKind.Alloc && !reported) {
+      if (c.state(s) === LIVE && e.kind === EventKind.Alloc && !reported) {
         reported = true;
-        const prev = c.since[s];
+        const prev = c.since(s);
         this.reportAt('double-alloc', e, p, `pfn ${hex(p)} allocated while still live: no free since the allocation at line ${this.lineOf(prev)}`, [prev]);
       }
       this.setPage(c, s, e.owner, LIVE, i);
-      c.headOrder[s] = p === e.pfn ? e.order : 255;
+      c.setHeadOrder(s, p === e.pfn ? e.order : 255);
     }
   }
 
@@ -341,7 +406,7 @@ export class Replay {
   }
 
   private free(e: EventRecord, i: number): void {
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     let reported = false;
     const head = this.pages.chunk(e.pfn);
     const hs = e.pfn % 4096;
@@ -349,15 +414,15 @@ export class Replay {
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      if (c.state[s] === FREE && !reported) {
+      if (c.state(s) === FREE && !reported) {
         reported = true;
-        const prev = c.since[s];
+        const prev = c.since(s);
         this.reportAt('double-free', e, p, `pfn ${hex(p)} freed again: already freed at line ${this.lineOf(prev)}`, [prev]);
         continue;
       }
-      if (this.refs.has(p)) this.dangling(p, 'freed');
+      if (c.refHead !== null && c.refHead[s] !== -1) this.dangling(c, s, p, 'freed');
       this.setPage(c, s, 0, FREE, i);
-      c.headOrder[s] = 255;
+      c.setHeadOrder(s, 255);
     }
   }
 
@@ -367,35 +432,35 @@ export class Replay {
    * that are freed one by one; a free that swallows the head of another allocation is reported.
    */
   private checkOrder(e: EventRecord, head: PageChunk, hs: number): void {
-    if (head.state[hs] === LIVE && head.headOrder[hs] !== 255 && head.headOrder[hs] !== e.order) {
-      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder[hs]} at line ${this.lineOf(head.since[hs])}`, [head.since[hs]]);
+    if (head.state(hs) === LIVE && head.headOrder(hs) !== 255 && head.headOrder(hs) !== e.order) {
+      this.reportAt('order-mismatch', e, e.pfn, `free of order ${e.order} at pfn ${hex(e.pfn)}, allocated with order ${head.headOrder(hs)} at line ${this.lineOf(head.since(hs))}`, [head.since(hs)]);
       return;
     }
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     for (let p = e.pfn + 1; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      if (c.state[s] === LIVE && c.headOrder[s] !== 255) {
-        this.reportAt('order-mismatch', e, p, `free of order ${e.order} at pfn ${hex(e.pfn)} also covers pfn ${hex(p)}, allocated on its own with order ${c.headOrder[s]} at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      if (c.state(s) === LIVE && c.headOrder(s) !== 255) {
+        this.reportAt('order-mismatch', e, p, `free of order ${e.order} at pfn ${hex(e.pfn)} also covers pfn ${hex(p)}, allocated on its own with order ${c.headOrder(s)} at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
         return;
       }
     }
   }
 
   private fsAlloc(e: EventRecord, i: number): void {
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     let reported = false;
     this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = p % 4096;
-      const prev = c.owner[s];
-      if (c.state[s] === LIVE && prev !== e.owner && isExclusiveKind(this.kindOf(prev)) && this.kindOf(prev) !== 'kernel' && !reported) {
+      const prev = c.owner(s);
+      if (c.state(s) === LIVE && prev !== e.owner && isExclusiveKind(this.kindOf(prev)) && this.kindOf(prev) !== 'kernel' && !reported) {
         reported = true;
-        this.reportAt('owner-conflict', e, p, `filesystem block placed on pfn ${hex(p)}, which ${this.ownerText(prev)} still holds (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
+        this.reportAt('owner-conflict', e, p, `filesystem block placed on pfn ${hex(p)}, which ${this.ownerText(prev)} still holds (since line ${this.lineOf(c.since(s))})`, [c.since(s)]);
       }
       this.setPage(c, s, e.owner, LIVE, i);
-      c.headOrder[s] = p === e.pfn ? e.order : 255;
+      c.setHeadOrder(s, p === e.pfn ? e.order : 255);
     }
   }
 
@@ -403,12 +468,12 @@ export class Replay {
     const p = e.pfn;
     const c = this.pages.chunk(p);
     const s = p % 4096;
-    const prev = c.owner[s];
+    const prev = c.owner(s);
     this.checkPlacement(e);
-    if (c.state[s] === LIVE && prev !== e.owner && prev !== 0) {
+    if (c.state(s) === LIVE && prev !== e.owner && prev !== 0) {
       const k = this.kindOf(prev);
       if (k === 'file' || k === 'process' || k === 'agent') {
-        this.reportAt('owner-conflict', e, p, `agent mapped pfn ${hex(p)} into pid ${e.pid}, but ${this.ownerText(prev)} holds it (since line ${this.lineOf(c.since[s])})`, [c.since[s]]);
+        this.reportAt('owner-conflict', e, p, `agent mapped pfn ${hex(p)} into pid ${e.pid}, but ${this.ownerText(prev)} holds it (since line ${this.lineOf(c.since(s))})`, [c.since(s)]);
       }
     }
     this.setPage(c, s, e.owner, LIVE, i);
@@ -418,7 +483,7 @@ export class Replay {
     const p = e.pfn;
     const c = this.pages.chunk(p);
     const s = p % 4096;
-    const st = c.state[s];
+    const st = c.state(s);
     if (e.kind === EventKind.Map) this.checkBlock(e, p, 1);
     if (st === UNKNOWN) {
       this.setPage(c, s, e.owner, LIVE, i);
@@ -426,24 +491,20 @@ export class Replay {
     }
     const what = e.kind === EventKind.Map ? 'maps' : 'writes';
     if (st === FREE) {
-      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)} after it was freed at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)} after it was freed at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
       return;
     }
-    const owner = c.owner[s];
+    const owner = c.owner(s);
     const k = this.kindOf(owner);
     if (owner !== e.owner && (k === 'process' || k === 'agent' || k === 'snapshot')) {
-      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)}, which was handed to ${this.ownerText(owner)} at line ${this.lineOf(c.since[s])}`, [c.since[s]]);
+      this.reportAt('use-after-free', e, p, `pid ${e.pid} ${what} pfn ${hex(p)}, which was handed to ${this.ownerText(owner)} at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
       return;
     }
-    if (e.kind === EventKind.Write && owner === e.owner) {
-      const rs = this.refs.get(p);
-      if (rs) {
-        for (const r of rs) {
-          const snap = this.snaps.get(r.snap);
-          if (!snap?.live || snap.reported.has(p)) continue;
-          snap.reported.add(p);
-          this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${r.snap} shares it, with no copy-on-write break`, [r.ev]);
-        }
+    if (e.kind === EventKind.Write && owner === e.owner && c.refHead !== null) {
+      for (let r = c.refHead[s]; r !== -1; r = this.refNext[r]) {
+        const snap = this.snapList[this.refSnap[r]];
+        if (!snap.live || !firstReport(snap, p)) continue;
+        this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${snap.stats.id} shares it, with no copy-on-write break`, [this.refEv[r]]);
       }
     }
   }
@@ -451,8 +512,9 @@ export class Replay {
   private snap(id: number, pid: number, i: number): SnapState {
     let s = this.snaps.get(id);
     if (!s) {
-      s = { live: true, pid, pages: [], records: 0, stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: new Set() };
+      s = { index: this.snapList.length, live: true, pid, pages: [], records: 0, stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: null };
       this.snaps.set(id, s);
+      this.snapList.push(s);
     }
     if (!s.pid && pid) s.pid = pid;
     return s;
@@ -460,18 +522,15 @@ export class Replay {
 
   private snapRef(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       s.pages.push(p);
-      let rs = this.refs.get(p);
-      if (!rs) this.refs.set(p, (rs = []));
-      rs.push({ snap: e.ref, ev: i });
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      if (c.state[sl] === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
-      else if (c.state[sl] === FREE && !s.reported.has(p)) {
-        s.reported.add(p);
-        this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since[sl])}`, [c.since[sl]]);
+      this.addRef(c, sl, s.index, i);
+      if (c.state(sl) === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
+      else if (c.state(sl) === FREE && firstReport(s, p)) {
+        this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since(sl))}`, [c.since(sl)]);
       }
     }
   }
@@ -482,17 +541,17 @@ export class Replay {
     const old = e.pfn;
     const c = this.pages.chunk(old);
     const sl = old % 4096;
-    if (c.owner[sl] === e.owner || c.state[sl] !== LIVE) {
+    if (c.owner(sl) === e.owner || c.state(sl) !== LIVE) {
       this.setPage(c, sl, this.b.owners.snapshot(e.ref), LIVE, i);
     }
     const np = e.arg;
     const nc = this.pages.chunk(np);
     const ns = np % 4096;
-    if (nc.state[ns] === LIVE) {
-      this.reportAt('double-alloc', e, np, `copy-on-write gave pid ${e.pid} pfn ${hex(np)}, which is still live since line ${this.lineOf(nc.since[ns])}`, [nc.since[ns]]);
+    if (nc.state(ns) === LIVE) {
+      this.reportAt('double-alloc', e, np, `copy-on-write gave pid ${e.pid} pfn ${hex(np)}, which is still live since line ${this.lineOf(nc.since(ns))}`, [nc.since(ns)]);
     }
     this.setPage(nc, ns, e.owner, LIVE, i);
-    nc.headOrder[ns] = 0;
+    nc.setHeadOrder(ns, 0);
   }
 
   private restore(e: EventRecord, i: number): void {
@@ -501,7 +560,7 @@ export class Replay {
     for (const p of s.pages) {
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      if (c.owner[sl] === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
+      if (c.owner(sl) === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
     }
   }
 
@@ -511,30 +570,23 @@ export class Replay {
     s.stats.dropped = true;
     const snapOwner = this.b.owners.snapshot(e.ref);
     for (const p of s.pages) {
-      const rs = this.refs.get(p);
-      let heir: number | undefined;
-      if (rs) {
-        const left = rs.filter((r) => r.snap !== e.ref);
-        if (left.length) this.refs.set(p, left);
-        else this.refs.delete(p);
-        heir = left.find((r) => this.snaps.get(r.snap)?.live)?.snap;
-      }
       const c = this.pages.chunk(p);
       const sl = p % 4096;
+      const heir = this.unref(c, sl, s.index);
       // Another live snapshot may share the page this one kept at a CoW break: it stays pinned for that one.
-      if (c.owner[sl] === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
+      if (c.owner(sl) === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
     }
   }
 
   private migrate(e: EventRecord, i: number): void {
-    const n = 2 ** e.order;
+    const n = pagesOf(e.order);
     for (let k = 0; k < n; k++) {
       const from = e.pfn + k;
       const to = e.arg + k;
       const fc = this.pages.chunk(from);
       const fs = from % 4096;
-      const owner = fc.owner[fs];
-      if (this.refs.has(from)) this.dangling(from, 'migrated away');
+      const owner = fc.owner(fs);
+      if (fc.refHead !== null && fc.refHead[fs] !== -1) this.dangling(fc, fs, from, 'migrated away');
       this.setPage(fc, fs, 0, FREE, i);
       const tc = this.pages.chunk(to);
       this.setPage(tc, to % 4096, owner, LIVE, i);
@@ -544,14 +596,18 @@ export class Replay {
   // ---- rules that look at placement
 
   private checkPlacement(e: EventRecord): void {
-    this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : 2 ** e.order);
-    if (this.disabled.has('membind-violation')) return;
+    if (this.b.layout.blocks.length !== 0) this.checkBlock(e, e.pfn, e.kind === EventKind.Fault ? 1 : pagesOf(e.order));
+    if (!this.membindOn) return;
+    const fault = e.kind === EventKind.Fault;
+    // Nothing bound and no device offset: no placement to check (most events).
+    if (this.bound.size === 0 && !(fault && e.arg2 === e.arg2)) return;
     const layout = this.b.layout;
-    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : e.kind === EventKind.Fault ? e.pid : undefined;
-    const want = pid === undefined ? undefined : this.bound.get(pid);
-    if (e.kind === EventKind.Fault && e.arg2 === e.arg2) {
+    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : fault ? e.pid : undefined;
+    const want = pid === undefined || this.bound.size === 0 ? undefined : this.bound.get(pid);
+    if (fault && e.arg2 === e.arg2) {
       // A fault with a device offset is serviced out of a DAX device: of the bound node's, when bound.
-      const daxes = layout.regions.filter((r) => r.device !== undefined && r.start === r.start && (r.type === 'kmem' || r.type === 'devdax') && (want === undefined || r.node === want));
+      const all = this.daxRegionsOf(layout.regions);
+      const daxes = want === undefined ? all : all.filter((r) => r.node === want);
       if (daxes.length && !daxes.some((r) => e.pfn >= r.start && e.pfn < r.start + r.pages)) {
         const dax = daxes[0];
         this.reportAt('membind-violation', e, e.pfn, `fault of pid ${e.pid} serviced with pfn ${hex(e.pfn)}, outside ${dax.device} (pfn ${hex(dax.start)}..${hex(dax.start + dax.pages - 1)})`, []);
@@ -565,10 +621,19 @@ export class Replay {
     }
   }
 
+  /** The regions of a DAX device a fault can be serviced from, in layout order (kept until regions are added). */
+  private daxRegionsOf(regions: readonly Region[]): Region[] {
+    if (regions.length !== this.daxSeen) {
+      this.daxRegions = regions.filter((r) => r.device !== undefined && r.start === r.start && (r.type === 'kmem' || r.type === 'devdax'));
+      this.daxSeen = regions.length;
+    }
+    return this.daxRegions;
+  }
+
   /** Report (once per event) a use of pages [pfn, pfn+pages) that falls in an offline memory block. */
   private checkBlock(e: EventRecord, pfn: number, pages: number): void {
     const layout = this.b.layout;
-    if (layout.blocks.length === 0 || this.disabled.has('offline-block')) return;
+    if (layout.blocks.length === 0 || !this.offlineOn) return;
     if (e.kind !== EventKind.Alloc && e.kind !== EventKind.Record) {
       const region = layout.regionOf(pfn);
       if (region && DEVICE_MAPPED.has(region.type)) return;
@@ -589,15 +654,67 @@ export class Replay {
 
   /** Report each live snapshot that references p, once per (snapshot, page): the later reuse of a
    * dangling page is the same corruption, not a new one. */
-  private dangling(p: number, how: string): void {
-    const rs = this.refs.get(p);
-    if (!rs) return;
-    for (const r of rs) {
-      const snap = this.snaps.get(r.snap);
-      if (!snap?.live || snap.reported.has(p)) continue;
-      snap.reported.add(p);
-      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${r.snap} still references it (line ${this.lineOf(r.ev)})`, [r.ev]);
+  private dangling(c: PageChunk, s: number, p: number, how: string): void {
+    for (let r = c.refHead![s]; r !== -1; r = this.refNext[r]) {
+      const snap = this.snapList[this.refSnap[r]];
+      if (!snap.live || !firstReport(snap, p)) continue;
+      const ev = this.refEv[r];
+      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${snap.stats.id} still references it (line ${this.lineOf(ev)})`, [ev]);
     }
+  }
+
+  // ---- snapshot references of pages
+
+  /** Append a reference of page slot s of c by snapshot `snap` (index in snapList), made by event ev. */
+  private addRef(c: PageChunk, s: number, snap: number, ev: number): void {
+    let r = this.refFree;
+    if (r !== -1) this.refFree = this.refNext[r];
+    else {
+      if (this.refUsed === this.refSnap.length) {
+        const n = this.refUsed * 2;
+        this.refSnap = growInt32(this.refSnap, n);
+        this.refEv = growInt32(this.refEv, n);
+        this.refNext = growInt32(this.refNext, n);
+      }
+      r = this.refUsed++;
+    }
+    this.refSnap[r] = snap;
+    this.refEv[r] = ev;
+    this.refNext[r] = -1;
+    if (c.refHead === null) {
+      c.refHead = new Int32Array(PAGE_SIZE).fill(-1);
+      c.refTail = new Int32Array(PAGE_SIZE).fill(-1);
+    }
+    const tail = c.refTail![s];
+    if (tail === -1) c.refHead[s] = r;
+    else this.refNext[tail] = r;
+    c.refTail![s] = r;
+  }
+
+  /**
+   * Remove every reference of page slot s of c by snapshot `snap` (index in snapList); return the id of
+   * the first snapshot left that references the page and is live, if any.
+   */
+  private unref(c: PageChunk, s: number, snap: number): number | undefined {
+    const head = c.refHead;
+    if (head === null) return undefined;
+    let heir: number | undefined;
+    let prev = -1;
+    for (let r = head[s]; r !== -1; ) {
+      const next = this.refNext[r];
+      if (this.refSnap[r] === snap) {
+        if (prev === -1) head[s] = next;
+        else this.refNext[prev] = next;
+        if (c.refTail![s] === r) c.refTail![s] = prev;
+        this.refNext[r] = this.refFree;
+        this.refFree = r;
+      } else {
+        if (heir === undefined && this.snapList[this.refSnap[r]].live) heir = this.snapList[this.refSnap[r]].stats.id;
+        prev = r;
+      }
+      r = next;
+    }
+    return heir;
   }
 
   /** Report the pages still held by exited processes (all of them, or only `onlyPid`). */
@@ -608,14 +725,14 @@ export class Replay {
     const byAlloc = new Map<number, { pfn: number; pages: number; pid: number }>();
     for (const c of this.pages.all()) {
       for (let s = 0; s < 4096; s++) {
-        if (c.state[s] !== LIVE) continue;
-        const o = c.owner[s];
+        if (c.state(s) !== LIVE) continue;
+        const o = c.owner(s);
         if (o === 0 || this.kinds[o] !== 'process') continue;
         const pid = this.b.owners.get(o).pid!;
         if (!this.exited.has(pid) || (onlyPid !== undefined && pid !== onlyPid)) continue;
         const pfn = c.base + s;
-        if (this.refs.has(pfn)) continue;
-        const at = c.since[s];
+        if (c.refHead !== null && c.refHead[s] !== -1) continue;
+        const at = c.since(s);
         if (this.leakReported.has(at)) continue;
         const g = byAlloc.get(at);
         if (g) {
@@ -647,7 +764,8 @@ export class Replay {
     const i = this.cur;
     const rel: Location[] = [];
     for (const r of related) if (r >= 0) rel.push({ file: ev.file.get(r), line: ev.line.get(r) });
-    this.report(kind, ev.file.get(i), e.line, pfn, e.time, message, rel);
+    // The line is read here, not with the event (see step).
+    this.report(kind, ev.file.get(i), ev.line.get(i), pfn, e.time, message, rel);
   }
 
   private report(kind: AnomalyKind, file: number, line: number, pfn: number, time: number, message: string, related: Location[]): void {
@@ -655,6 +773,25 @@ export class Replay {
     const severity = this.severity[kind] ?? RULES[kind].severity;
     this.anomalies.push({ kind, severity, file, line, pfn, time, message, related });
   }
+}
+
+/** Pages in an allocation of this order: a shift, not a float power, on the per-event path. */
+function pagesOf(order: number): number {
+  return order < 31 ? 1 << order : 2 ** order;
+}
+
+/** First report about page p for snapshot s: true once per (snapshot, page). */
+function firstReport(s: SnapState, p: number): boolean {
+  if (s.reported === null) s.reported = new Set();
+  else if (s.reported.has(p)) return false;
+  s.reported.add(p);
+  return true;
+}
+
+function growInt32(a: Int32Array, n: number): Int32Array {
+  const out = new Int32Array(n);
+  out.set(a);
+  return out;
 }
 
 /** `a` cut or padded with zeros to n values. */
