@@ -78,6 +78,9 @@ const REQUIRED_MASK: number[] = [];
 for (const [kind, keys] of Object.entries(REQUIRED)) REQUIRED_MASK[Number(kind)] = keys.reduce((m, k) => m | (1 << KEY_IDS.get(k)!), 0);
 
 const REGION_TYPES: readonly RegionType[] = ['ram', 'kmem', 'devdax', 'fsdax', 'other'];
+/** The values of owner=, looked up without decoding them (every alloc line names its owner). */
+const OWNER_KINDS = ['kernel', 'process', 'agent', 'file'] as const;
+const OWNER_TABLE = new ByteKeyTable(OWNER_KINDS);
 
 /**
  * Parser for the native format and the snapshot log form. Byte-level: the only strings it makes are
@@ -106,6 +109,8 @@ class NativeParser implements LineParser {
     },
   };
   private readonly names = new NameCache(256);
+  /** comm=, agent= and dev= values: they repeat, and one string each is shared by every owner naming it. */
+  private readonly values = new NameCache(4096);
 
   constructor(ctx: ParseContext) {
     this.b = ctx.builder;
@@ -234,8 +239,14 @@ class NativeParser implements LineParser {
     return this.names.get(b, s, e);
   }
 
+  /** The text value of key `id` through the value cache (comm, agent, dev), or undefined when absent. */
+  private value(id: number): string | undefined {
+    return this.has(id) ? this.values.get(this.bytes, this.strStart[id], this.strEnd[id]) : undefined;
+  }
+
   private ownerOf(lineNo: number): number | undefined {
-    const kind = this.has(K.owner) ? this.str.get(K.owner) : this.has(K.pid) ? 'process' : 'kernel';
+    const k = this.has(K.owner) ? OWNER_TABLE.get(this.bytes, this.strStart[K.owner], this.strEnd[K.owner]) : this.has(K.pid) ? 1 : 0;
+    const kind = k >= 0 ? OWNER_KINDS[k] : this.str.get(K.owner);
     const owners = this.b.owners;
     switch (kind) {
       case 'kernel':
@@ -246,15 +257,15 @@ class NativeParser implements LineParser {
           return undefined;
         }
         if (!this.has(K.tgid)) return this.proc(this.num[K.pid]);
-        return owners.process(this.num[K.pid], this.str.get(K.comm), this.num[K.tgid]);
+        return owners.process(this.num[K.pid], this.value(K.comm), this.num[K.tgid]);
       case 'agent':
-        return owners.agent(this.has(K.agent) ? this.str.get(K.agent)! : 'agent');
+        return owners.agent(this.has(K.agent) ? this.value(K.agent)! : 'agent');
       case 'file':
         if (!this.has(K.dev) || !this.has(K.ino)) {
           this.b.error(lineNo, 'owner=file needs dev= and ino=');
           return undefined;
         }
-        return owners.file(this.str.get(K.dev)!, this.num[K.ino]);
+        return owners.file(this.value(K.dev)!, this.num[K.ino]);
       default:
         this.b.error(lineNo, `unknown owner "${kind}": expected kernel, process, agent or file`);
         return undefined;
@@ -265,7 +276,7 @@ class NativeParser implements LineParser {
   private proc(pid: number): number {
     const owners = this.b.owners;
     if (owners.hasComm(pid)) return owners.findProcess(pid)!;
-    return owners.process(pid, this.str.get(K.comm));
+    return owners.process(pid, this.value(K.comm));
   }
 
   private event(kind: EventKind, lineNo: number): void {
@@ -303,11 +314,11 @@ class NativeParser implements LineParser {
         e.arg = n[K.vaddr];
         e.arg2 = this.has(K.devoff) ? n[K.devoff] : NaN;
         e.owner = this.proc(e.pid);
-        e.ref = owners.agent(this.has(K.agent) ? this.str.get(K.agent)! : 'agent');
+        e.ref = owners.agent(this.has(K.agent) ? this.value(K.agent)! : 'agent');
         break;
       case EventKind.FsAlloc:
       case EventKind.FsFree:
-        e.owner = owners.file(this.str.get(K.dev)!, n[K.ino]);
+        e.owner = owners.file(this.value(K.dev)!, n[K.ino]);
         e.arg2 = this.has(K.off) ? n[K.off] : NaN;
         break;
       case EventKind.SnapBegin: {
@@ -315,7 +326,7 @@ class NativeParser implements LineParser {
         e.owner = owners.snapshot(e.ref, e.pid);
         this.proc(e.pid);
         if (!this.b.snapshot(e.ref)) {
-          this.b.addSnapshot({ id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.str.get(K.comm), time: e.time, line: lineNo });
+          this.b.addSnapshot({ id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.value(K.comm), time: e.time, line: lineNo });
         }
         break;
       }
@@ -342,7 +353,7 @@ class NativeParser implements LineParser {
         break;
       case EventKind.Fork:
         e.ref = n[K.child];
-        e.owner = owners.process(e.ref, this.str.get(K.comm) ?? owners.get(owners.process(e.pid)).comm);
+        e.owner = owners.process(e.ref, this.value(K.comm) ?? owners.get(owners.process(e.pid)).comm);
         break;
       case EventKind.Exit:
       case EventKind.Bind:
