@@ -1,7 +1,7 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { RegionType } from '../model/addressSpace';
 import type { TraceBuilder } from '../model/traceBuilder';
-import { ByteKeyTable, indexOfByte, NameCache, parseInt10, parseUint, skipSpaces, skipToken, text } from './bytes';
+import { ByteKeyTable, indexOfByte, NameCache, parseInt10, parseUint, skipSpaces, skipToken, text, UintScanner } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /** First line of a Page Ledger trace (docs/trace-format.md). */
@@ -109,6 +109,7 @@ class NativeParser implements LineParser {
     },
   };
   private readonly names = new NameCache(256);
+  private readonly scanner = new UintScanner();
   /** comm=, agent= and dev= values: they repeat, and one string each is shared by every owner naming it. */
   private readonly values = new NameCache(4096);
 
@@ -133,23 +134,27 @@ class NativeParser implements LineParser {
       if (!m) this.line(b, start, end, lineNo);
       return;
     }
-    const tokEnd = skipToken(b, i, end);
     const c = b[i];
     const e = this.e;
     resetEventRecord(e);
     e.line = lineNo;
     if (c >= 0x30 && c <= 0x39) {
-      e.time = parseUint(b, i, tokEnd);
+      // Time, then the event name hashed as it is scanned: one pass over each.
+      e.time = this.scanner.scan(b, i, end);
+      const tokEnd = this.scanner.end;
       if (e.time !== e.time) return this.b.error(lineNo, `expected a time in nanoseconds, found "${text(b, i, tokEnd)}"`);
       i = skipSpaces(b, tokEnd, end);
-      const nameEnd = skipToken(b, i, end);
-      const ev = EVENT_TABLE.get(b, i, nameEnd);
+      let nameEnd = i;
+      let h = ByteKeyTable.SEED;
+      for (let ch = 0; nameEnd < end && (ch = b[nameEnd]) !== 0x20 && ch !== 0x09; nameEnd++) h = Math.imul(h ^ ch, 0x01000193);
+      const ev = EVENT_TABLE.getHashed(h, b, i, nameEnd);
       if (ev < 0) return this.b.error(lineNo, `unknown event "${text(b, i, nameEnd)}": expected one of ${EVENT_NAMES_LIST.join(', ')}`);
       const kind = EVENT_KINDS[ev];
       if (!this.fields(b, nameEnd, end, lineNo)) return;
       this.event(kind, lineNo);
       return;
     }
+    const tokEnd = skipToken(b, i, end);
     const name = this.word(b, i, tokEnd);
     if (!this.fields(b, tokEnd, end, lineNo)) return;
     switch (name) {
@@ -179,11 +184,16 @@ class NativeParser implements LineParser {
    * the parser's time).
    */
   private fields(b: Uint8Array, i: number, end: number, lineNo: number): boolean {
-    this.seen = 0;
+    let seen = 0;
     const num = this.num;
+    const scanner = this.scanner;
+    this.bytes = b;
     for (;;) {
       while (i < end && (b[i] === 0x20 || b[i] === 0x09)) i++;
-      if (i >= end) return true;
+      if (i >= end) {
+        this.seen = seen;
+        return true;
+      }
       const ks = i;
       let h = ByteKeyTable.SEED;
       let c = 0;
@@ -210,14 +220,25 @@ class NativeParser implements LineParser {
         vStart++;
         vEnd = close;
         i = close + 1;
+      } else if (id >= 0 && (STRING_KEY_MASK & (1 << id)) === 0) {
+        // A number, parsed as it is scanned (parseInt10 / parseUint over the token, in one pass).
+        const v = id === K.node && vStart < end && b[vStart] === 0x2d ? -scanner.scan(b, vStart + 1, end) : scanner.scan(b, vStart, end);
+        vEnd = scanner.end;
+        i = vEnd;
+        if (v !== v) {
+          this.b.error(lineNo, `expected a number for ${KEY_NAMES[id]}=, found "${text(b, vStart, vEnd)}"`);
+          return false;
+        }
+        seen |= 1 << id;
+        num[id] = v;
+        continue;
       } else {
         vEnd = skipToken(b, vStart, end);
         i = vEnd;
       }
       if (id < 0) continue;
-      this.seen |= 1 << id;
+      seen |= 1 << id;
       if (STRING_KEYS.has(id)) {
-        this.bytes = b;
         this.strStart[id] = vStart;
         this.strEnd[id] = vEnd;
         continue;
@@ -275,7 +296,8 @@ class NativeParser implements LineParser {
   /** The process owner for pid, decoding comm= only when the process has none yet. */
   private proc(pid: number): number {
     const owners = this.b.owners;
-    if (owners.hasComm(pid)) return owners.findProcess(pid)!;
+    const id = owners.findProcess(pid);
+    if (id !== undefined && owners.get(id).comm !== undefined) return id;
     return owners.process(pid, this.value(K.comm));
   }
 
