@@ -178,4 +178,37 @@ describe('EventStore with the new forms', () => {
     expect(s.node.rep[0]).toBe(Rep.U8);
     expect(s.arg2.rep[0]).toBe(Rep.Sparse);
   });
+
+  it('reads right in order, at random and between pushes into the chunk being read', () => {
+    const s = new EventStore();
+    const rec = (i: number) => {
+      const e = newEventRecord();
+      e.line = 3 + i;
+      e.time = i * 10;
+      e.pfn = 0x100000 + ((i * 31) % 70000);
+      e.arg = i % 4 === 0 ? VA + i * PAGE : 0;
+      e.ref = i % 9 === 0 ? 7 : 0;
+      return e;
+    };
+    const out = newEventRecord();
+    const n = CHUNK + 500;
+    for (let i = 0; i < n; i++) {
+      s.push(rec(i), 0);
+      // Read back the first event of the chunk and the one just pushed: each push must be seen.
+      if (i % 1000 === 0) {
+        expect(s.read(i & ~(CHUNK - 1), out)).toEqual({ ...rec(i & ~(CHUNK - 1)) });
+        expect(s.read(i, out)).toEqual({ ...rec(i) });
+      }
+    }
+    let bad = -1;
+    for (let i = 0; i < n && bad < 0; i++) if (JSON.stringify(s.read(i, out)) !== JSON.stringify(rec(i))) bad = i;
+    expect(bad).toBe(-1);
+    for (let k = 0; k < 3000 && bad < 0; k++) {
+      const i = (k * 7919 + 5) % n;
+      if (JSON.stringify(s.read(i, out)) !== JSON.stringify(rec(i))) bad = i;
+    }
+    expect(bad).toBe(-1);
+    s.push(rec(n), 0);
+    expect(s.read(n, out)).toEqual({ ...rec(n) });
+  });
 });
