@@ -1,6 +1,6 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { RegionType } from '../model/addressSpace';
-import type { TraceBuilder } from '../model/traceBuilder';
+import type { SnapshotInfo, TraceBuilder } from '../model/traceBuilder';
 import { ByteKeyTable, indexOfByte, NameCache, parseInt10, parseUint, skipSpaces, skipToken, text, UintScanner } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
@@ -348,7 +348,11 @@ class NativeParser implements LineParser {
         e.owner = owners.snapshot(e.ref, e.pid);
         this.proc(e.pid);
         if (!this.b.snapshot(e.ref)) {
-          this.b.addSnapshot({ id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.value(K.comm), time: e.time, line: lineNo });
+          // With file given here too (addSnapshot sets it again, to the same value) the copy addSnapshot
+          // makes keeps a fixed shape: a field added to the copy left it 320 bytes larger (148 k snapshots
+          // at 10 M events: 47 MB).
+          const snap: Omit<SnapshotInfo, 'id'> & { id: number } = { id: e.ref, source: 'native', name: `snapshot ${e.ref}`, pid: e.pid, comm: this.value(K.comm), time: e.time, line: lineNo, file: this.b.currentFile };
+          this.b.addSnapshot(snap);
         }
         break;
       }
