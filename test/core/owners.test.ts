@@ -57,4 +57,17 @@ describe('OwnerTable', () => {
     expect(u.agent('x')).toBe(t.agent('x'));
     expect(u.process(6)).toBe(t.list.length);
   });
+
+  it('keeps every number it is given exactly (small integers, large ones, -0 and fractions)', () => {
+    const t = new OwnerTable();
+    const f = new Float64Array([7, 2 ** 40, -0, 1.5, -3]);
+    const ids = [...f].map((pid) => t.process(pid));
+    expect(ids.map((id) => t.get(id).pid)).toEqual([7, 2 ** 40, -0, 1.5, -3]);
+    expect(Object.is(t.get(ids[2]).pid, -0)).toBe(true);
+    expect([...f].map((pid) => t.findProcess(pid))).toEqual(ids);
+    const s = t.snapshot(f[1], f[0]);
+    expect(t.get(s)).toEqual({ id: s, kind: 'snapshot', snap: 2 ** 40, pid: 7 });
+    expect(t.file('8:1', f[3])).toBe(t.file('8:1', 1.5));
+  });
 });
+

@@ -21,6 +21,15 @@ export interface Owner {
   name?: string;
 }
 
+/**
+ * x as a small integer where it is one: numbers parsed into a Float64Array come back as doubles, and a
+ * double stored in an object or as a Map key is a separate 16-byte box (17 bytes an owner, measured on
+ * 425 k process owners). -0 and fractions stay as they are.
+ */
+function small(x: number): number {
+  return (x | 0) === x && x !== 0 ? x | 0 : x;
+}
+
 /** Kinds whose holding of a page excludes every other exclusive holder. Snapshots share. */
 export function isExclusiveKind(kind: OwnerKind): boolean {
   return kind !== 'snapshot' && kind !== 'free';
@@ -101,10 +110,12 @@ export class OwnerTable {
     if (found !== undefined) {
       const o = this.list[found];
       if (o.comm === undefined && comm) o.comm = comm;
-      if (o.tgid === undefined && tgid !== undefined) o.tgid = tgid;
+      if (o.tgid === undefined && tgid !== undefined) o.tgid = small(tgid);
       return found;
     }
     const id = this.list.length;
+    pid = small(pid);
+    if (tgid !== undefined) tgid = small(tgid);
     // Each owner made with all its fields at once (in the order they were always added: JSON output
     // keeps it): adding one later moves the object's fields out of line, 40 more bytes an owner.
     let o: Owner;
@@ -121,6 +132,7 @@ export class OwnerTable {
     const found = byIno.get(ino);
     if (found !== undefined) return found;
     const id = this.list.length;
+    ino = small(ino);
     this.list.push({ id, kind: 'file', dev, ino });
     byIno.set(ino, id);
     return id;
@@ -141,12 +153,13 @@ export class OwnerTable {
     if (found !== undefined) {
       if (pid !== undefined) {
         const o = this.list[found];
-        if (o.pid === undefined) o.pid = pid;
+        if (o.pid === undefined) o.pid = small(pid);
       }
       return found;
     }
     const id = this.list.length;
-    this.list.push(pid !== undefined ? { id, kind: 'snapshot', snap, pid } : { id, kind: 'snapshot', snap });
+    snap = small(snap);
+    this.list.push(pid !== undefined ? { id, kind: 'snapshot', snap, pid: small(pid) } : { id, kind: 'snapshot', snap });
     this.bySnap.set(snap, id);
     return id;
   }
