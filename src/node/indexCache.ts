@@ -16,7 +16,7 @@ import type { TraceModel } from '../core/trace';
  * semantics). Bump it whenever a parser or the replay changes what they produce: old indexes are then
  * ignored, never misread.
  */
-export const INDEX_FORMAT_VERSION = 2;
+export const INDEX_FORMAT_VERSION = 3;
 
 const MAGIC = 'PLIDX';
 const PAGE_CHUNK = 4096;
@@ -41,7 +41,7 @@ interface IndexHead {
   format: string;
   stats: TraceModel['stats'];
   files: SourceFile[];
-  events: { length: number; sorted: boolean; lastTime: number; kind: number[]; order: number[]; columns: Record<CompactColumnName, { rep: number; base: number; blob: number }[]> };
+  events: { length: number; sorted: boolean; lastTime: number; kind: number[]; order: number[]; columns: Record<CompactColumnName, { rep: number; base: number; blob: number; ex: number }[]> };
   owners: Owner[];
   snapshots: SnapshotInfo[];
   errors: ParseError[];
@@ -171,7 +171,7 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
   const data = b.events.exportData();
   const columns = {} as IndexHead['events']['columns'];
   for (const name of COMPACT_COLUMNS) {
-    columns[name] = data.columns[name].map((ch) => ({ rep: ch.rep, base: ch.base, blob: ch.data ? add(ch.data) : -1 }));
+    columns[name] = data.columns[name].map((ch) => ({ rep: ch.rep, base: ch.base, blob: ch.data ? add(ch.data) : -1, ex: ch.ex ? add(ch.ex) : -1 }));
   }
   const pageChunks = [...r.pages.all()].sort((x, y) => x.base - y.base);
   const n = pageChunks.length;
@@ -338,7 +338,7 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
   b.currentFile = Math.max(0, h.files.length - 1);
   const columns = {} as Record<CompactColumnName, CompactChunk[]>;
   for (const name of COMPACT_COLUMNS) {
-    columns[name] = h.events.columns[name].map((c) => ({ rep: c.rep, base: c.base, data: c.blob >= 0 ? (blobs[c.blob] as CompactChunk['data']) : null }));
+    columns[name] = h.events.columns[name].map((c) => ({ rep: c.rep, base: c.base, data: c.blob >= 0 ? (blobs[c.blob] as CompactChunk['data']) : null, ex: c.ex >= 0 ? (blobs[c.ex] as Float64Array) : null }));
   }
   const events = EventStore.fromData({
     length: h.events.length,

@@ -31,12 +31,13 @@ describe('EventStore compact columns', () => {
       expect(out).toEqual({ ...want });
       expect(s.file.get(i)).toBe(i < CHUNK ? 0 : 1);
     }
-    // file is constant in chunk 0; pfn is 32-bit in chunks 0 and 1 (a range of 2^16 values) and 64-bit in chunk 2; arg2 is constant but
-    // for one fraction in chunk 2.
+    // file is constant in chunk 0; pfn is base + slot in chunks 0 and 1 (a run of 2^16 values, one an event) and
+    // two values in chunk 2 (2^40 a page multiple, 5 kept beside the page numbers); arg2 is constant but for one
+    // fraction in chunk 2 (listed beside the constant).
     expect(s.file.rep[0]).toBe(Rep.Const);
-    expect(s.pfn.rep.slice(0, 3)).toEqual([Rep.U32, Rep.U32, Rep.F64]);
+    expect(s.pfn.rep.slice(0, 3)).toEqual([Rep.Affine, Rep.Affine, Rep.P16]);
     expect(s.pid.rep[0]).toBe(Rep.U16);
-    expect(s.arg2.rep.slice(0, 3)).toEqual([Rep.Const, Rep.Const, Rep.F64]);
+    expect(s.arg2.rep.slice(0, 3)).toEqual([Rep.Const, Rep.Const, Rep.Sparse]);
     expect(s.time.rep[0]).toBe(Rep.U32);
   });
 

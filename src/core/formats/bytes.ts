@@ -94,6 +94,42 @@ export function parseUint(b: Uint8Array, i: number, end: number, hex = false): n
   return v;
 }
 
+/**
+ * parseUint fused with skipToken: parses the token at i (up to a blank or `end`) in one pass and leaves
+ * its end in `end`, so a parser does not scan each value twice. Same results as
+ * `parseUint(b, i, skipToken(b, i, end))`.
+ */
+export class UintScanner {
+  /** End of the token last scanned. */
+  end = 0;
+
+  scan(b: Uint8Array, i: number, end: number): number {
+    const s = i;
+    let v = 0;
+    let ok = true;
+    if (b[i] === 0x30 && i + 2 < end && (b[i + 1] === 0x78 || b[i + 1] === 0x58) && b[i + 2] !== SPACE && b[i + 2] !== TAB) {
+      for (i += 2; i < end; i++) {
+        const c = b[i];
+        if (c === SPACE || c === TAB) break;
+        if (c >= 0x30 && c <= 0x39) v = v * 16 + (c - 0x30);
+        else if (c >= 0x61 && c <= 0x66) v = v * 16 + (c - 0x57);
+        else if (c >= 0x41 && c <= 0x46) v = v * 16 + (c - 0x37);
+        else ok = false;
+      }
+    } else {
+      for (; i < end; i++) {
+        const c = b[i];
+        if (c === SPACE || c === TAB) break;
+        const d = c - 0x30;
+        if (d < 0 || d > 9) ok = false;
+        else v = v * 10 + d;
+      }
+    }
+    this.end = i;
+    return ok && i > s ? v : NaN;
+  }
+}
+
 /** Parse a signed decimal integer (leading `-` allowed). NaN if malformed. */
 export function parseInt10(b: Uint8Array, i: number, end: number): number {
   if (i < end && b[i] === 0x2d) return -parseUint(b, i + 1, end);

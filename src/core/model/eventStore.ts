@@ -38,32 +38,66 @@ export const Rep = {
   U32: 2,
   /** The values as they are. */
   F64: 3,
+  /** Uint8 offsets from `base`; 0xff is NaN. */
+  U8: 4,
+  /** The value at slot j is `base + j` (no array): the line column when each line is one event. */
+  Affine: 5,
+  /**
+   * Uint16 page numbers: the value is `base + code * 4096`; 0xffff is NaN, and the `ex.length` codes below
+   * it index `ex`, the values that are not multiples of 4096 (virtual addresses mixed with a few pfns).
+   */
+  P16: 6,
+  /** As P16 with Uint32 codes (0xffffffff is NaN). */
+  P32: 7,
+  /** Every slot holds `base` except the slots listed (ascending) in the Uint16 `data`, whose values are in `ex`. */
+  Sparse: 8,
 } as const;
 
+const NAN8 = 0xff;
 const NAN16 = 0xffff;
 const NAN32 = 0xffffffff;
 // Offsets from a chunk's minimum are exact while values stay below 2^53.
 const EXACT = 2 ** 53;
+const PAGE = 4096;
+const PER_PAGE = 1 / PAGE;
+/** Bytes a Sparse chunk spends per value that differs from its base (a Uint16 slot and a float64). */
+const SPARSE_COST = 10;
+const NO_VALUES = new Float64Array(0);
+// Scratch lists for a Sparse chunk being packed (copied out at their final length).
+const SCRATCH_SLOTS = new Uint16Array(CHUNK);
+const SCRATCH_VALUES = new Float64Array(CHUNK);
 
 /** One chunk of a CompactColumn as plain data (for the index cache and worker transfer). */
 export interface CompactChunk {
   rep: number;
   base: number;
-  data: Uint16Array | Uint32Array | Float64Array | null;
+  data: Uint8Array | Uint16Array | Uint32Array | Float64Array | null;
+  /** The values P16, P32 and Sparse chunks hold beside their codes (absent or null for the other forms). */
+  ex?: Float64Array | null;
+}
+
+type ChunkData = CompactChunk['data'];
+
+/** Whether a and b are the same number, NaN equal to NaN. */
+function same(a: number, b: number): boolean {
+  return a === b || (a !== a && b !== b);
 }
 
 /**
- * A numeric column whose chunks each take the narrowest form their values allow: a constant (no
- * array), 2- or 4-byte offsets from the chunk's minimum, or 8-byte floats; exact for every value. The
- * chunk being filled is a plain Float64Array (push is one store per value) and is packed when full, by
- * typed loops over it: packing per value on push cost 110 ns an event. On the 2-million-event native
- * bench trace this took the store from 55 to 41 bytes an event, on ftrace kmem from 63 to 18: file, ref
- * and arg2 are mostly constant per chunk, pids and owner ids fit 16 bits, times and pfns 32.
+ * A numeric column whose chunks each take the narrowest form their values allow: a constant or `base +
+ * slot` (no array), 1-, 2- or 4-byte offsets from the chunk's minimum, page numbers (value / 4096) with
+ * the few values that are not page multiples beside them, one value with the slots that differ listed
+ * beside it, or 8-byte floats; exact for every value (NaN included; -0 reads back as 0). The chunk being
+ * filled is a plain Float64Array (push is one store per value) and is packed when full, by typed loops
+ * over it: packing per value on push cost 110 ns an event. On the 1-million-event native bench trace the
+ * store takes 20.5 bytes an event instead of 39.7 (line is base + slot, node fits a byte, arg holds virtual
+ * addresses as 32-bit page numbers and arg2 is 0 but for 4% of the events); on ftrace kmem 12.7 instead of 17.
  */
 export class CompactColumn implements ColumnView {
   readonly rep: number[] = [];
   readonly base: number[] = [];
-  readonly data: (Uint16Array | Uint32Array | Float64Array | null)[] = [];
+  readonly data: ChunkData[] = [];
+  readonly ex: (Float64Array | null)[] = [];
   /** The chunk being filled (raw), -1 when none is. */
   private c = -1;
   /** Slots of chunk c written so far (known when packing a partial chunk). */
@@ -79,6 +113,7 @@ export class CompactColumn implements ColumnView {
     this.rep.push(Rep.F64);
     this.base.push(0);
     this.data.push(raw);
+    this.ex.push(null);
     this.filled = 0;
     return raw;
   }
@@ -98,19 +133,30 @@ export class CompactColumn implements ColumnView {
   resume(filled: number): Float64Array {
     const c = this.rep.length - 1;
     const raw = new Float64Array(CHUNK);
-    for (let j = 0; j < filled; j++) raw[j] = this.get(c * CHUNK + j);
-    this.rep[c] = Rep.F64;
-    this.base[c] = 0;
-    this.data[c] = raw;
+    for (let j = 0; j < filled; j++) raw[j] = this.at(c, j);
+    this.set(c, Rep.F64, 0, raw, null);
     this.c = c;
     this.filled = filled;
-    this.rc = -1;
     return raw;
   }
 
   /** The raw array of the chunk being filled. */
   current(): Float64Array {
     return this.data[this.c] as Float64Array;
+  }
+
+  private set(c: number, rep: number, base: number, data: ChunkData, ex: Float64Array | null): void {
+    this.rep[c] = rep;
+    this.base[c] = base;
+    this.data[c] = data;
+    this.ex[c] = ex;
+    this.rc = -1;
+  }
+
+  /** Replace the raw chunk c by its packed form (the raw array is kept for the next chunk). */
+  private packed(c: number, rep: number, base: number, data: ChunkData, ex: Float64Array | null): void {
+    this.spare = this.data[c] as Float64Array;
+    this.set(c, rep, base, data, ex);
   }
 
   private pack(c: number, n: number): void {
@@ -129,17 +175,59 @@ export class CompactColumn implements ColumnView {
     this.rc = -1;
     if (lo > hi || (lo === hi && nans === 0)) {
       // Every value the same (or every one NaN).
-      this.rep[c] = Rep.Const;
-      this.base[c] = lo > hi ? NaN : lo;
-      this.data[c] = null;
-      this.spare = raw;
+      this.packed(c, Rep.Const, lo > hi ? NaN : lo, null, null);
       return;
     }
-    if (!(lo >= -EXACT && hi < EXACT) || Math.floor(lo) !== lo) return;
-    // Pass 2: offsets, each checked by reading it back (a fraction or an out-of-range value does not
-    // round-trip); on the first that does not, the chunk stays float64.
+    const whole = lo >= -EXACT && hi < EXACT && Math.floor(lo) === lo;
+    if (whole && nans === 0 && raw[0] === lo && raw[n - 1] === hi && hi - lo === n - 1 && affine(raw, n, lo)) {
+      this.packed(c, Rep.Affine, lo, null, null);
+      return;
+    }
     const span = hi - lo;
-    if (span < NAN16) {
+    const width = !whole ? 8 : span < NAN8 ? 1 : span < NAN16 ? 2 : span < NAN32 ? 4 : 8;
+    if (width > 1 && this.packListed(c, raw, n, width)) return;
+    if (width < 8 && this.packOffsets(c, raw, n, lo, width)) return;
+    // A fraction (the offsets did not read back): float64 unless one value dominates.
+    if (width < 8) this.packListed(c, raw, n, 8);
+  }
+
+  /**
+   * The forms that list values beside codes, when they take fewer than `width` bytes a slot: Sparse (one
+   * value nearly everywhere: arg2, ref) and, where offsets would need 4 or 8 bytes, page numbers (virtual
+   * addresses). False when neither pays.
+   */
+  private packListed(c: number, raw: Float64Array, n: number, width: number): boolean {
+    const common = sampledMode(raw, n, false);
+    // NaN has a code of its own in the page form: its common value is the most frequent number.
+    let pages = width >= 4 ? pageRange(raw, n, sampledMode(raw, n, true).value) : null;
+    if (pages && pages.width * CHUNK + pages.ex * 8 >= width * CHUNK) pages = null;
+    const bytes = pages ? pages.width * CHUNK + pages.ex * 8 : width * CHUNK;
+    if (this.packSparse(c, raw, n, bytes, common)) return true;
+    if (!pages) return false;
+    this.packPages(c, raw, n, pages);
+    return true;
+  }
+
+  /**
+   * Offsets from lo in `width` bytes, each checked by reading it back (a fraction or an out-of-range value
+   * does not round-trip); false, the chunk left raw, on the first that does not.
+   */
+  private packOffsets(c: number, raw: Float64Array, n: number, lo: number, width: number): boolean {
+    // One loop per array type: a store through a union of typed arrays is several times slower.
+    if (width === 1) {
+      const a = new Uint8Array(CHUNK);
+      for (let j = 0; j < n; j++) {
+        const x = raw[j];
+        if (x !== x) {
+          a[j] = NAN8;
+          continue;
+        }
+        const off = x - lo;
+        a[j] = off;
+        if (a[j] !== off) return false;
+      }
+      this.packed(c, Rep.U8, lo, a, null);
+    } else if (width === 2) {
       const a = new Uint16Array(CHUNK);
       for (let j = 0; j < n; j++) {
         const x = raw[j];
@@ -149,13 +237,10 @@ export class CompactColumn implements ColumnView {
         }
         const off = x - lo;
         a[j] = off;
-        if (a[j] !== off) return;
+        if (a[j] !== off) return false;
       }
-      this.rep[c] = Rep.U16;
-      this.base[c] = lo;
-      this.data[c] = a;
-      this.spare = raw;
-    } else if (span < NAN32) {
+      this.packed(c, Rep.U16, lo, a, null);
+    } else {
       const a = new Uint32Array(CHUNK);
       for (let j = 0; j < n; j++) {
         const x = raw[j];
@@ -165,14 +250,51 @@ export class CompactColumn implements ColumnView {
         }
         const off = x - lo;
         a[j] = off;
-        if (a[j] !== off) return;
+        if (a[j] !== off) return false;
       }
-      this.rep[c] = Rep.U32;
-      this.base[c] = lo;
-      this.data[c] = a;
-      this.spare = raw;
+      this.packed(c, Rep.U32, lo, a, null);
     }
-    // Else the raw array stays as the chunk's float64 form.
+    return true;
+  }
+
+  /** Sparse form around `common` when it takes fewer than `bytes`. */
+  private packSparse(c: number, raw: Float64Array, n: number, bytes: number, common: Mode): boolean {
+    const budget = Math.floor(bytes / SPARSE_COST) - 1; // most differing slots that still pay
+    // Too few samples hold it for the chunk to fit the budget (with a margin for sampling error).
+    if ((1 - common.share) * n > budget * 2) return false;
+    const cand = common.value;
+    // One pass into scratch lists, given up as soon as the budget is exceeded.
+    const slotList = SCRATCH_SLOTS;
+    const valList = SCRATCH_VALUES;
+    let k = 0;
+    for (let j = 0; j < n; j++) {
+      const x = raw[j];
+      if (same(x, cand)) continue;
+      if (k === budget) return false;
+      slotList[k] = j;
+      valList[k++] = x;
+    }
+    const slots = slotList.slice(0, k);
+    const vals = valList.slice(0, k);
+    this.packed(c, Rep.Sparse, cand, slots, vals);
+    return true;
+  }
+
+  /**
+   * Write chunk c as page numbers from r.lo: values outside [r.lo, r.hi] or not page multiples go to `ex`
+   * (r.common first when it is one of them, shared by every slot holding it).
+   */
+  private packPages(c: number, raw: Float64Array, n: number, r: PageRange): void {
+    const vals = new Float64Array(r.ex);
+    if (r.width === 4) {
+      const a = new Uint32Array(CHUNK);
+      pageCodes(raw, n, r, a, NAN32, vals);
+      this.packed(c, Rep.P32, r.lo, a, vals);
+    } else {
+      const a = new Uint16Array(CHUNK);
+      pageCodes(raw, n, r, a, NAN16, vals);
+      this.packed(c, Rep.P16, r.lo, a, vals);
+    }
   }
 
   // Read cursor: the chunk last read, its form and its array in fields of one type each. Reads in order
@@ -180,18 +302,37 @@ export class CompactColumn implements ColumnView {
   private rc = -1;
   private rRep: number = Rep.Const;
   private rBase = 0;
+  /** 1 for offsets, 4096 for page numbers. */
+  private rScale = 1;
+  /** The first code that is not an offset (NaN or an index into rEx). */
+  private rT = 0;
+  /** Sparse: the index in rEx of the first listed slot after the last slot read. */
+  private rPos = 0;
+  private r8: Uint8Array = new Uint8Array(0);
   private r16: Uint16Array = new Uint16Array(0);
   private r32: Uint32Array = new Uint32Array(0);
   private r64: Float64Array = new Float64Array(0);
+  private rEx: Float64Array = new Float64Array(0);
 
   private seek(c: number): void {
     this.rc = c;
-    this.rRep = this.rep[c];
+    const rep = this.rep[c];
+    this.rRep = rep;
     this.rBase = this.base[c];
     const d = this.data[c];
-    if (this.rRep === Rep.U16) this.r16 = d as Uint16Array;
-    else if (this.rRep === Rep.U32) this.r32 = d as Uint32Array;
-    else if (this.rRep === Rep.F64) this.r64 = d as Float64Array;
+    const ex = this.ex[c];
+    this.rEx = ex ?? NO_VALUES;
+    const k = ex ? ex.length : 0;
+    this.rScale = rep === Rep.P16 || rep === Rep.P32 ? PAGE : 1;
+    this.rPos = 0;
+    if (rep === Rep.U8) this.r8 = d as Uint8Array;
+    else if (rep === Rep.U16 || rep === Rep.P16 || rep === Rep.Sparse) {
+      this.r16 = d as Uint16Array;
+      this.rT = NAN16 - k;
+    } else if (rep === Rep.U32 || rep === Rep.P32) {
+      this.r32 = d as Uint32Array;
+      this.rT = NAN32 - k;
+    } else if (rep === Rep.F64) this.r64 = d as Float64Array;
   }
 
   /** Value at slot j of chunk c, through the read cursor. */
@@ -200,40 +341,118 @@ export class CompactColumn implements ColumnView {
     switch (this.rRep) {
       case Rep.Const:
         return this.rBase;
-      case Rep.U16: {
+      case Rep.Affine:
+        return this.rBase + j;
+      case Rep.U8: {
+        const x = this.r8[j];
+        return x === NAN8 ? NaN : x + this.rBase;
+      }
+      case Rep.U16:
+      case Rep.P16: {
         const x = this.r16[j];
-        return x === NAN16 ? NaN : x + this.rBase;
+        if (x < this.rT) return x * this.rScale + this.rBase;
+        return x === NAN16 ? NaN : this.rEx[x - this.rT];
       }
-      case Rep.U32: {
+      case Rep.U32:
+      case Rep.P32: {
         const x = this.r32[j];
-        return x === NAN32 ? NaN : x + this.rBase;
+        if (x < this.rT) return x * this.rScale + this.rBase;
+        return x === NAN32 ? NaN : this.rEx[x - this.rT];
       }
+      case Rep.Sparse:
+        return this.sparseAt(j);
       default:
         return this.r64[j];
     }
   }
 
+  /** Slot j of the current Sparse chunk: in-order reads step through the list, others search it. */
+  private sparseAt(j: number): number {
+    const s = this.r16;
+    let p = this.rPos;
+    if (p < s.length && s[p] === j) {
+      this.rPos = p + 1;
+      return this.rEx[p];
+    }
+    if ((p === 0 || s[p - 1] < j) && (p >= s.length || s[p] > j)) return this.rBase;
+    let lo = 0;
+    let hi = s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (s[mid] < j) lo = mid + 1;
+      else hi = mid;
+    }
+    p = lo;
+    if (p < s.length && s[p] === j) {
+      this.rPos = p + 1;
+      return this.rEx[p];
+    }
+    this.rPos = p;
+    return this.rBase;
+  }
+
   get(i: number): number {
-    const c = i >>> CHUNK_BITS;
-    switch (this.rep[c]) {
+    return this.at(i >>> CHUNK_BITS, i & MASK);
+  }
+
+  /** Values of slots [0, n) of chunk c into out, one typed loop per form. */
+  decode(c: number, n: number, out: Float64Array): void {
+    const rep = this.rep[c];
+    const base = this.base[c];
+    const d = this.data[c];
+    const ex = this.ex[c] ?? NO_VALUES;
+    switch (rep) {
       case Rep.Const:
-        return this.base[c];
-      case Rep.U16: {
-        const x = (this.data[c] as Uint16Array)[i & MASK];
-        return x === NAN16 ? NaN : x + this.base[c];
+        out.fill(base, 0, n);
+        return;
+      case Rep.Affine:
+        for (let j = 0; j < n; j++) out[j] = base + j;
+        return;
+      case Rep.U8: {
+        const a = d as Uint8Array;
+        for (let j = 0; j < n; j++) {
+          const x = a[j];
+          out[j] = x === NAN8 ? NaN : x + base;
+        }
+        return;
       }
-      case Rep.U32: {
-        const x = (this.data[c] as Uint32Array)[i & MASK];
-        return x === NAN32 ? NaN : x + this.base[c];
+      case Rep.U16:
+      case Rep.P16: {
+        const a = d as Uint16Array;
+        const scale = rep === Rep.P16 ? PAGE : 1;
+        const t = NAN16 - ex.length;
+        for (let j = 0; j < n; j++) {
+          const x = a[j];
+          out[j] = x < t ? x * scale + base : x === NAN16 ? NaN : ex[x - t];
+        }
+        return;
+      }
+      case Rep.U32:
+      case Rep.P32: {
+        const a = d as Uint32Array;
+        const scale = rep === Rep.P32 ? PAGE : 1;
+        const t = NAN32 - ex.length;
+        for (let j = 0; j < n; j++) {
+          const x = a[j];
+          out[j] = x < t ? x * scale + base : x === NAN32 ? NaN : ex[x - t];
+        }
+        return;
+      }
+      case Rep.Sparse: {
+        out.fill(base, 0, n);
+        const slots = d as Uint16Array;
+        for (let m = 0; m < slots.length; m++) out[slots[m]] = ex[m];
+        return;
       }
       default:
-        return (this.data[c] as Float64Array)[i & MASK];
+        out.set((d as Float64Array).subarray(0, n));
     }
   }
 
   bytes(): number {
     let n = 0;
     for (const d of this.data) if (d) n += d.byteLength;
+    for (const x of this.ex) if (x) n += x.byteLength;
     return n;
   }
 
@@ -263,8 +482,140 @@ export class CompactColumn implements ColumnView {
 
   /** The chunks as plain data (arrays shared, not copied). */
   exportChunks(): CompactChunk[] {
-    return this.rep.map((rep, c) => ({ rep, base: this.base[c], data: this.data[c] }));
+    return this.rep.map((rep, c) => ({ rep, base: this.base[c], data: this.data[c], ex: this.ex[c] }));
   }
+
+  /** Append chunks from `exportChunks` (read back from the index cache or a worker). */
+  importChunks(chunks: readonly CompactChunk[]): void {
+    for (const ch of chunks) {
+      this.rep.push(ch.rep);
+      this.base.push(ch.base);
+      this.data.push(ch.data);
+      this.ex.push(ch.ex ?? null);
+    }
+    this.rc = -1;
+  }
+}
+
+/** The most frequent of 64 sampled values of a chunk and the share of the samples holding it. */
+interface Mode {
+  value: number;
+  share: number;
+}
+
+/** Slots between samples: a prime, so that a value repeating with a short period is still sampled. */
+function sampleStep(n: number): number {
+  return n >= 64 * 1021 ? 1021 : Math.max(1, Math.floor(n / 64));
+}
+
+/** The common value of a chunk (NaN left out if `numbers`), found on 64 sampled slots instead of a pass. */
+function sampledMode(raw: Float64Array, n: number, numbers: boolean): Mode {
+  const step = sampleStep(n);
+  const s = SAMPLES;
+  let m = 0;
+  for (let j = 0; j < n && m < s.length; j += step) s[m++] = raw[j];
+  let value = numbers ? 0 : s[0];
+  let hits = 0;
+  for (let a = 0; a < m; a++) {
+    const x = s[a];
+    if (numbers && x !== x) continue;
+    let h = 0;
+    for (let b = 0; b < m; b++) if (same(s[b], x)) h++;
+    if (h > hits) {
+      hits = h;
+      value = x;
+    }
+  }
+  return { value, share: hits / m };
+}
+const SAMPLES = new Float64Array(65);
+
+/** The page multiples a page-number chunk codes from lo, and how many other values it keeps in `ex`. */
+interface PageRange {
+  lo: number;
+  hi: number;
+  width: 2 | 4;
+  /** Values kept in ex (the common value once, then each other exception). */
+  ex: number;
+  common: number;
+  hasCommon: boolean;
+}
+
+// Half the span of page numbers a P32 chunk can code around its centre, less room for the exception codes.
+const HALF_WINDOW = (2 ** 31 - CHUNK) * PAGE;
+
+/**
+ * The page-number form's range: page multiples within 2^31 pages of the median of the sampled ones
+ * (the common value aside, which may be 0 among addresses), when at most one value in 16 besides NaN
+ * and the common value falls outside it; null otherwise.
+ */
+function pageRange(raw: Float64Array, n: number, common: number): PageRange | null {
+  const step = sampleStep(n);
+  const sample: number[] = [];
+  let samples = 0;
+  let odd = 0;
+  for (let j = 0; j < n; j += step) {
+    const x = raw[j];
+    samples++;
+    if (x !== x || x === common) continue;
+    const q = x * PER_PAGE;
+    if (q === Math.floor(q) && x >= -EXACT && x < EXACT) sample.push(x);
+    else odd++;
+  }
+  // At most one value in 16 may be kept beside the codes: time and pfn columns stop here.
+  if (sample.length === 0 || odd * 8 > samples) return null;
+  sample.sort((a, b) => a - b);
+  const mid = sample[sample.length >>> 1];
+  const from = Math.max(-EXACT, mid - HALF_WINDOW);
+  const to = Math.min(EXACT - 1, mid + HALF_WINDOW);
+  let lo = Infinity;
+  let hi = -Infinity;
+  let k = 0;
+  let hasCommon = false;
+  const most = n >>> 4;
+  for (let j = 0; j < n; j++) {
+    const x = raw[j];
+    if (x !== x) continue;
+    const q = x * PER_PAGE;
+    if (q === Math.floor(q) && x >= from && x <= to) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    } else if (x === common) hasCommon = true;
+    else if (++k > most) return null;
+  }
+  const ex = k + (hasCommon ? 1 : 0);
+  const pages = (hi - lo) * PER_PAGE;
+  if (pages < NAN16 - ex) return { lo, hi, width: 2, ex, common, hasCommon };
+  if (pages < NAN32 - ex) return { lo, hi, width: 4, ex, common, hasCommon };
+  return null;
+}
+
+/** Fill `a` with the page-number codes of raw[0, n) and `vals` with the values kept beside them. */
+function pageCodes<A extends Uint16Array | Uint32Array>(raw: Float64Array, n: number, r: PageRange, a: A, nan: number, vals: Float64Array): void {
+  const { lo, hi, common, hasCommon } = r;
+  const t = nan - r.ex;
+  let m = 0;
+  if (hasCommon) vals[m++] = common;
+  for (let j = 0; j < n; j++) {
+    const x = raw[j];
+    if (x !== x) {
+      a[j] = nan;
+      continue;
+    }
+    const q = x * PER_PAGE;
+    if (q === Math.floor(q) && x >= lo && x <= hi) a[j] = (x - lo) * PER_PAGE;
+    else if (hasCommon && x === common) a[j] = t;
+    else {
+      a[j] = t + m;
+      vals[m++] = x;
+    }
+  }
+}
+
+/** Whether raw[j] is lo + j for every j < n. */
+function affine(raw: Float64Array, n: number, lo: number): boolean {
+  for (let j = 0; j < n; j++) if (raw[j] !== lo + j) return false;
+  return true;
 }
 
 /**
@@ -327,6 +678,19 @@ export interface EventStoreData {
   columns: Record<CompactColumnName, CompactChunk[]>;
 }
 
+/** One chunk of every numeric column but file, decoded (EventStore.read in order). */
+interface DecodedChunk {
+  node: Float64Array;
+  line: Float64Array;
+  owner: Float64Array;
+  pid: Float64Array;
+  ref: Float64Array;
+  time: Float64Array;
+  pfn: Float64Array;
+  arg: Float64Array;
+  arg2: Float64Array;
+}
+
 /**
  * All events of a trace, one column per field, each chunk in the narrowest form its values allow
  * (CompactColumn). Event i is the i-th pushed; the analysis visits them in time order through `order()`.
@@ -363,9 +727,16 @@ export class EventStore {
   private cArg2!: Float64Array;
   /** The last chunk is packed (by exportData or fromData) and must be unpacked before a push into it. */
   private packedTail = false;
+  // read(): the chunk last read, the event expected next when reading in order, and that chunk's columns
+  // decoded (null when reads are not in order). Any push or append drops the decoded chunk.
+  private readChunk = -1;
+  private nextRead = 0;
+  private decoded: DecodedChunk | null = null;
+  private scratch: DecodedChunk | null = null;
 
   push(e: EventRecord, file: number): number {
     const i = this.length;
+    this.readChunk = -1;
     const j = i & MASK;
     if (j === 0) this.grow();
     else if (this.packedTail) this.resumeTail();
@@ -440,6 +811,7 @@ export class EventStore {
   appendStore(src: EventStore, file: number, lineOffset: number, ownerMap: Int32Array): void {
     const n = src.length;
     if (n === 0) return;
+    this.readChunk = -1;
     const at = this.length;
     if ((at & MASK) !== 0 && this.packedTail) this.resumeTail();
     for (let i = 0; i < n; i++) {
@@ -547,8 +919,23 @@ export class EventStore {
   read(i: number, out: EventRecord): EventRecord {
     const c = i >>> CHUNK_BITS;
     const j = i & MASK;
+    if (c !== this.readChunk) this.readEnter(c, i);
+    this.nextRead = i + 1;
     out.kind = this.kind.chunks[c][j] as EventKind;
     out.order = this.orderCol.chunks[c][j];
+    const d = this.decoded;
+    if (d !== null) {
+      out.node = d.node[j];
+      out.line = d.line[j];
+      out.owner = d.owner[j];
+      out.pid = d.pid[j];
+      out.ref = d.ref[j];
+      out.time = d.time[j];
+      out.pfn = d.pfn[j];
+      out.arg = d.arg[j];
+      out.arg2 = d.arg2[j];
+      return out;
+    }
     out.node = this.node.at(c, j);
     out.line = this.line.at(c, j);
     out.owner = this.owner.at(c, j);
@@ -559,6 +946,42 @@ export class EventStore {
     out.arg = this.arg.at(c, j);
     out.arg2 = this.arg2.at(c, j);
     return out;
+  }
+
+  /**
+   * read() entering chunk c at event i: reads that go on in order from the end of the chunk before (the
+   * replay of a trace in time order) decode the chunk's columns once into scratch arrays and read those;
+   * others read through each column's cursor. 1 M native events read in order: 62 ms through the cursors,
+   * 35 ms decoded (best of 5 CPU).
+   */
+  private readEnter(c: number, i: number): void {
+    this.readChunk = c;
+    if ((i & MASK) !== 0 || i !== this.nextRead) {
+      this.decoded = null;
+      return;
+    }
+    const n = Math.min(CHUNK, this.length - c * CHUNK);
+    const d = (this.scratch ??= {
+      node: new Float64Array(CHUNK),
+      line: new Float64Array(CHUNK),
+      owner: new Float64Array(CHUNK),
+      pid: new Float64Array(CHUNK),
+      ref: new Float64Array(CHUNK),
+      time: new Float64Array(CHUNK),
+      pfn: new Float64Array(CHUNK),
+      arg: new Float64Array(CHUNK),
+      arg2: new Float64Array(CHUNK),
+    });
+    this.node.decode(c, n, d.node);
+    this.line.decode(c, n, d.line);
+    this.owner.decode(c, n, d.owner);
+    this.pid.decode(c, n, d.pid);
+    this.ref.decode(c, n, d.ref);
+    this.time.decode(c, n, d.time);
+    this.pfn.decode(c, n, d.pfn);
+    this.arg.decode(c, n, d.arg);
+    this.arg2.decode(c, n, d.arg2);
+    this.decoded = d;
   }
 
   /**
@@ -608,14 +1031,7 @@ export class EventStore {
     s.lastTime = d.lastTime;
     s.kind.chunks.push(...d.kind);
     s.orderCol.chunks.push(...d.order);
-    for (const name of COMPACT_COLUMNS) {
-      const col = s[name];
-      for (const ch of d.columns[name]) {
-        col.rep.push(ch.rep);
-        col.base.push(ch.base);
-        col.data.push(ch.data);
-      }
-    }
+    for (const name of COMPACT_COLUMNS) s[name].importChunks(d.columns[name]);
     s.packedTail = (s.length & MASK) !== 0;
     return s;
   }

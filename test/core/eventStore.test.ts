@@ -1,0 +1,223 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CHUNK, CompactColumn, EventStore, Rep } from '../../src/core/model/eventStore';
+import { newEventRecord } from '../../src/core/model/events';
+
+/** Fill a column with `values` through begin/current as EventStore.push does, then pack the tail. */
+function columnOf(values: readonly number[]): CompactColumn {
+  const col = new CompactColumn();
+  let raw: Float64Array = new Float64Array(0);
+  values.forEach((v, i) => {
+    if ((i & (CHUNK - 1)) === 0) raw = col.begin();
+    raw[i & (CHUNK - 1)] = v;
+  });
+  col.setFilled(values.length & (CHUNK - 1) || (values.length ? CHUNK : 0));
+  col.finish();
+  return col;
+}
+
+/** The first index where `read(i)` is not `values[i]` (Object.is: NaN equals NaN), or -1. */
+function firstMismatch(values: readonly number[], read: (i: number) => number, order: Iterable<number>): number {
+  for (const i of order) if (!Object.is(read(i), values[i])) return i;
+  return -1;
+}
+
+function* downFrom(n: number): Iterable<number> {
+  for (let i = n - 1; i >= 0; i--) yield i;
+}
+
+/** Every value read back through get (in order, backwards, at random) and through exportChunks/importChunks. */
+function expectExact(col: CompactColumn, values: readonly number[]): void {
+  const n = values.length;
+  expect(firstMismatch(values, (i) => col.get(i), values.keys())).toBe(-1);
+  expect(firstMismatch(values, (i) => col.get(i), downFrom(n))).toBe(-1);
+  expect(firstMismatch(values, (i) => col.get(i), Array.from({ length: 3000 }, (_, k) => (k * 7919 + 11) % n))).toBe(-1);
+  const copy = new CompactColumn();
+  copy.importChunks(col.exportChunks());
+  expect(firstMismatch(values, (i) => copy.get(i), values.keys())).toBe(-1);
+}
+
+const PAGE = 4096;
+const VA = 0x7f0000000000;
+
+/** A small deterministic generator (mulberry32): a chunk of 65536 values from one seed. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One chunk's worth of values in one of the shapes the packer tells apart, from a seed. */
+function shape(kind: number, seed: number): number[] {
+  const r = rng(seed);
+  const int = (m: number) => Math.floor(r() * m);
+  const v: number[] = new Array(CHUNK);
+  switch (kind) {
+    case 0: {
+      // Mostly one value (sparse), with NaN, fractions, infinities and large values among the rest; or only it.
+      const base = [0, NaN, 7, -1][int(4)];
+      v.fill(base);
+      const k = r() < 0.1 ? 0 : int(r() < 0.5 ? 300 : 12000);
+      const odd = [NaN, 0.25, -Infinity, Infinity, VA, 2 ** 53 + 2, -5e300];
+      for (let m = 0; m < k; m++) v[int(CHUNK)] = r() < 0.3 ? odd[int(odd.length)] : int(2 ** 40);
+      break;
+    }
+    case 1:
+      // Page multiples of virtual addresses with NaN, zeros and a few values that are not multiples.
+      for (let j = 0; j < CHUNK; j++) {
+        const x = r();
+        v[j] = x < 0.85 ? VA + int(1 << 24) * PAGE : x < 0.9 ? NaN : x < 0.93 ? 0x100000 + int(0x40000) : x < 0.95 ? VA + int(200) * PAGE + 12 : 0;
+      }
+      break;
+    case 2: {
+      // Line-like runs: affine, or affine but for one value.
+      const start = int(1 << 30);
+      for (let j = 0; j < CHUNK; j++) v[j] = start + j;
+      if (r() < 0.5) v[int(CHUNK)] += int(7) - 3;
+      break;
+    }
+    case 3: {
+      // Page numbers over a narrow or a wide span, with NaN.
+      const p = int(1 << 20);
+      const span = r() < 0.5 ? 200 : 60000;
+      for (let j = 0; j < CHUNK; j++) v[j] = j % 97 === 0 ? NaN : (p + int(span)) * PAGE;
+      break;
+    }
+    case 4: {
+      // Offsets of each width, with NaN and an occasional fraction.
+      const lo = int(2 ** 40) - 1000;
+      const span = [200, 60000, 2 ** 31, 2 ** 33][int(4)];
+      const frac = r() < 0.2;
+      for (let j = 0; j < CHUNK; j++) v[j] = j % 1001 === 5 ? NaN : lo + int(span) + (frac && j === 77 ? 0.5 : 0);
+      break;
+    }
+    default:
+      // Any double.
+      for (let j = 0; j < CHUNK; j++) v[j] = (r() - 0.5) * 10 ** int(300);
+  }
+  return v;
+}
+
+const chunkValues = fc.tuple(fc.nat(5), fc.nat()).map(([kind, seed]) => shape(kind, seed));
+
+describe('CompactColumn', () => {
+  it('reads back exactly every value of chunks of each shape, whole or partial', () => {
+    fc.assert(
+      fc.property(fc.array(chunkValues, { minLength: 1, maxLength: 3 }), fc.nat(CHUNK - 1), (chunks, cut) => {
+        const values = chunks.flat().slice(0, (chunks.length - 1) * CHUNK + cut + 1);
+        expectExact(columnOf(values), values);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('reads back chunks of every form (fixed seeds of each shape)', () => {
+    const seen = new Set<number>();
+    for (let kind = 0; kind < 6; kind++) {
+      for (let seed = 0; seed < 12; seed++) {
+        const values = shape(kind, seed);
+        const col = columnOf(values);
+        for (const r of col.rep) seen.add(r);
+        expect(firstMismatch(values, (i) => col.get(i), values.keys())).toBe(-1);
+      }
+    }
+    expect([...seen].sort()).toEqual(Object.values(Rep).sort());
+  });
+
+  it('takes the narrowest form for each shape', () => {
+    const line = Array.from({ length: CHUNK }, (_, i) => 100 + i);
+    expect(columnOf(line).rep).toEqual([Rep.Affine]);
+    expect(columnOf(line).bytes()).toBe(0);
+    const node = Array.from({ length: CHUNK }, (_, i) => (i % 3) - 1);
+    expect(columnOf(node).rep).toEqual([Rep.U8]);
+    // Virtual addresses with NaN, 0 (no address) and one pfn in 30: 32-bit page numbers, and the pfns and the 0
+    // beside them.
+    const va = Array.from({ length: CHUNK }, (_, i) => (i % 30 === 0 ? 0x100001 + i : i % 30 === 1 ? 0 : i % 50 === 0 ? NaN : VA + ((i * 7919) % 2 ** 22) * PAGE));
+    const col = columnOf(va);
+    expect(col.rep).toEqual([Rep.P32]);
+    expect(col.bytes()).toBe(CHUNK * 4 + (Math.ceil(CHUNK / 30) + 1) * 8);
+    expectExact(col, va);
+    const near = Array.from({ length: CHUNK }, (_, i) => VA + (i % 1000) * PAGE);
+    expect(columnOf(near).rep).toEqual([Rep.P16]);
+    // 0 almost everywhere (arg2): the other slots listed.
+    const arg2 = Array.from({ length: CHUNK }, (_, i) => (i % 25 === 0 ? VA + i * PAGE : 0));
+    const sparse = columnOf(arg2);
+    expect(sparse.rep).toEqual([Rep.Sparse]);
+    expect(sparse.bytes()).toBe(Math.ceil(CHUNK / 25) * 10);
+    expectExact(sparse, arg2);
+  });
+
+  it('reads a sparse chunk right in any order', () => {
+    const v = Array.from({ length: CHUNK }, (_, i) => (i % 50 === 3 ? i * 0.5 : NaN));
+    const col = columnOf(v);
+    expect(col.rep).toEqual([Rep.Sparse]);
+    const idx = Array.from({ length: 5000 }, (_, k) => (k * 7919 + 13) % CHUNK);
+    for (const i of idx) expect(col.get(i)).toBe(v[i]);
+    for (let i = 0; i < CHUNK; i += 3) expect(col.get(i)).toBe(v[i]);
+  });
+});
+
+describe('EventStore with the new forms', () => {
+  it('reads back events whose line is base + slot and whose arg holds addresses, across export and resume', () => {
+    const s = new EventStore();
+    const rec = (i: number) => {
+      const e = newEventRecord();
+      e.line = 5 + i + (i > CHUNK + 100 ? 1 : 0);
+      e.time = 1000 + i * 3;
+      e.pfn = 0x100000 + ((i * 13) % 40000);
+      e.arg = i % 3 === 0 ? VA + ((i * 7) % 5000) * PAGE : i % 31 === 0 ? 0x123456 : 0;
+      e.arg2 = i % 40 === 0 ? VA + i * PAGE : 0;
+      e.node = i % 2;
+      e.ref = i % 10 === 0 ? i : 0;
+      return e;
+    };
+    const n = 2 * CHUNK + 777;
+    for (let i = 0; i < n; i++) s.push(rec(i), 0);
+    const t = EventStore.fromData(s.exportData());
+    for (let i = n; i < n + 100; i++) t.push(rec(i), 0);
+    const out = newEventRecord();
+    for (let i = 0; i < n + 100; i++) expect(t.read(i, out)).toEqual({ ...rec(i) });
+    expect(s.line.rep[0]).toBe(Rep.Affine);
+    expect(s.line.rep[1]).toBe(Rep.U32);
+    expect(s.node.rep[0]).toBe(Rep.U8);
+    expect(s.arg2.rep[0]).toBe(Rep.Sparse);
+  });
+
+  it('reads right in order, at random and between pushes into the chunk being read', () => {
+    const s = new EventStore();
+    const rec = (i: number) => {
+      const e = newEventRecord();
+      e.line = 3 + i;
+      e.time = i * 10;
+      e.pfn = 0x100000 + ((i * 31) % 70000);
+      e.arg = i % 4 === 0 ? VA + i * PAGE : 0;
+      e.ref = i % 9 === 0 ? 7 : 0;
+      return e;
+    };
+    const out = newEventRecord();
+    const n = CHUNK + 500;
+    for (let i = 0; i < n; i++) {
+      s.push(rec(i), 0);
+      // Read back the first event of the chunk and the one just pushed: each push must be seen.
+      if (i % 1000 === 0) {
+        expect(s.read(i & ~(CHUNK - 1), out)).toEqual({ ...rec(i & ~(CHUNK - 1)) });
+        expect(s.read(i, out)).toEqual({ ...rec(i) });
+      }
+    }
+    let bad = -1;
+    for (let i = 0; i < n && bad < 0; i++) if (JSON.stringify(s.read(i, out)) !== JSON.stringify(rec(i))) bad = i;
+    expect(bad).toBe(-1);
+    for (let k = 0; k < 3000 && bad < 0; k++) {
+      const i = (k * 7919 + 5) % n;
+      if (JSON.stringify(s.read(i, out)) !== JSON.stringify(rec(i))) bad = i;
+    }
+    expect(bad).toBe(-1);
+    s.push(rec(n), 0);
+    expect(s.read(n, out)).toEqual({ ...rec(n) });
+  });
+});

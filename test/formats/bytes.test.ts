@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseInt10, parseUint, skipToken, UintScanner } from '../../src/core/formats/bytes';
+
+const enc = new TextEncoder();
+
+describe('UintScanner', () => {
+  it('gives parseUint over skipToken, and that token end, for any bytes', () => {
+    const chars = fc.constantFrom(...'0123456789abcdefABCDEFxXg-" \t');
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 24 }), fc.nat(30), (cs, cut) => {
+        const b = enc.encode(cs.join(''));
+        const end = Math.min(cut, b.length);
+        const sc = new UintScanner();
+        for (let i = 0; i <= end; i++) {
+          const tokEnd = skipToken(b, i, end);
+          expect(Object.is(sc.scan(b, i, end), parseUint(b, i, tokEnd))).toBe(true);
+          expect(sc.end).toBe(tokEnd);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads the forms a trace holds', () => {
+    const sc = new UintScanner();
+    const b = enc.encode('0x7f00e0a04000 1234 0x 0xg 12a - 0X1F');
+    const values: number[] = [];
+    for (let i = 0; i < b.length; i = sc.end + 1) values.push(sc.scan(b, i, b.length));
+    expect(values).toEqual([0x7f00e0a04000, 1234, NaN, NaN, NaN, NaN, 0x1f]);
+    expect(parseInt10(enc.encode('-3'), 0, 2)).toBe(-3);
+  });
+});
