@@ -462,22 +462,14 @@ export class CompactColumn implements ColumnView {
    */
   takeFront(k: number): CompactChunk[] {
     const out: CompactChunk[] = [];
-    for (let c = 0; c < k; c++) out.push({ rep: this.rep[c], base: this.base[c], data: this.data[c] });
+    for (let c = 0; c < k; c++) out.push({ rep: this.rep[c], base: this.base[c], data: this.data[c], ex: this.ex[c] });
     this.rep.splice(0, k);
     this.base.splice(0, k);
     this.data.splice(0, k);
+    this.ex.splice(0, k);
     if (this.c >= 0) this.c -= k;
     this.rc = -1;
     return out;
-  }
-
-  /** Append packed chunks as they are (no copy); the column must have no chunk being filled. */
-  adopt(chunks: CompactChunk[]): void {
-    for (const ch of chunks) {
-      this.rep.push(ch.rep);
-      this.base.push(ch.base);
-      this.data.push(ch.data);
-    }
   }
 
   /** The chunks as plain data (arrays shared, not copied). */
@@ -897,7 +889,7 @@ export class EventStore {
     // Time order exactly as push() would have judged it, value by value (the data's own flags cover
     // events the sender kept back).
     const times = new CompactColumn();
-    times.adopt(d.columns.time);
+    times.importChunks(d.columns.time);
     let last = this.lastTime;
     let sorted = this.sorted;
     for (let i = 0; i < d.length; i++) {
@@ -909,9 +901,10 @@ export class EventStore {
     this.lastTime = last;
     this.kind.chunks.push(...d.kind);
     this.orderCol.chunks.push(...d.order);
-    for (const name of COMPACT_COLUMNS) this[name].adopt(d.columns[name]);
+    for (const name of COMPACT_COLUMNS) this[name].importChunks(d.columns[name]);
     this.length += d.length;
     this.packedTail = (this.length & MASK) !== 0;
+    this.readChunk = -1;
     return true;
   }
 

@@ -119,7 +119,12 @@ export function streamPartBuffers(p: StreamPart): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   for (const c of p.events.kind) out.push(c.buffer as ArrayBuffer);
   for (const c of p.events.order) out.push(c.buffer as ArrayBuffer);
-  for (const chunks of Object.values(p.events.columns)) for (const ch of chunks) if (ch.data) out.push(ch.data.buffer as ArrayBuffer);
+  for (const chunks of Object.values(p.events.columns)) {
+    for (const ch of chunks) {
+      if (ch.data) out.push(ch.data.buffer as ArrayBuffer);
+      if (ch.ex) out.push(ch.ex.buffer as ArrayBuffer);
+    }
+  }
   return out;
 }
 
