@@ -236,6 +236,24 @@ describe('page_owner owners and sites', () => {
   });
 });
 
+describe('page_owner allocation identity', () => {
+  /** FNV-1a over the decimal digits of n, least significant first, then a comma: the reference. */
+  const fnvDigits = (h: number, n: number): number => {
+    for (const ch of [...String(n)].reverse()) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    return Math.imul(h ^ 0x2c, 16777619) >>> 0;
+  };
+
+  it('hashes the site, order and timestamp digits, for timestamps below and above 10^9 and up to 2^53', async () => {
+    const stamps = [0, 7, 999_999_999, 1_000_000_000, 1_000_000_007, 2_147_483_648, 86_400_000_000_123, 2 ** 53 - 1];
+    const m = await openText(layout6(stamps.map((ts, k) => ({ order: k % 3, pfn: 0x1000 + 8 * k, pid: 5, comm: 'w', ts }))), 'ts.txt');
+    const ev = m.builder.events;
+    for (let i = 0; i < ev.length; i++) {
+      const order = i % 3;
+      expect(ev.arg2.get(i)).toBe(fnvDigits(fnvDigits(ev.arg.get(i), order), stamps[i]));
+    }
+  });
+});
+
 describe('page_owner_sort output', () => {
   it('counts a summary\'s records and pages per pid, without pfns', async () => {
     const text = [

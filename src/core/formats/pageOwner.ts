@@ -9,10 +9,39 @@ const FNV_OFFSET = 0x811c9dc5;
 /** What a stack frame's text starts with in a site: a newline and a space. */
 const NEWLINE_SPACE = new Uint8Array([0x0a, 0x20]);
 
-/** FNV-1a of a number's decimal digits, continuing from `h` (numbers never become strings per record). */
+/**
+ * FNV-1a of a number's decimal digits, least significant first, continuing from `h` (numbers never
+ * become strings per record). Below 2^53 the digits come from two integer halves (the low nine digits,
+ * then the rest), so no step needs a floating-point remainder.
+ */
 function fnvNumber(h: number, v: number): number {
   if (v !== v) return Math.imul(h ^ 0x4e, 16777619) >>> 0;
   let x = Math.floor(v);
+  if (x < 2 ** 53) {
+    let hi = Math.floor(x / 1e9);
+    let lo = x - hi * 1e9;
+    if (hi > 0) {
+      for (let k = 0; k < 9; k++) {
+        const q = (lo / 10) | 0;
+        h = Math.imul(h ^ (0x30 + lo - q * 10), 16777619) >>> 0;
+        lo = q;
+      }
+      lo = hi;
+      hi = 0;
+      if (lo >= 1e9) return fnvDigits(h, lo);
+    }
+    do {
+      const q = (lo / 10) | 0;
+      h = Math.imul(h ^ (0x30 + lo - q * 10), 16777619) >>> 0;
+      lo = q;
+    } while (lo > 0);
+    return Math.imul(h ^ 0x2c, 16777619) >>> 0;
+  }
+  return fnvDigits(h, x);
+}
+
+/** fnvNumber's digits of a whole number by floating-point steps (any size). */
+function fnvDigits(h: number, x: number): number {
   do {
     h = Math.imul(h ^ (0x30 + (x % 10)), 16777619) >>> 0;
     x = Math.floor(x / 10);
@@ -69,6 +98,8 @@ class PageOwnerParser implements LineParser {
    */
   private readonly slotPid = new Int32Array(OWNER_SLOTS).fill(-1);
   private readonly slotOwner = new Int32Array(OWNER_SLOTS);
+  /** What the cached owner had when cached (1: its comm, 2: its tgid): most headers need no owner object. */
+  private readonly slotHas = new Uint8Array(OWNER_SLOTS);
   /** This dump's events in the store: its records are read back from there to merge with another dump. */
   private readonly dump: DumpState;
   // page_owner_sort summary block being read.
@@ -297,6 +328,11 @@ class PageOwnerParser implements LineParser {
     const slot = pid & (OWNER_SLOTS - 1);
     if (this.slotPid[slot] !== pid) return false;
     const id = this.slotOwner[slot];
+    const has = this.slotHas[slot];
+    if ((has & 1 || commEnd <= commStart) && (has & 2 || this.tgid < 0)) {
+      this.owner = id;
+      return true;
+    }
     const o = this.b.owners.get(id);
     if (o.comm === undefined && commEnd > commStart) return false;
     if (o.tgid === undefined && this.tgid >= 0) return false;
@@ -330,8 +366,11 @@ class PageOwnerParser implements LineParser {
       e.owner = this.ownerOf(this.pid, this.comm, this.tgid);
       const pid = this.pid;
       if (pid > 0 && pid < 0x80000000) {
-        this.slotPid[pid & (OWNER_SLOTS - 1)] = pid;
-        this.slotOwner[pid & (OWNER_SLOTS - 1)] = e.owner;
+        const o = b.owners.get(e.owner);
+        const slot = pid & (OWNER_SLOTS - 1);
+        this.slotPid[slot] = pid;
+        this.slotOwner[slot] = e.owner;
+        this.slotHas[slot] = (o.comm !== undefined ? 1 : 0) | (o.tgid !== undefined ? 2 : 0);
       }
     }
     if (this.pid > 0) e.pid = this.pid;
