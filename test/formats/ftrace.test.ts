@@ -267,6 +267,37 @@ describe('ftrace line quirks', () => {
     expect(s.anomalies).toEqual([]);
   });
 
+  it('tells a NULL page from a pointer by its whole token, and a pfn by its whole token, in any spelling', async () => {
+    const text = [
+      ft('a-1', 'mm_page_alloc: page=0x pfn=0x20 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=00x0 pfn=0X21 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=0X000 pfn=34 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=0 pfn=0x23 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=(nil)x pfn=0x24 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=0x order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=1f order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=0xfg order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn= order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=0x25 order= gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_free: pfn=0x25 order=0'),
+    ].join('\n');
+    const m = await openText(text, 'ptr.txt');
+    const s = summarize(m);
+    expect(s.counts).toEqual({ alloc: 3, allocFailed: 3, free: 1 });
+    expect(s.anomalies.map((a) => a.line)).toEqual([6, 7, 8, 9]);
+    expect(s.anomalies[0].message).toBe('mm_page_alloc: expected pfn= with a page frame number (decimal or 0x hex)');
+    const ev = m.builder.events;
+    expect(Array.from({ length: ev.length }, (_, i) => [ev.kind.get(i), ev.pfn.get(i)])).toEqual([
+      [1, 0x20],
+      [1, 0x21],
+      [3, 0],
+      [3, 0],
+      [3, 0],
+      [1, 0x25],
+      [2, 0x25],
+    ]);
+  });
+
   it('keys on pfn in decimal or hex, and ignores page=, raw gfp flags and vendor fields', async () => {
     const text = [
       ft('a-1', 'mm_page_alloc: page=ffffea0000040000 pfn=4096 order=1 migratetype=0 gfp_flags=0x100cca'),

@@ -127,6 +127,7 @@ class FtraceParser implements LineParser {
   private nameHash = 0;
   private nameFrom = 0;
   private stampEnd = 0;
+  private numberEnd = 0;
   // Fields of the current event body.
   private pfn = NaN;
   private order = 0;
@@ -469,16 +470,32 @@ class FtraceParser implements LineParser {
     let pageNull = false;
     if (i + 5 <= end && b[i] === 0x70 && b[i + 1] === 0x61 && b[i + 2] === 0x67 && b[i + 3] === 0x65 && b[i + 4] === 0x3d) {
       const vs = i + 5;
-      const ve = skipToken(b, vs, end);
       // `page= (null)`: the padded form is left to `fields`.
-      if (ve === vs) return false;
-      pageNull = isNullPointer(b, vs, ve);
-      i = skipSpaces(b, ve, end);
+      if (vs >= end || b[vs] === 0x20 || b[vs] === 0x09) return false;
+      let k = vs;
+      if (b[k] === 0x28 /* ( */) {
+        k = skipToken(b, vs, end);
+        pageNull = isNullPointer(b, vs, k);
+      } else {
+        // isNullPointer in the pass that finds the token's end: an optional 0x, then only zeros.
+        let zeros = true;
+        if (b[k] === 0x30 && k + 1 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58)) {
+          k += 2;
+          if (k >= end || b[k] === 0x20 || b[k] === 0x09) zeros = false; // `0x` alone is no number
+        }
+        for (; k < end; k++) {
+          const c = b[k];
+          if (c === 0x20 || c === 0x09) break;
+          if (c !== 0x30) zeros = false;
+        }
+        pageNull = zeros;
+      }
+      i = skipSpaces(b, k, end);
     }
     if (i + 4 > end || b[i] !== 0x70 || b[i + 1] !== 0x66 || b[i + 2] !== 0x6e || b[i + 3] !== 0x3d) return false;
-    let ve = skipToken(b, i + 4, end);
-    const pfn = parsePfn(b, i + 4, ve);
+    const pfn = this.number(b, i + 4, end);
     if (pfn !== pfn) return false;
+    let ve = this.numberEnd;
     i = skipSpaces(b, ve, end);
     if (i + 6 > end || b[i] !== 0x6f || b[i + 1] !== 0x72 || b[i + 2] !== 0x64 || b[i + 3] !== 0x65 || b[i + 4] !== 0x72 || b[i + 5] !== 0x3d) return false;
     ve = skipToken(b, i + 6, end);
@@ -492,6 +509,36 @@ class FtraceParser implements LineParser {
     this.devEnd = -1;
     this.dstPfn = NaN;
     return true;
+  }
+
+  /**
+   * The token at i (up to a blank) as parsePfn reads it, computed in the pass that finds its end
+   * (numberEnd); NaN when it is not a number, or starts with `-` (left to the caller's slow path).
+   */
+  private number(b: Uint8Array, i: number, end: number): number {
+    let k = i;
+    let v = 0;
+    if (k < end && b[k] === 0x30 && k + 2 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58) && b[k + 2] !== 0x20 && b[k + 2] !== 0x09) {
+      for (k += 2; k < end; k++) {
+        const c = b[k];
+        if (c === 0x20 || c === 0x09) break;
+        let d: number;
+        if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+        else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+        else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+        else d = NaN;
+        v = v * 16 + d;
+      }
+    } else {
+      for (; k < end; k++) {
+        const c = b[k];
+        if (c === 0x20 || c === 0x09) break;
+        const d = c - 0x30;
+        v = d >= 0 && d <= 9 ? v * 10 + d : NaN;
+      }
+    }
+    this.numberEnd = k;
+    return k > i ? v : NaN;
   }
 
   /**
