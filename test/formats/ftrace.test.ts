@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { detectFormat } from '../../src/core/formats/registry';
-import type { TraceSummary } from '../../src/core/trace';
-import { analyzeText, realFixture } from '../helpers';
+import { summarize, type TraceSummary } from '../../src/core/trace';
+import { analyzeText, openText, realFixture } from '../helpers';
 import { generate, render, STYLES, TASKS, type StreamEvent, type TextStyle } from './eventTextStyles';
 
 const FORMAT_OF: Record<TextStyle, string> = {
@@ -220,6 +220,44 @@ describe('ftrace line quirks', () => {
     expect(s.anomalies).toEqual([]);
   });
 
+  it('reads timestamps of 0 to 12 fraction digits as exact nanoseconds, after flags or none, and names bad ones', async () => {
+    const stamps = ['7', '7.', '.5', '12.3', '12.000345', '4294967.123456789', '1.1234567891', '99.999999999999'];
+    const lines = stamps.flatMap((t, k) => [
+      `  a-1 [000] d..1. ${t}: mm_page_alloc: page=1 pfn=${k} order=0 gfp_flags=GFP_KERNEL`,
+      `  a-1 [000] ${t}: mm_page_free: page=1 pfn=${k} order=0`,
+    ]);
+    const m = await openText(lines.join('\n'), 'stamps.txt');
+    const ev = m.builder.events;
+    const times = Array.from({ length: ev.length }, (_, i) => ev.time.get(i));
+    const want = [7e9, 7e9, 5e8, 12_300_000_000, 12_000_345_000, 4_294_967_123_456_789, 1_123_456_789, 99_999_999_999];
+    expect(times).toEqual(want.flatMap((t) => [t, t]));
+    const bad = ['1.2.3:', '1.5:x', 'abc:', ':', '12,5:'].map((t) => `  a-1 [000] d..1. ${t} mm_page_alloc: page=1 pfn=1 order=0`);
+    const s = summarize(await openText(['  a-1 [000] d..1. 1.0: mm_page_alloc: page=1 pfn=1 order=0', ...bad].join('\n'), 'bad.txt'));
+    expect(s.anomalies.map((a) => [a.line, a.message])).toEqual([
+      [2, 'expected a timestamp in seconds (e.g. 1234.567890:), found "1.2.3:"'],
+      [3, 'expected a timestamp in seconds followed by ":" after the CPU column, found "1.5:x mm_page_alloc: page=1 pfn=1 order=0"'],
+      [4, 'expected a timestamp in seconds (e.g. 1234.567890:), found "abc:"'],
+      [5, 'expected a timestamp in seconds (e.g. 1234.567890:), found ":"'],
+      [6, 'expected a timestamp in seconds (e.g. 1234.567890:), found "12,5:"'],
+    ]);
+  });
+
+  it('matches event names exactly: a name with the hash of a known one, a prefix or an extension is not it', async () => {
+    // The parser finds names by a hash h = h * 31 + byte: one more in the 12th byte and 31 less in the 13th
+    // gives another name with the same hash ("mm_page_allpD").
+    const known = 'mm_page_alloc';
+    const twin = known.slice(0, -2) + String.fromCharCode(known.charCodeAt(11) + 1) + String.fromCharCode(known.charCodeAt(12) - 31);
+    const text = [
+      ft('a-1', `${known}: page=1 pfn=0x10 order=0 gfp_flags=GFP_KERNEL`),
+      ft('a-1', `${twin}: page=1 pfn=0x11 order=0 gfp_flags=GFP_KERNEL`),
+      ft('a-1', 'mm_page_allo: page=1 pfn=0x12 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_allocx: page=1 pfn=0x13 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'kmem:mm_page_free: page=1 pfn=0x10 order=0'),
+    ].join('\n');
+    const s = await analyzeText(text);
+    expect(s.counts).toEqual({ alloc: 1, free: 1, unknownEvents: 3 });
+  });
+
   it('counts every spelling of a failed allocation as allocFailed, never as an allocation', async () => {
     const fails = ['page=(null) pfn=0', 'page= (null) pfn=0', 'page=          (null) pfn=0', 'page=0000000000000000 pfn=0x0', 'page=(nil) pfn=0x0', 'page=0x0 pfn=0x0', '[FAILED TO PARSE] pfn=18446744073709551615', 'page=(null) pfn=-1'];
     const text = ['# tracer: nop', '#', ...fails.map((f) => ft('kswapd0-1207', `mm_page_alloc: ${f} order=0 migratetype=1 nr_free=3650 gfp_flags=GFP_NOWAIT|__GFP_NOWARN`))].join('\n');
@@ -227,6 +265,37 @@ describe('ftrace line quirks', () => {
     expect(s.counts).toEqual({ allocFailed: 8 });
     expect(s.livePages).toBe(0);
     expect(s.anomalies).toEqual([]);
+  });
+
+  it('tells a NULL page from a pointer by its whole token, and a pfn by its whole token, in any spelling', async () => {
+    const text = [
+      ft('a-1', 'mm_page_alloc: page=0x pfn=0x20 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=00x0 pfn=0X21 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=0X000 pfn=34 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=0 pfn=0x23 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=(nil)x pfn=0x24 order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=0x order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=1f order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=0xfg order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn= order=0 gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_alloc: page=1 pfn=0x25 order= gfp_flags=GFP_KERNEL'),
+      ft('a-1', 'mm_page_free: pfn=0x25 order=0'),
+    ].join('\n');
+    const m = await openText(text, 'ptr.txt');
+    const s = summarize(m);
+    expect(s.counts).toEqual({ alloc: 3, allocFailed: 3, free: 1 });
+    expect(s.anomalies.map((a) => a.line)).toEqual([6, 7, 8, 9]);
+    expect(s.anomalies[0].message).toBe('mm_page_alloc: expected pfn= with a page frame number (decimal or 0x hex)');
+    const ev = m.builder.events;
+    expect(Array.from({ length: ev.length }, (_, i) => [ev.kind.get(i), ev.pfn.get(i)])).toEqual([
+      [1, 0x20],
+      [1, 0x21],
+      [3, 0],
+      [3, 0],
+      [3, 0],
+      [1, 0x25],
+      [2, 0x25],
+    ]);
   });
 
   it('keys on pfn in decimal or hex, and ignores page=, raw gfp flags and vendor fields', async () => {

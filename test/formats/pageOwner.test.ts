@@ -184,6 +184,76 @@ describe('page_owner dumps', () => {
   });
 });
 
+describe('page_owner owners and sites', () => {
+  it('learns a pid\'s comm and tgid from a later record that has them, keeps the first comm, and tells pids of one cache slot apart', async () => {
+    const text = [
+      layout5([{ order: 0, pfn: 100, pid: 7, ts: 1000 }]),
+      layout6([
+        { order: 0, pfn: 101, pid: 7, comm: '', ts: 1001 },
+        { order: 0, pfn: 102, pid: 7, tgid: 5, comm: 'late', ts: 1002 },
+        { order: 1, pfn: 104, pid: 7, tgid: 6, comm: 'other', ts: 1003 },
+        // 4103 and 8199 share pid 7's slot in the parser's owner cache (4096 slots).
+        { order: 0, pfn: 106, pid: 4103, comm: 'x', ts: 1004 },
+        { order: 0, pfn: 107, pid: 8199, comm: 'y', ts: 1005 },
+        { order: 0, pfn: 108, pid: 7, tgid: 5, comm: 'late', ts: 1006 },
+        { order: 0, pfn: 109, pid: 4103, comm: 'x', ts: 1007 },
+      ]),
+    ].join('\n');
+    const m = await openText(text, 'owners.txt');
+    const s = summarize(m);
+    expect(s.counts).toEqual({ records: 8 });
+    expect(s.owners.map((o) => [o.pid, o.tgid ?? null, o.comm ?? null, o.livePages])).toEqual([
+      [7, 7, 'late', 6],
+      [4103, 4103, 'x', 2],
+      [8199, 8199, 'y', 1],
+    ]);
+    const ev = m.builder.events;
+    const owners = Array.from({ length: ev.length }, (_, i) => m.builder.owners.get(ev.owner.get(i)).pid);
+    expect(owners).toEqual([7, 7, 7, 7, 4103, 8199, 7, 4103]);
+  });
+
+  it('gives one site per mask, migratetype and stack, with its text, whatever the layout prints around them', async () => {
+    const text = [
+      layout6([
+        { order: 0, pfn: 0x100, pid: 1, comm: 'a', ts: 1 },
+        { order: 0, pfn: 0x101, pid: 2, comm: 'b', ts: 2, stack: ['a+0x1/0x2', 'b+0x3/0x4'] },
+      ]),
+      layout5([{ order: 0, pfn: 0x102, pid: 3, ts: 3, stack: ['a+0x1/0x2', 'b+0x3/0x4  '] }]),
+      layout4([{ order: 0, pfn: 0x103, stack: ['a+0x1/0x2', 'b+0x3/0x4'] }]),
+    ].join('\n');
+    const m = await openText(text, 'sites.txt');
+    const ev = m.builder.events;
+    const sites = Array.from({ length: ev.length }, (_, i) => pageOwnerSite(m.builder, ev.arg.get(i)));
+    expect(sites).toEqual([
+      '0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP) type Movable\n __alloc_pages+0x1a6/0x340\n alloc_pages_vma+0xb3/0x260\n handle_mm_fault+0x1051/0x1620',
+      '0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP) type Movable\n a+0x1/0x2\n b+0x3/0x4',
+      '0x100cca(GFP_HIGHUSER_MOVABLE) type Movable\n a+0x1/0x2\n b+0x3/0x4',
+      '0x14200ca(GFP_HIGHUSER_MOVABLE) type Movable\n a+0x1/0x2\n b+0x3/0x4',
+    ]);
+    // Same text, same site: the trailing blanks of a frame and the 4.x address column are not part of it.
+    const again = await openText(layout6([{ order: 0, pfn: 0x200, pid: 9, comm: 'c', ts: 9, stack: ['a+0x1/0x2', 'b+0x3/0x4'] }]), 'again.txt');
+    expect(again.builder.events.arg.get(0)).toBe(ev.arg.get(1));
+  });
+});
+
+describe('page_owner allocation identity', () => {
+  /** FNV-1a over the decimal digits of n, least significant first, then a comma: the reference. */
+  const fnvDigits = (h: number, n: number): number => {
+    for (const ch of [...String(n)].reverse()) h = Math.imul(h ^ ch.charCodeAt(0), 16777619) >>> 0;
+    return Math.imul(h ^ 0x2c, 16777619) >>> 0;
+  };
+
+  it('hashes the site, order and timestamp digits, for timestamps below and above 10^9 and up to 2^53', async () => {
+    const stamps = [0, 7, 999_999_999, 1_000_000_000, 1_000_000_007, 2_147_483_648, 86_400_000_000_123, 2 ** 53 - 1];
+    const m = await openText(layout6(stamps.map((ts, k) => ({ order: k % 3, pfn: 0x1000 + 8 * k, pid: 5, comm: 'w', ts }))), 'ts.txt');
+    const ev = m.builder.events;
+    for (let i = 0; i < ev.length; i++) {
+      const order = i % 3;
+      expect(ev.arg2.get(i)).toBe(fnvDigits(fnvDigits(ev.arg.get(i), order), stamps[i]));
+    }
+  });
+});
+
 describe('page_owner_sort output', () => {
   it('counts a summary\'s records and pages per pid, without pfns', async () => {
     const text = [
@@ -272,6 +342,41 @@ describe('two page_owner dumps', () => {
       ['removed', '0x10a', 2, 'pid 30 (c)', null],
       ['added', '0x200', 1, null, 'pid 50 (e)'],
     ]);
+  });
+});
+
+describe('two page_owner dumps of the 4.x layout (no timestamps)', () => {
+  it('free each block the later dump lacks, at its head pfn and order, once however often it was printed', async () => {
+    const dump1 = layout4([
+      { order: 2, pfn: 16 },
+      { order: 0, pfn: 32 },
+      { order: 1, pfn: 40 },
+      { order: 0, pfn: 48 },
+      { order: 0, pfn: 48 },
+    ]);
+    const dump2 = layout4([
+      { order: 0, pfn: 32 },
+      { order: 0, pfn: 64 },
+    ]);
+    const m = await openTrace([memorySource('d1.txt', dump1), memorySource('d2.txt', dump2)]);
+    const s = summarize(m);
+    expect(s.counts).toEqual({ records: 7, free: 3, freedBetweenDumps: 7 });
+    expect(s.livePages).toBe(2);
+    const ev = m.builder.events;
+    const frees: number[][] = [];
+    for (let i = 0; i < ev.length; i++) if (ev.kind.get(i) === 2) frees.push([ev.pfn.get(i), ev.orderCol.get(i)]);
+    expect(frees).toEqual([
+      [16, 2],
+      [40, 1],
+      [48, 0],
+    ]);
+  });
+
+  it('leave a page_owner_sort summary out of what a dump holds', async () => {
+    const sorted = ['3 times, 3 pages, PID 7, TGID 7, task_comm_name: nginx', ' __alloc_pages+0x1a6/0x340', ''].join('\n');
+    const dump = layout6([{ order: 0, pfn: 0x100, pid: 10, comm: 'a', ts: 100 }]);
+    const s = summarize(await openTrace([memorySource('s.txt', sorted), memorySource('d.txt', dump)]));
+    expect(s.counts).toEqual({ records: 4, summaryBlocks: 1 });
   });
 });
 

@@ -1,6 +1,6 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { TraceBuilder } from '../model/traceBuilder';
-import { indexOf, NameCache, parseDecimalScaled, parseUint, sameAscii, skipSpaces, skipToken, startsWith, text } from './bytes';
+import { indexOf, NameCache, parseUint, sameAscii, skipSpaces, skipToken, startsWith, text } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /**
@@ -53,22 +53,52 @@ const EVENTS = new Map<string, Ev>([
   ['sched_process_exit', Ev.Exit],
 ]);
 
-interface KnownEvent {
-  name: string;
-  ev: Ev;
-}
-
 function hashOf(name: string): number {
   let h = 0;
   for (let k = 0; k < name.length; k++) h = (h * 31 + name.charCodeAt(k)) | 0;
   return h;
 }
 
-const EVENTS_BY_HASH = new Map<number, KnownEvent>();
-for (const [name, ev] of EVENTS) {
-  if (EVENTS_BY_HASH.has(hashOf(name))) throw new Error(`event name hash collision: ${name}`);
-  EVENTS_BY_HASH.set(hashOf(name), { name, ev });
+/**
+ * The known event names in an open-addressing table by the hash `scanName` computes: a slot holds the
+ * hash, the Ev (0: empty) and the name's bytes, so a line's name is matched with byte compares and no
+ * Map lookup (a Map by hash and a compare against the string took 8% of the parse of ftrace kmem).
+ */
+const NAME_SLOTS = 128;
+const nameHash = new Int32Array(NAME_SLOTS);
+const nameEv = new Uint8Array(NAME_SLOTS);
+const nameBytes: Uint8Array[] = [];
+const nameText: string[] = [];
+{
+  const seen = new Set<number>();
+  for (const [name, ev] of EVENTS) {
+    const h = hashOf(name);
+    if (seen.has(h)) throw new Error(`event name hash collision: ${name}`);
+    seen.add(h);
+    let slot = h & (NAME_SLOTS - 1);
+    while (nameEv[slot] !== 0) slot = (slot + 1) & (NAME_SLOTS - 1);
+    nameHash[slot] = h;
+    nameEv[slot] = ev;
+    nameBytes[slot] = Uint8Array.from(name, (c) => c.charCodeAt(0));
+    nameText[slot] = name;
+  }
 }
+
+/** The slot of the known event named by bytes[s, e) with hash h, or -1. */
+function knownEvent(h: number, b: Uint8Array, s: number, e: number): number {
+  for (let slot = h & (NAME_SLOTS - 1); nameEv[slot] !== 0; slot = (slot + 1) & (NAME_SLOTS - 1)) {
+    if (nameHash[slot] !== h) continue;
+    const n = nameBytes[slot];
+    if (n.length !== e - s) return -1;
+    let k = 0;
+    while (k < n.length && n[k] === b[s + k]) k++;
+    return k === n.length ? slot : -1;
+  }
+  return -1;
+}
+
+/** Owner cache slots of a parser (a power of two). */
+const OWNER_SLOTS = 4096;
 
 // pfn values at or above this are the -1UL that kernels store for a failed allocation when the text is
 // printed from raw fields (`[FAILED TO PARSE]` in trace-cmd and perf), never real frames.
@@ -80,7 +110,14 @@ class FtraceParser implements LineParser {
   private readonly e: EventRecord = newEventRecord();
   /** Last comm string seen per pid: a line costs no string when the task's name has not changed. */
   private readonly commByPid = new Map<number, string>();
-  private readonly ownerByPid = new Map<number, number>();
+  /**
+   * Owner ids by pid, direct-mapped (slot = pid & OWNER_SLOTS - 1); a pid not there is looked up. Beside
+   * each, what the owner had when cached (1: its comm, 2: its tgid): owners only gain fields, so these
+   * bits settle most lines without reading the owner object.
+   */
+  private readonly slotPid = new Int32Array(OWNER_SLOTS).fill(-1);
+  private readonly slotOwner = new Int32Array(OWNER_SLOTS);
+  private readonly slotHas = new Uint8Array(OWNER_SLOTS);
   private readonly names = new NameCache(1024);
   // Fields of the current line's prefix.
   private pid = 0;
@@ -89,6 +126,8 @@ class FtraceParser implements LineParser {
   private commEnd = 0;
   private nameHash = 0;
   private nameFrom = 0;
+  private stampEnd = 0;
+  private numberEnd = 0;
   // Fields of the current event body.
   private pfn = NaN;
   private order = 0;
@@ -166,16 +205,24 @@ class FtraceParser implements LineParser {
       rest = ts;
     }
     // Time: the first token ending in `:`; a token before it is the irq-flags column (`d..1.`, `....`).
-    let tEnd = skipToken(b, rest, end);
-    if (tEnd > rest && b[tEnd - 1] !== 0x3a /* : */) {
-      rest = skipSpaces(b, tEnd, end);
+    // A well-formed `seconds.fraction:` is read in the pass that finds its end.
+    let time = this.stamp(b, rest, end);
+    let tEnd = this.stampEnd;
+    if (time !== time) {
       tEnd = skipToken(b, rest, end);
+      if (tEnd > rest && b[tEnd - 1] !== 0x3a /* : */) {
+        rest = skipSpaces(b, tEnd, end);
+        time = this.stamp(b, rest, end);
+        tEnd = time === time ? this.stampEnd : skipToken(b, rest, end);
+      }
+      if (time !== time) {
+        if (tEnd <= rest || b[tEnd - 1] !== 0x3a) {
+          return this.b.error(lineNo, `expected a timestamp in seconds followed by ":" after the CPU column, found "${clip(b, rest, end)}"`);
+        }
+        time = parseSeconds(b, rest, tEnd - 1);
+        if (time !== time) return this.b.error(lineNo, `expected a timestamp in seconds (e.g. 1234.567890:), found "${text(b, rest, tEnd)}"`);
+      }
     }
-    if (tEnd <= rest || b[tEnd - 1] !== 0x3a) {
-      return this.b.error(lineNo, `expected a timestamp in seconds followed by ":" after the CPU column, found "${clip(b, rest, end)}"`);
-    }
-    const time = parseDecimalScaled(b, rest, tEnd - 1, 1e9);
-    if (time !== time) return this.b.error(lineNo, `expected a timestamp in seconds (e.g. 1234.567890:), found "${text(b, rest, tEnd)}"`);
     let nameStart = skipSpaces(b, tEnd, end);
     let nameEnd = this.scanName(b, nameStart, end);
     // perf script may print a sample period between the time and the event.
@@ -191,20 +238,51 @@ class FtraceParser implements LineParser {
       this.b.count('unknownEvents');
       return;
     }
-    const hit = EVENTS_BY_HASH.get(this.nameHash);
-    const known = hit !== undefined && sameAscii(hit.name, b, this.nameFrom, nameEnd - 1) ? hit : undefined;
-    if (known === undefined) {
+    const slot = knownEvent(this.nameHash, b, this.nameFrom, nameEnd - 1);
+    if (slot < 0) {
       this.b.count('unknownEvents');
       return;
     }
     const bodyStart = nameEnd;
-    const name = known.name;
-    const ev = known.ev;
+    const name = nameText[slot];
+    const ev = nameEv[slot] as Ev;
     const e = this.e;
     resetEventRecord(e);
     e.line = lineNo;
     e.time = time;
     this.event(ev, name, b, bodyStart, end, lineNo);
+  }
+
+  /**
+   * The token at i read as `seconds[.fraction]:` ending at a blank or the line end: its value in
+   * nanoseconds as parseSeconds gives it, with stampEnd just past the colon; NaN for any other token.
+   */
+  private stamp(b: Uint8Array, i: number, end: number): number {
+    let whole = 0;
+    let digits = 0;
+    let c = 0;
+    for (; i < end; i++) {
+      c = b[i] - 0x30;
+      if (c < 0 || c > 9) break;
+      whole = whole * 10 + c;
+      digits++;
+    }
+    let frac = 0;
+    let fracDigits = 0;
+    if (i < end && c === -2 /* . */) {
+      for (i++; i < end; i++) {
+        c = b[i] - 0x30;
+        if (c < 0 || c > 9) break;
+        if (fracDigits < 9) {
+          frac = frac * 10 + c;
+          fracDigits++;
+        }
+        digits++;
+      }
+    }
+    if (digits === 0 || i >= end || b[i] !== 0x3a || (i + 1 < end && b[i + 1] !== 0x20 && b[i + 1] !== 0x09)) return NaN;
+    this.stampEnd = i + 1;
+    return whole * 1e9 + frac * POW10[9 - fracDigits];
   }
 
   /** Read the task (comm, pid, tgid) from bytes[i, stop); false when it is not there. */
@@ -290,13 +368,22 @@ class FtraceParser implements LineParser {
     if (this.pid === 0) return owners.kernel();
     // OwnerTable.process keys on a string built from the pid; a per-pid id cache skips that on every
     // line once the owner has all a line could add (its comm, and its tgid when the line has one).
-    const cached = this.ownerByPid.get(this.pid);
-    if (cached !== undefined) {
+    const pid = this.pid;
+    const slot = pid & (OWNER_SLOTS - 1);
+    if (this.slotPid[slot] === pid) {
+      const cached = this.slotOwner[slot];
+      const has = this.slotHas[slot];
+      if ((has & 1 || this.commUnknown(b)) && (has & 2 || this.tgid < 0)) return cached;
       const o = owners.get(cached);
       if ((o.comm !== undefined || this.commUnknown(b)) && (o.tgid !== undefined || this.tgid < 0)) return cached;
     }
-    const id = owners.process(this.pid, this.comm(b), this.tgid >= 0 ? this.tgid : undefined);
-    this.ownerByPid.set(this.pid, id);
+    const id = owners.process(pid, this.comm(b), this.tgid >= 0 ? this.tgid : undefined);
+    if (pid < 0x80000000) {
+      const o = owners.get(id);
+      this.slotPid[slot] = pid;
+      this.slotOwner[slot] = id;
+      this.slotHas[slot] = (o.comm !== undefined ? 1 : 0) | (o.tgid !== undefined ? 2 : 0);
+    }
     return id;
   }
 
@@ -311,7 +398,9 @@ class FtraceParser implements LineParser {
     const builder = this.b;
     if (ev === Ev.Fork || ev === Ev.Exit) return this.schedEvent(ev, b, i, end, lineNo);
     // Page events print page/pfn/order first; the gfp flags after them are the longest part of the line.
-    this.fields(b, i, end, ev === Ev.Alloc || ev === Ev.Free || ev === Ev.FreeBatched || ev === Ev.Internal);
+    if (ev === Ev.Alloc || ev === Ev.Free || ev === Ev.FreeBatched || ev === Ev.Internal) {
+      if (!this.pageFields(b, i, end)) this.fields(b, i, end, true);
+    } else this.fields(b, i, end, false);
     switch (ev) {
       case Ev.Alloc:
         if (this.pageNull || this.pfn >= PFN_LIMIT) {
@@ -369,6 +458,87 @@ class FtraceParser implements LineParser {
     if (this.pfn === this.pfn && this.pfn < PFN_LIMIT) return true;
     this.b.error(lineNo, `${name}: expected pfn= with a page frame number (decimal or 0x hex)`);
     return false;
+  }
+
+  /**
+   * The body of a page event as the kernel prints it, `[page=P ]pfn=N order=N ...`, read in one pass with
+   * no key tests: true when it had that shape and set pfn, order and pageNull as `fields` would (which
+   * stops at order once it has the pfn). False for anything else, to be read by `fields`.
+   */
+  private pageFields(b: Uint8Array, i: number, end: number): boolean {
+    i = skipSpaces(b, i, end);
+    let pageNull = false;
+    if (i + 5 <= end && b[i] === 0x70 && b[i + 1] === 0x61 && b[i + 2] === 0x67 && b[i + 3] === 0x65 && b[i + 4] === 0x3d) {
+      const vs = i + 5;
+      // `page= (null)`: the padded form is left to `fields`.
+      if (vs >= end || b[vs] === 0x20 || b[vs] === 0x09) return false;
+      let k = vs;
+      if (b[k] === 0x28 /* ( */) {
+        k = skipToken(b, vs, end);
+        pageNull = isNullPointer(b, vs, k);
+      } else {
+        // isNullPointer in the pass that finds the token's end: an optional 0x, then only zeros.
+        let zeros = true;
+        if (b[k] === 0x30 && k + 1 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58)) {
+          k += 2;
+          if (k >= end || b[k] === 0x20 || b[k] === 0x09) zeros = false; // `0x` alone is no number
+        }
+        for (; k < end; k++) {
+          const c = b[k];
+          if (c === 0x20 || c === 0x09) break;
+          if (c !== 0x30) zeros = false;
+        }
+        pageNull = zeros;
+      }
+      i = skipSpaces(b, k, end);
+    }
+    if (i + 4 > end || b[i] !== 0x70 || b[i + 1] !== 0x66 || b[i + 2] !== 0x6e || b[i + 3] !== 0x3d) return false;
+    const pfn = this.number(b, i + 4, end);
+    if (pfn !== pfn) return false;
+    let ve = this.numberEnd;
+    i = skipSpaces(b, ve, end);
+    if (i + 6 > end || b[i] !== 0x6f || b[i + 1] !== 0x72 || b[i + 2] !== 0x64 || b[i + 3] !== 0x65 || b[i + 4] !== 0x72 || b[i + 5] !== 0x3d) return false;
+    ve = skipToken(b, i + 6, end);
+    const order = parseUint(b, i + 6, ve);
+    this.pfn = pfn;
+    this.order = order === order ? order : 0;
+    this.pageNull = pageNull;
+    this.ofs = NaN;
+    this.ino = NaN;
+    this.devStart = -1;
+    this.devEnd = -1;
+    this.dstPfn = NaN;
+    return true;
+  }
+
+  /**
+   * The token at i (up to a blank) as parsePfn reads it, computed in the pass that finds its end
+   * (numberEnd); NaN when it is not a number, or starts with `-` (left to the caller's slow path).
+   */
+  private number(b: Uint8Array, i: number, end: number): number {
+    let k = i;
+    let v = 0;
+    if (k < end && b[k] === 0x30 && k + 2 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58) && b[k + 2] !== 0x20 && b[k + 2] !== 0x09) {
+      for (k += 2; k < end; k++) {
+        const c = b[k];
+        if (c === 0x20 || c === 0x09) break;
+        let d: number;
+        if (c >= 0x30 && c <= 0x39) d = c - 0x30;
+        else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
+        else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
+        else d = NaN;
+        v = v * 16 + d;
+      }
+    } else {
+      for (; k < end; k++) {
+        const c = b[k];
+        if (c === 0x20 || c === 0x09) break;
+        const d = c - 0x30;
+        v = d >= 0 && d <= 9 ? v * 10 + d : NaN;
+      }
+    }
+    this.numberEnd = k;
+    return k > i ? v : NaN;
   }
 
   /**
@@ -520,6 +690,41 @@ class FtraceParser implements LineParser {
   private word(b: Uint8Array, s: number, e: number): string {
     return this.names.get(b, s, e);
   }
+}
+
+/** Powers of ten up to 10^9, for a timestamp's fraction. */
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9];
+
+/**
+ * Seconds with up to 9 fraction digits (`12.000345`) as integer nanoseconds, exactly; digits beyond the
+ * ninth are checked and dropped. NaN if malformed. The fraction is scaled by a power of ten instead of a
+ * division and a rounding (same values: the quotient is an exact integer below 10^9).
+ */
+function parseSeconds(b: Uint8Array, i: number, end: number): number {
+  let whole = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const d = b[i] - 0x30;
+    if (d === -2 /* . */) break;
+    if (d < 0 || d > 9) return NaN;
+    whole = whole * 10 + d;
+    digits++;
+  }
+  let frac = 0;
+  let fracDigits = 0;
+  if (i < end) {
+    for (i++; i < end; i++) {
+      const d = b[i] - 0x30;
+      if (d < 0 || d > 9) return NaN;
+      if (fracDigits < 9) {
+        frac = frac * 10 + d;
+        fracDigits++;
+      }
+      digits++;
+    }
+  }
+  if (digits === 0) return NaN;
+  return whole * 1e9 + frac * POW10[9 - fracDigits];
 }
 
 /** A pfn in decimal (kernels before ~5.14) or 0x hex; `-1` (failed, printed raw) becomes +Infinity. */
