@@ -45,7 +45,8 @@ Options:
   --quiet                  no progress line
   --cache DIR              keep a persisted index of each trace in DIR (keyed by path, size and mtime):
                            reopening an unchanged trace loads it instead of parsing
-  --threads 1|2            2 (default): a single big (> 64 MiB) line-local trace is parsed on two threads
+  --threads 1|2            2 (default): a single big (>= 16 MiB) line-local trace is parsed on a second
+                           thread while this one analyses what it parsed so far
 
 Rules: ${ANOMALY_KINDS.join(', ')}`;
 
