@@ -80,6 +80,10 @@ async function compare(name: string, text: string, splits: (size: number, text: 
     expect({ at, threads: r.threads }).toEqual({ at, threads });
     expect(plain(r.model)).toEqual(one);
     whys.push(r.why);
+    // One worker up to the split, the main thread parsing from there while it waits for parts.
+    const local = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: at, mainShare: 0.5, partEvents: 777 });
+    expect({ at, threads: local.threads, why: local.why }).toEqual({ at, threads: threads === 3 ? 2 : threads, why: r.why });
+    expect(plain(local.model)).toEqual(one);
   }
   const streamed = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, partEvents: 1000 });
   expect(streamed.threads).toBe(threads === 1 && whys[0] !== 'layout lines after the split' ? 1 : 2);
@@ -113,8 +117,8 @@ describe('parallel parse', () => {
     const path = join(dir, 'big.pltrace');
     writeFileSync(path, parts.join(''));
     const one = await openTrace([fileSource(path)], { recordOwnership: true });
-    for (const parseWorkers of [1, 2] as const) {
-      const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, parseWorkers, partEvents: 65536, recordOwnership: true });
+    for (const [parseWorkers, mainShare] of [[1, 0], [1, 0.25], [1, 0.6], [2, 0]] as const) {
+      const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, parseWorkers, mainShare, partEvents: 65536, recordOwnership: true });
       expect(r.threads).toBe(parseWorkers + 1);
       expect(plain(r.model)).toEqual(plain(one));
       expect(r.model.result.order).toBeNull();

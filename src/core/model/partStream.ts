@@ -179,7 +179,11 @@ export class PartAppender {
       this.map = next;
     }
     for (const o of p.owners) {
+      // An owner the builder has already may get its comm from this range: its label changes.
+      const prior = o.kind === 'process' ? b.owners.findProcess(o.pid!) : o.kind === 'snapshot' ? b.owners.findSnapshot(o.snap!) : undefined;
+      const had = prior === undefined ? -1 : fieldsOf(b.owners.get(prior));
       const id = internOwner(b.owners, o);
+      if (had >= 0 && fieldsOf(b.owners.get(id)) !== had) effect.patched = true;
       if (id !== this.mapped) this.identity = false;
       this.map[this.mapped++] = id;
     }
