@@ -29,3 +29,15 @@ export function realFixture(name: string): string {
 export function native(...lines: string[]): string {
   return ['pageledger-trace 1', ...lines].join('\n') + '\n';
 }
+
+/** A small seeded generator (mulberry32): the same seed gives the same values, so a failure can be replayed. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

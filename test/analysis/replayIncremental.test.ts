@@ -5,7 +5,7 @@ import { detectFormat } from '../../src/core/formats/registry';
 import type { EventRecord } from '../../src/core/model/events';
 import { TraceBuilder } from '../../src/core/model/traceBuilder';
 import { SCENARIOS, synthesize } from '../../src/core/synth/scenarios';
-import { native, realFixture } from '../helpers';
+import { native, realFixture, rng } from '../helpers';
 
 // `advance` in steps while the parse goes on (owners and layout growing between calls), then `finish`,
 // must give what `run` gives after the whole parse: same anomalies, counts, pages, snapshots, and the
@@ -20,18 +20,6 @@ class Log implements ReplayObserver {
   page(pfn: number, owner: number, state: number, ev: number): void {
     this.calls.push(1, pfn, owner, state, ev);
   }
-}
-
-/** A tiny seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHUNK, CompactColumn, EventStore, Rep } from '../../src/core/model/eventStore';
 import { newEventRecord } from '../../src/core/model/events';
+import { rng } from '../helpers';
 
 /** Fill a column with `values` through begin/current as EventStore.push does, then pack the tail. */
 function columnOf(values: readonly number[]): CompactColumn {
@@ -39,18 +40,6 @@ function expectExact(col: CompactColumn, values: readonly number[]): void {
 
 const PAGE = 4096;
 const VA = 0x7f0000000000;
-
-/** A small deterministic generator (mulberry32): a chunk of 65536 values from one seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One chunk's worth of values in one of the shapes the packer tells apart, from a seed. */
 function shape(kind: number, seed: number): number[] {

@@ -4,6 +4,8 @@
  * the line of every event in each rendering so tests can compare anomalies by event, not by line.
  */
 
+import { rng } from '../helpers';
+
 /** One event of the abstract stream. Times are in microseconds. */
 export type StreamEvent =
   | { op: 'alloc'; us: number; pid: number; pfn: number; order: number; gfp?: string }
@@ -190,18 +192,6 @@ export interface Expected {
   /** Indices of the events that are a double free / a double alloc. */
   doubleFree: number[];
   doubleAlloc: number[];
-}
-
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
