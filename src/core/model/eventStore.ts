@@ -892,10 +892,16 @@ export class EventStore {
     times.importChunks(d.columns.time);
     let last = this.lastTime;
     let sorted = this.sorted;
-    for (let i = 0; i < d.length; i++) {
-      const t = times.get(i);
-      if (t < last) sorted = false;
-      else if (t === t) last = t;
+    // A chunk at a time through decode: get() per value was 0.3 s of the main thread at 10 M events.
+    const buf = new Float64Array(CHUNK);
+    for (let c = 0; c * CHUNK < d.length; c++) {
+      const n = Math.min(CHUNK, d.length - c * CHUNK);
+      times.decode(c, n, buf);
+      for (let j = 0; j < n; j++) {
+        const t = buf[j];
+        if (t < last) sorted = false;
+        else if (t === t) last = t;
+      }
     }
     this.sorted = sorted;
     this.lastTime = last;
