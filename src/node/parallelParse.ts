@@ -290,7 +290,6 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     if (e instanceof WorkerFailed) return single(`worker failed: ${e.message}`);
     throw e;
   }
-  stopAll();
   builder.endFile(lines);
   builder.files[0].bytes = size;
   const t1 = performance.now();

@@ -60,6 +60,16 @@ const trace = native(
   '50 alloc pfn=0x40 order=2 pid=8 comm=db',
 );
 
+/** The CLI's diff of the last snapshots of two files equals the JSON of a model analysed at open, with no replay run. */
+async function expectSameWithoutReplay(a: string, b: string): Promise<void> {
+  const m = await openTrace([fileSource(a), fileSource(b)]);
+  const ids = { a: { id: lastOf(m, 0) }, b: { id: lastOf(m, 1) } };
+  const expected = await eager([a, b], (mm) => ({ model: mm, snapshot: ids.a.id }), (mm) => ({ model: mm, snapshot: ids.b.id }), ids);
+  const run = vi.spyOn(Replay.prototype, 'run');
+  expect(await cliDiff(a, b)).toBe(expected);
+  expect(run).not.toHaveBeenCalled();
+}
+
 describe('pageledger diff without the analysis it does not read', () => {
   afterEach(() => vi.restoreAllMocks());
 
@@ -82,23 +92,13 @@ describe('pageledger diff without the analysis it does not read', () => {
   it('page_owner dumps: the same JSON, and no replay', async () => {
     const a = write('po-a.txt', [rec(0x1000, 100, 'app', 1000), rec(0x1001, 100, 'app', 1100), rec(0x1010, 200, 'db', 1200)].join('\n'));
     const b = write('po-b.txt', [rec(0x1000, 100, 'app', 1000), rec(0x1010, 300, 'tmp', 2000), rec(0x1030, 100, 'app', 2100)].join('\n'));
-    const m = await openTrace([fileSource(a), fileSource(b)]);
-    const ids = { a: { id: lastOf(m, 0) }, b: { id: lastOf(m, 1) } };
-    const expected = await eager([a, b], (mm) => ({ model: mm, snapshot: ids.a.id }), (mm) => ({ model: mm, snapshot: ids.b.id }), ids);
-    const run = vi.spyOn(Replay.prototype, 'run');
-    expect(await cliDiff(a, b)).toBe(expected);
-    expect(run).not.toHaveBeenCalled();
+    await expectSameWithoutReplay(a, b);
   });
 
   it('CRIU pagemaps with parent pages: the same JSON, and no replay', async () => {
     const a = write('criu/1/pagemap-42.img', pagemap(['{"vaddr": "0x400000", "nr_pages": 4, "flags": "PE_PRESENT"}', '{"vaddr": "0x500000", "nr_pages": 2, "flags": "PE_PRESENT"}']));
     const b = write('criu/2/pagemap-42.img', pagemap(['{"vaddr": "0x400000", "nr_pages": 2, "flags": "PE_PARENT"}', '{"vaddr": "0x402000", "nr_pages": 1, "flags": "PE_PRESENT"}', '{"vaddr": "0x600000", "nr_pages": 3, "flags": "PE_PRESENT"}']));
-    const m = await openTrace([fileSource(a), fileSource(b)]);
-    const ids = { a: { id: lastOf(m, 0) }, b: { id: lastOf(m, 1) } };
-    const expected = await eager([a, b], (mm) => ({ model: mm, snapshot: ids.a.id }), (mm) => ({ model: mm, snapshot: ids.b.id }), ids);
-    const run = vi.spyOn(Replay.prototype, 'run');
-    expect(await cliDiff(a, b)).toBe(expected);
-    expect(run).not.toHaveBeenCalled();
+    await expectSameWithoutReplay(a, b);
   });
 
   it('--at: the analysis runs when a side reads it, with the same JSON', async () => {
