@@ -6,7 +6,7 @@ import { PageTable } from '../core/analysis/pageTable';
 import type { ReplayResult, SnapshotStats } from '../core/analysis/replay';
 import { OwnershipRecorder } from '../core/analysis/ownershipIndex';
 import { COMPACT_COLUMNS, EventStore, type CompactChunk, type CompactColumnName } from '../core/model/eventStore';
-import { OwnerTable, type Owner } from '../core/model/owners';
+import { OwnerTable } from '../core/model/owners';
 import type { MemoryBlock, NumaNode, Region } from '../core/model/addressSpace';
 import { TraceBuilder, type ParseError, type SnapshotInfo, type SourceFile } from '../core/model/traceBuilder';
 import type { TraceModel } from '../core/trace';
@@ -16,7 +16,7 @@ import type { TraceModel } from '../core/trace';
  * semantics). Bump it whenever a parser or the replay changes what they produce: old indexes are then
  * ignored, never misread.
  */
-export const INDEX_FORMAT_VERSION = 4;
+export const INDEX_FORMAT_VERSION = 5;
 
 const MAGIC = 'PLIDX';
 const PAGE_CHUNK = 4096;
@@ -42,7 +42,8 @@ interface IndexHead {
   stats: TraceModel['stats'];
   files: SourceFile[];
   events: { length: number; sorted: boolean; lastTime: number; kind: number[]; order: number[]; columns: Record<CompactColumnName, { rep: number; base: number; blob: number; ex: number }[]> };
-  owners: PackedList;
+  /** The owner table's own columns (OwnerColumns), each a blob. */
+  owners: { kind: number; flags: number; num: number; num2: number; str: number; strings: string[] };
   snapshots: PackedList;
   errors: ParseError[];
   droppedErrors: number;
@@ -203,7 +204,7 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
     stats: m.stats,
     files: b.files,
     events: { length: data.length, sorted: data.sorted, lastTime: data.lastTime, kind: data.kind.map(add), order: data.order.map(add), columns },
-    owners: packList(b.owners.list, add),
+    owners: ((c) => ({ kind: add(c.kind), flags: add(c.flags), num: add(c.num), num2: add(c.num2), str: add(c.str), strings: c.strings }))(b.owners.columns()),
     snapshots: packList(b.snapshots, add),
     errors: b.errors,
     droppedErrors: b.droppedErrors,
@@ -438,7 +439,17 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
   });
   b.useEvents(events);
   // TraceBuilder.owners is readonly too: the loaded table (ids as saved) takes its place.
-  (b as { owners: OwnerTable }).owners = OwnerTable.fromList(unpackList<Owner>(h.owners, blobs));
+  const oc = h.owners;
+  (b as { owners: OwnerTable }).owners = OwnerTable.fromColumns({
+    first: 0,
+    kind: blobs[oc.kind] as Uint8Array,
+    flags: blobs[oc.flags] as Uint8Array,
+    num: blobs[oc.num] as Float64Array,
+    num2: blobs[oc.num2] as Float64Array,
+    str: blobs[oc.str] as Int32Array,
+    strings: oc.strings,
+    stringsFirst: 0,
+  });
   for (const s of unpackList<SnapshotInfo>(h.snapshots, blobs)) {
     const info = b.addSnapshot(s);
     info.file = s.file;

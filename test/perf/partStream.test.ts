@@ -105,7 +105,7 @@ describe('PartCutter and PartAppender', () => {
     patched ||= app.append(last).patched;
     expect(patched).toBe(true);
     expect(layoutSeen).toBe(1);
-    expect(target.owners.list).toEqual(reference.owners.list);
+    expect(target.owners.objects()).toEqual(reference.owners.objects());
     expect(allEvents(target.events)).toEqual(allEvents(reference.events));
     expect(target.snapshots).toEqual(reference.snapshots);
     expect(target.errors).toEqual(reference.errors);

@@ -232,7 +232,7 @@ export class Replay {
   /** Take in what the parse added since the last call: owner kinds, memory blocks. */
   private sync(): void {
     const owners = this.b.owners;
-    for (let k = this.kinds.length; k < owners.size; k++) this.kinds.push(owners.get(k).kind);
+    for (let k = this.kinds.length; k < owners.size; k++) this.kinds.push(owners.kindOf(k));
     const blocks = this.b.layout.blocks;
     // A block listed after events were applied does not undo an online/offline event seen for it.
     for (let k = this.blocksSeen; k < blocks.length; k++) {
@@ -602,7 +602,7 @@ export class Replay {
     // Nothing bound and no device offset: no placement to check (most events).
     if (this.bound.size === 0 && !(fault && e.arg2 === e.arg2)) return;
     const layout = this.b.layout;
-    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : fault ? e.pid : undefined;
+    const pid = e.kind === EventKind.Alloc ? this.b.owners.pidOf(e.owner) : fault ? e.pid : undefined;
     const want = pid === undefined || this.bound.size === 0 ? undefined : this.bound.get(pid);
     if (fault && e.arg2 === e.arg2) {
       // A fault with a device offset is serviced out of a DAX device: of the bound node's, when bound.
@@ -728,7 +728,7 @@ export class Replay {
         if (c.state(s) !== LIVE) continue;
         const o = c.owner(s);
         if (o === 0 || this.kinds[o] !== 'process') continue;
-        const pid = this.b.owners.get(o).pid!;
+        const pid = this.b.owners.pidOf(o)!;
         if (!this.exited.has(pid) || (onlyPid !== undefined && pid !== onlyPid)) continue;
         const pfn = c.base + s;
         if (c.refHead !== null && c.refHead[s] !== -1) continue;
