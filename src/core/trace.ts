@@ -304,7 +304,7 @@ export function ownerSummaries(m: TraceModel): OwnerSummary[] {
 /** The k-th snapshot of the model (in trace order) as printed. */
 export function snapshotSummary(m: TraceModel, k: number): SnapshotSummary {
   const { builder: b, result: r } = m;
-  const s = b.snapshots[k];
+  const s = b.snapshots.get(k);
   const st = r.snapshots.get(s.id);
   return {
     id: s.id,

@@ -205,7 +205,7 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
     files: b.files,
     events: { length: data.length, sorted: data.sorted, lastTime: data.lastTime, kind: data.kind.map(add), order: data.order.map(add), columns },
     owners: ((c) => ({ kind: add(c.kind), flags: add(c.flags), num: add(c.num), num2: add(c.num2), str: add(c.str), strings: c.strings }))(b.owners.columns()),
-    snapshots: packList(b.snapshots, add),
+    snapshots: packList(b.snapshots.objects(), add),
     errors: b.errors,
     droppedErrors: b.droppedErrors,
     counters: [...b.counters],
@@ -450,10 +450,7 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
     strings: oc.strings,
     stringsFirst: 0,
   });
-  for (const s of unpackList<SnapshotInfo>(h.snapshots, blobs)) {
-    const info = b.addSnapshot(s);
-    info.file = s.file;
-  }
+  for (const s of unpackList<SnapshotInfo>(h.snapshots, blobs)) b.addSnapshot(s);
   b.errors.push(...h.errors);
   b.droppedErrors = h.droppedErrors;
   for (const [k, v] of h.counters) b.counters.set(k, v);

@@ -1,7 +1,8 @@
 import { EventStore, type EventStoreData } from './eventStore';
 import type { MemoryBlock, NumaNode, Placement, Region } from './addressSpace';
 import { HAS_COMM, HAS_PID, HAS_TGID, type OwnerColumns } from './owners';
-import type { ParseError, SnapshotInfo, TraceBuilder } from './traceBuilder';
+import type { ParseError, TraceBuilder } from './traceBuilder';
+import { snapshotColumnBuffers, type SnapshotColumns } from './snapshotTable';
 
 /** A builder's layout as plain data (it crosses threads by structured clone). */
 export interface LayoutData {
@@ -30,7 +31,8 @@ export interface StreamPart {
    * (transferred) with the strings added since the part before.
    */
   owners: OwnerColumns;
-  snapshots: SnapshotInfo[];
+  /** Snapshots added since the part before, as columns (transferred) with their new strings. */
+  snapshots: SnapshotColumns;
   errors: ParseError[];
   /** The whole layout, when it changed since the part before. */
   layout?: LayoutData;
@@ -55,6 +57,7 @@ export class PartCutter {
   private owners = 0;
   private strings = 0;
   private snapshots = 0;
+  private snapshotStrings = 0;
   private errors = 0;
   private layoutKey = '';
   /** For each owner sent: which of comm, tgid and pid it had then. */
@@ -77,8 +80,9 @@ export class PartCutter {
     const owners = table.columns(this.owners, this.strings);
     this.owners = n;
     this.strings = table.stringCount;
-    const snapshots = b.snapshots.slice(this.snapshots);
+    const snapshots = b.snapshots.columns(this.snapshots, this.snapshotStrings);
     this.snapshots = b.snapshots.length;
+    this.snapshotStrings = b.snapshots.stringCount;
     const errors = b.errors.slice(this.errors);
     this.errors = b.errors.length;
     const part: StreamPart = { events, owners, snapshots, errors, bytes };
@@ -116,6 +120,7 @@ export class PartCutter {
 export function streamPartBuffers(p: StreamPart): ArrayBuffer[] {
   const o = p.owners;
   const out: ArrayBuffer[] = [o.kind.buffer, o.flags.buffer, o.num.buffer, o.num2.buffer, o.str.buffer] as ArrayBuffer[];
+  out.push(...snapshotColumnBuffers(p.snapshots));
   for (const c of p.events.kind) out.push(c.buffer as ArrayBuffer);
   for (const c of p.events.order) out.push(c.buffer as ArrayBuffer);
   for (const chunks of Object.values(p.events.columns)) {
@@ -144,8 +149,9 @@ export interface AppendEffect {
 export class PartAppender {
   private map = new Int32Array(1024);
   private mapped = 0;
-  /** The worker's string ids to the builder's owner table's. */
+  /** The worker's string ids to the builder's owner table's, and to its snapshot table's. */
   private readonly strMap: number[] = [];
+  private readonly snapStrMap: number[] = [];
   /** Every owner so far has the same id here as in the part (true for the first range of a file). */
   private identity = true;
 
@@ -171,11 +177,7 @@ export class PartAppender {
     if (p.events.length > 0 && !(same && b.events.adoptData(p.events))) {
       b.events.appendStore(EventStore.fromData(p.events), b.currentFile, this.lineOffset, this.map);
     }
-    for (const s of p.snapshots) {
-      if (b.snapshot(s.id)) continue;
-      const { file: _file, ...rest } = s;
-      b.addSnapshot({ ...rest, line: s.line + this.lineOffset });
-    }
+    b.addSnapshotColumns(p.snapshots, this.snapStrMap, this.lineOffset);
     for (const err of p.errors) b.error(err.line + this.lineOffset, err.message);
     if (p.end) {
       b.droppedErrors += p.end.droppedErrors;
