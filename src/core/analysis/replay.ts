@@ -103,7 +103,6 @@ export class Replay {
   private daxRegions: Region[] = [];
   private daxSeen = -1;
   private readonly severity: Partial<Record<AnomalyKind, Severity>>;
-  private readonly kinds: OwnerKind[] = [];
   private livePages = 0;
   private cur = 0;
   /** Events by kind (a kind is one byte). */
@@ -171,7 +170,7 @@ export class Replay {
     for (const [name, v] of this.b.counters) counts[name] = (counts[name] ?? 0) + v;
     const snaps = this.snaps.results((pfn) => {
       const c = this.pages.peek(pfn);
-      return c !== undefined && c !== null && c.owner(pfn % 4096) !== 0 && this.kinds[c.owner(pfn % 4096)] === 'process';
+      return c !== undefined && c !== null && c.owner(pfn % 4096) !== 0 && this.kindOf(c.owner(pfn % 4096)) === 'process';
     });
     // One slot per owner: the arrays grew by doubling while events were applied.
     const owners = this.b.owners.size;
@@ -190,10 +189,8 @@ export class Replay {
     };
   }
 
-  /** Take in what the parse added since the last call: owner kinds, memory blocks. */
+  /** Take in what the parse added since the last call: memory blocks. */
   private sync(): void {
-    const owners = this.b.owners;
-    for (let k = this.kinds.length; k < owners.size; k++) this.kinds.push(owners.kindOf(k));
     const blocks = this.b.layout.blocks;
     // A block listed after events were applied does not undo an online/offline event seen for it.
     for (let k = this.blocksSeen; k < blocks.length; k++) {
@@ -326,9 +323,7 @@ export class Replay {
   }
 
   private kindOf(owner: number): OwnerKind {
-    // Owners interned during the replay (a snapshot's, a process's) are taken in on first sight.
-    if (owner >= this.kinds.length) this.sync();
-    return this.kinds[owner] ?? 'free';
+    return owner < this.b.owners.size ? this.b.owners.kindOf(owner) : 'free';
   }
 
   // ---- event handlers
@@ -676,7 +671,7 @@ export class Replay {
       for (let s = 0; s < 4096; s++) {
         if (c.state(s) !== LIVE) continue;
         const o = c.owner(s);
-        if (o === 0 || this.kinds[o] !== 'process') continue;
+        if (o === 0 || this.kindOf(o) !== 'process') continue;
         const pid = this.b.owners.pidOf(o)!;
         if (!this.exited.has(pid) || (onlyPid !== undefined && pid !== onlyPid)) continue;
         const pfn = c.base + s;
@@ -738,8 +733,11 @@ function growInt32(a: Int32Array, n: number): Int32Array {
 /** `a` cut or padded with zeros to n values. */
 function fit(a: Float64Array, n: number): Float64Array {
   if (a.length === n) return a;
+  // A view, not a copy, when it is longer: the copy was made when the replay's memory peaks (two 3.4 MB
+  // arrays at 425 k owners).
+  if (n < a.length) return a.subarray(0, n);
   const out = new Float64Array(n);
-  out.set(n < a.length ? a.subarray(0, n) : a);
+  out.set(a);
   return out;
 }
 
