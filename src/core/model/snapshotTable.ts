@@ -199,6 +199,18 @@ export class SnapshotTable {
     for (let k = 0; k < this.n; k++) yield this.get(k);
   }
 
+  /** Append the rows of `c` as they are (a table read back: same files, lines and strings); returns the ids added. */
+  load(c: SnapshotColumns): number[] {
+    for (const str of c.strings) this.stringId(str);
+    const ids: number[] = [];
+    for (let k = 0; k < c.id.length; k++) {
+      const f = c.flags[k];
+      this.addRow(c.id[k], c.source[k], f & DEFAULT_NAME ? -2 : c.name[k], f & HAS_COMM ? c.comm[k] : -1, f & HAS_PID ? c.pid[k] : undefined, c.time[k], c.file[k], c.line[k], f & HAS_PARENT ? c.parent[k] : undefined);
+      ids.push(c.id[k]);
+    }
+    return ids;
+  }
+
   /**
    * Append the rows of `c` (another table's, with its string ids; `strMap` maps them to this table's and
    * is extended with `c.strings`) whose ids are not taken, in file `file`, lines shifted by `lineOffset`.

@@ -132,6 +132,11 @@ export class TraceBuilder {
     return info;
   }
 
+  /** Take the snapshots of a table read back (the index cache), files and lines as they were. */
+  loadSnapshots(c: SnapshotColumns): void {
+    for (const id of this.snapshots.load(c)) if (id > this.maxSnapshotId) this.maxSnapshotId = id;
+  }
+
   /**
    * Append snapshots another builder (a parse worker's) sent as columns, in the current file, their lines
    * shifted by `lineOffset`; those whose id is taken already are left out. `strMap` maps the other
