@@ -3,12 +3,14 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Anomaly, RuleConfig } from '../core/analysis/anomalies';
 import { PageTable } from '../core/analysis/pageTable';
-import type { ReplayResult, SnapshotStats } from '../core/analysis/replay';
+import type { ReplayResult } from '../core/analysis/replay';
+import { SnapshotResults, type SnapshotStatsColumns } from '../core/analysis/snapStates';
 import { OwnershipRecorder } from '../core/analysis/ownershipIndex';
 import { COMPACT_COLUMNS, EventStore, type CompactChunk, type CompactColumnName } from '../core/model/eventStore';
-import { OwnerTable, type Owner } from '../core/model/owners';
+import { OwnerTable } from '../core/model/owners';
 import type { MemoryBlock, NumaNode, Region } from '../core/model/addressSpace';
-import { TraceBuilder, type ParseError, type SnapshotInfo, type SourceFile } from '../core/model/traceBuilder';
+import { TraceBuilder, type ParseError, type SourceFile } from '../core/model/traceBuilder';
+import type { SnapshotColumns } from '../core/model/snapshotTable';
 import type { TraceModel } from '../core/trace';
 
 /**
@@ -16,7 +18,7 @@ import type { TraceModel } from '../core/trace';
  * semantics). Bump it whenever a parser or the replay changes what they produce: old indexes are then
  * ignored, never misread.
  */
-export const INDEX_FORMAT_VERSION = 4;
+export const INDEX_FORMAT_VERSION = 5;
 
 const MAGIC = 'PLIDX';
 const PAGE_CHUNK = 4096;
@@ -42,8 +44,10 @@ interface IndexHead {
   stats: TraceModel['stats'];
   files: SourceFile[];
   events: { length: number; sorted: boolean; lastTime: number; kind: number[]; order: number[]; columns: Record<CompactColumnName, { rep: number; base: number; blob: number; ex: number }[]> };
-  owners: PackedList;
-  snapshots: PackedList;
+  /** The owner table's own columns (OwnerColumns), each a blob. */
+  owners: { kind: number; flags: number; num: number; num2: number; str: number; strings: string[] };
+  /** The snapshot table's own columns (SnapshotColumns), each a blob. */
+  snapshots: Record<(typeof SNAPSHOT_BLOBS)[number], number> & { strings: string[] };
   errors: ParseError[];
   droppedErrors: number;
   counters: [string, number][];
@@ -54,8 +58,8 @@ interface IndexHead {
     livePages: number;
     ownerLive: number;
     ownerPeak: number;
-    /** SnapshotStats, keyed by their id when loaded. */
-    snapshots: PackedList;
+    /** SnapshotStats as columns (SnapshotStatsColumns), in the order of `snapshotPages.ids`. */
+    snapshots: Record<(typeof STATS_BLOBS)[number], number>;
     timeStart: number;
     timeEnd: number;
     order: number;
@@ -203,8 +207,8 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
     stats: m.stats,
     files: b.files,
     events: { length: data.length, sorted: data.sorted, lastTime: data.lastTime, kind: data.kind.map(add), order: data.order.map(add), columns },
-    owners: packList(b.owners.list, add),
-    snapshots: packList(b.snapshots, add),
+    owners: ((c) => ({ kind: add(c.kind), flags: add(c.flags), num: add(c.num), num2: add(c.num2), str: add(c.str), strings: c.strings }))(b.owners.columns()),
+    snapshots: ((c) => ({ ...blobsOf(c, SNAPSHOT_BLOBS, add), strings: c.strings }))(b.snapshots.columns()),
     errors: b.errors,
     droppedErrors: b.droppedErrors,
     counters: [...b.counters],
@@ -220,7 +224,7 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
       livePages: r.livePages,
       ownerLive: add(r.ownerLive),
       ownerPeak: add(r.ownerPeak),
-      snapshots: packList([...r.snapshots.values()], add),
+      snapshots: blobsOf(statsColumns(r, snapIds), STATS_BLOBS, add),
       timeStart: r.timeStart,
       timeEnd: r.timeEnd,
       order: r.order ? add(r.order) : -1,
@@ -264,90 +268,32 @@ export function saveIndex(dir: string, paths: string[], opts: IndexKeyOptions, m
 }
 
 /**
- * A list of flat objects stored as columns: each object's key list (its "shape", kept so the objects
- * come back with their keys in the same order, which the JSON output follows), and per key the values
- * of the objects that have it, numbers in a Float64Array blob (NaN included), strings as indices into a
- * table of the distinct strings, booleans as bytes. The 10 M-event native trace's 430 k owners and
- * 150 k snapshots were 55 MB of the index's JSON head, and JSON.parse of it 0.41 s of a 0.96 s reopen.
+ * Owners, snapshots and snapshot figures are stored as the columns their tables hold (numbers as typed
+ * blobs, strings as indices into a table of distinct strings). The 10 M-event native trace's 430 k owners
+ * and 150 k snapshots were 55 MB of the index's JSON head, and JSON.parse of it 0.41 s of a 0.96 s reopen.
  */
-interface PackedList {
-  shapes: string[][];
-  /** Blob: the shape of each object. */
-  shape: number;
-  cols: Record<string, { num: number } | { str: string[]; idx: number } | { bool: number } | { json: unknown[] }>;
+const SNAPSHOT_BLOBS = ['id', 'source', 'flags', 'name', 'comm', 'pid', 'time', 'file', 'line', 'parent'] as const;
+const STATS_BLOBS = ['id', 'pages', 'shared', 'cows', 'dropped', 'begin', 'end'] as const;
+
+function blobsOf<K extends string>(c: Record<K, Blob>, keys: readonly K[], add: (a: Blob) => number): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, add(c[k])])) as Record<K, number>;
 }
 
-function packList(list: readonly object[], add: (a: Blob) => number): PackedList {
-  const shapeIds = new Map<string, number>();
-  const shapes: string[][] = [];
-  const shape = new Uint32Array(list.length);
-  const values = new Map<string, unknown[]>();
-  for (let i = 0; i < list.length; i++) {
-    const o = list[i] as Record<string, unknown>;
-    // Keys holding undefined are left out, as JSON leaves them out.
-    const keys = Object.keys(o).filter((k) => o[k] !== undefined);
-    const sk = keys.join('\0');
-    let id = shapeIds.get(sk);
-    if (id === undefined) {
-      id = shapes.length;
-      shapes.push(keys);
-      shapeIds.set(sk, id);
-    }
-    shape[i] = id;
-    for (const k of keys) {
-      let a = values.get(k);
-      if (!a) values.set(k, (a = []));
-      a.push(o[k]);
-    }
-  }
-  const cols: PackedList['cols'] = {};
-  for (const [k, a] of values) {
-    if (a.every((v) => typeof v === 'number')) cols[k] = { num: add(Float64Array.from(a as number[])) };
-    else if (a.every((v) => typeof v === 'boolean')) cols[k] = { bool: add(Uint8Array.from(a as boolean[], (v) => (v ? 1 : 0))) };
-    else if (a.every((v) => typeof v === 'string')) {
-      const ids = new Map<string, number>();
-      const idx = new Uint32Array(a.length);
-      for (let i = 0; i < a.length; i++) {
-        const v = a[i] as string;
-        let id = ids.get(v);
-        if (id === undefined) ids.set(v, (id = ids.size));
-        idx[i] = id;
-      }
-      cols[k] = { str: [...ids.keys()], idx: add(idx) };
-    } else cols[k] = { json: a };
-  }
-  return { shapes, shape: add(shape), cols };
-}
-
-function unpackList<T>(p: PackedList, blobs: Blob[]): T[] {
-  const keys = Object.keys(p.cols);
-  const keyIndex = new Map(keys.map((k, i) => [k, i]));
-  const shapes = p.shapes.map((ks) => ks.map((k) => keyIndex.get(k)!));
-  const getters = keys.map((k): ((at: number) => unknown) => {
-    const c = p.cols[k];
-    if ('num' in c) {
-      const a = blobs[c.num] as Float64Array;
-      return (at) => a[at];
-    }
-    if ('bool' in c) {
-      const a = blobs[c.bool] as Uint8Array;
-      return (at) => a[at] === 1;
-    }
-    if ('str' in c) {
-      const a = blobs[c.idx] as Uint32Array;
-      return (at) => c.str[a[at]];
-    }
-    return (at) => c.json[at];
+/** A replay result's snapshot figures as columns, in the order of `ids`. */
+function statsColumns(r: ReplayResult, ids: number[]): SnapshotStatsColumns {
+  const n = ids.length;
+  const c: SnapshotStatsColumns = { id: Float64Array.from(ids), pages: new Float64Array(n), shared: new Float64Array(n), cows: new Float64Array(n), dropped: new Uint8Array(n), begin: new Float64Array(n), end: new Float64Array(n) };
+  ids.forEach((id, k) => {
+    const st = r.snapshots.get(id);
+    if (!st) return;
+    c.pages[k] = st.pages;
+    c.shared[k] = st.shared;
+    c.cows[k] = st.cows;
+    c.dropped[k] = st.dropped ? 1 : 0;
+    c.begin[k] = st.begin;
+    c.end[k] = st.end;
   });
-  const cursor = new Uint32Array(keys.length);
-  const shape = blobs[p.shape] as Uint32Array;
-  const out: T[] = new Array<T>(shape.length);
-  for (let i = 0; i < shape.length; i++) {
-    const o: Record<string, unknown> = {};
-    for (const k of shapes[shape[i]]) o[keys[k]] = getters[k](cursor[k]++);
-    out[i] = o as T;
-  }
-  return out;
+  return c;
 }
 
 function typeOf(a: Blob): BlobRef['type'] {
@@ -438,11 +384,19 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
   });
   b.useEvents(events);
   // TraceBuilder.owners is readonly too: the loaded table (ids as saved) takes its place.
-  (b as { owners: OwnerTable }).owners = OwnerTable.fromList(unpackList<Owner>(h.owners, blobs));
-  for (const s of unpackList<SnapshotInfo>(h.snapshots, blobs)) {
-    const info = b.addSnapshot(s);
-    info.file = s.file;
-  }
+  const oc = h.owners;
+  (b as { owners: OwnerTable }).owners = OwnerTable.fromColumns({
+    first: 0,
+    kind: blobs[oc.kind] as Uint8Array,
+    flags: blobs[oc.flags] as Uint8Array,
+    num: blobs[oc.num] as Float64Array,
+    num2: blobs[oc.num2] as Float64Array,
+    str: blobs[oc.str] as Int32Array,
+    strings: oc.strings,
+    stringsFirst: 0,
+  });
+  const sc = h.snapshots;
+  b.loadSnapshots({ ...(Object.fromEntries(SNAPSHOT_BLOBS.map((k) => [k, blobs[sc[k]]])) as Pick<SnapshotColumns, (typeof SNAPSHOT_BLOBS)[number]>), first: 0, strings: sc.strings, stringsFirst: 0 });
   b.errors.push(...h.errors);
   b.droppedErrors = h.droppedErrors;
   for (const [k, v] of h.counters) b.counters.set(k, v);
@@ -464,29 +418,21 @@ function rebuild(h: IndexHead, blobs: Blob[]): TraceModel {
     c.load({ owner: own.subarray(from, to), state: st.subarray(from, to), since: since.subarray(from, to), headOrder: ho.subarray(from, to) });
   }
   const lengths = blobs[R.snapshotPages.lengths] as Uint32Array;
-  const pfns = blobs[R.snapshotPages.pfns] as Float64Array;
-  const snapshotPages = new Map<number, number[]>();
-  let at = 0;
-  R.snapshotPages.ids.forEach((id, k) => {
-    // A plain loop: Array.from over 30 k typed subarrays took 65 ms of a 300 ms load.
-    const n = lengths[k];
-    const pages: number[] = new Array<number>(n);
-    for (let i = 0; i < n; i++) pages[i] = pfns[at + i];
-    snapshotPages.set(id, pages);
-    at += n;
-  });
+  const start = new Uint32Array(lengths.length + 1);
+  for (let k = 0; k < lengths.length; k++) start[k + 1] = start[k] + lengths[k];
+  const snaps = new SnapshotResults(Object.fromEntries(STATS_BLOBS.map((k) => [k, blobs[R.snapshots[k]]])) as unknown as SnapshotStatsColumns, start, blobs[R.snapshotPages.pfns] as Float64Array);
   const result: ReplayResult = {
     anomalies: R.anomalies,
     counts: R.counts,
     livePages: R.livePages,
     ownerLive: blobs[R.ownerLive] as Float64Array,
     ownerPeak: blobs[R.ownerPeak] as Float64Array,
-    snapshots: new Map(unpackList<SnapshotStats>(R.snapshots, blobs).map((st) => [st.id, st])),
+    snapshots: snaps.stats,
     timeStart: R.timeStart,
     timeEnd: R.timeEnd,
     order: R.order >= 0 ? (blobs[R.order] as Uint32Array) : null,
     pages,
-    snapshotPages,
+    snapshotPages: snaps.pages,
   };
   const o = h.ownership;
   const ownershipRecording = o

@@ -137,7 +137,7 @@ function expectSame(text: string, seeds: number[], ownerIdsMayDiffer = false): v
     expect([g.timeStart, g.timeEnd, g.order]).toEqual([w.timeStart, w.timeEnd, w.order]);
     expect(got.calls.length).toBe(want.calls.length);
     if (!ownerIdsMayDiffer) {
-      expect(got.builder.owners.list).toEqual(want.builder.owners.list);
+      expect(got.builder.owners.objects()).toEqual(want.builder.owners.objects());
       expect([...g.ownerLive]).toEqual([...w.ownerLive]);
       expect([...g.ownerPeak]).toEqual([...w.ownerPeak]);
       expect(pageRows(g)).toEqual(pageRows(w));

@@ -5,7 +5,7 @@ describe('native format: values read without decoding', () => {
   it('records a snapshot with every field, in order, and its owner', async () => {
     const m = await openText(native('5 fork pid=1 child=42 comm="nginx: worker"', '10 snapshot-begin snap=3 pid=42', '11 snapref snap=3 pfn=0x10', '12 snapshot-end snap=3'));
     expect(JSON.stringify(m.builder.snapshots)).toBe(JSON.stringify([{ id: 3, source: 'native', name: 'snapshot 3', pid: 42, time: 10, line: 3, file: 0 }]));
-    const o = m.builder.owners.list.find((x) => x.kind === 'snapshot')!;
+    const o = m.builder.owners.objects().find((x) => x.kind === 'snapshot')!;
     expect(o).toEqual({ id: o.id, kind: 'snapshot', snap: 3, pid: 42 });
     expect(m.builder.owners.get(m.builder.owners.findProcess(42)!).comm).toBe('nginx: worker');
   });
@@ -22,7 +22,7 @@ describe('native format: values read without decoding', () => {
         '7 alloc pfn=0x7 owner=process',
       ),
     );
-    const kinds = m.builder.owners.list.map((o) => [o.kind, o.pid ?? o.name ?? o.dev ?? null]);
+    const kinds = m.builder.owners.objects().map((o) => [o.kind, o.pid ?? o.name ?? o.dev ?? null]);
     expect(kinds).toEqual([['free', null], ['kernel', null], ['process', 9], ['agent', 'numactl'], ['file', '259:1']]);
     expect(m.builder.errors.map((e) => [e.line, e.message])).toEqual([
       [6, 'unknown owner "kernelx": expected kernel, process, agent or file'],

@@ -86,7 +86,7 @@ describe('pageledger diff without the analysis it does not read', () => {
     expect(run).not.toHaveBeenCalled();
     // Two snapshots of one log.
     const one = await cliDiff(b);
-    expect(one).toBe(await eager([b], (mm) => ({ model: mm, snapshot: mm.builder.snapshots[0].id }), (mm) => ({ model: mm, snapshot: mm.builder.snapshots[1].id }), { a: { id: 1 }, b: { id: 2 } }));
+    expect(one).toBe(await eager([b], (mm) => ({ model: mm, snapshot: mm.builder.snapshots.get(0).id }), (mm) => ({ model: mm, snapshot: mm.builder.snapshots.get(1).id }), { a: { id: 1 }, b: { id: 2 } }));
   });
 
   it('page_owner dumps: the same JSON, and no replay', async () => {

@@ -206,8 +206,8 @@ describe('diff of two page_owner dumps', () => {
     const ma = await openText(dumpA, 'page_owner-a.txt');
     const mb = await openText(dumpB, 'page_owner-b.txt');
     expect(ma.format).toBe('page_owner');
-    const sa = ma.builder.snapshots[0].id;
-    const sb = mb.builder.snapshots[0].id;
+    const sa = ma.builder.snapshots.get(0).id;
+    const sb = mb.builder.snapshots.get(0).id;
     const r = toDiffResult(diffSides({ model: ma, snapshot: sa }, { model: mb, snapshot: sb }));
     // 0x1040: the same task holds it through a new allocation (another timestamp): counted as ownerChanged.
     expect(nonZero(r)).toEqual({ unchanged: 3, ownerChanged: 2, added: 1, removed: 1 });
@@ -243,7 +243,7 @@ describe('names of diff sides', () => {
   it('leaves a snapshot of no process (a page_owner dump) by its name alone', async () => {
     const dump = 'Page allocated via order 0, mask 0x0(), pid 100, tgid 100 (app), ts 1000 ns, free_ts 0 ns\nPFN 0x1000 type Movable Block 8 type Movable Flags 0x0()\n __alloc_pages+0x1a6/0x340\n\n';
     const m = await openText(dump, 'page_owner.txt');
-    const id = m.builder.snapshots[0].id;
+    const id = m.builder.snapshots.get(0).id;
     expect(toDiffResult(diffSides({ model: m, snapshot: id }, { model: m, snapshot: id })).a.name).toBe('page_owner dump 1');
   });
 

@@ -105,9 +105,9 @@ describe('PartCutter and PartAppender', () => {
     patched ||= app.append(last).patched;
     expect(patched).toBe(true);
     expect(layoutSeen).toBe(1);
-    expect(target.owners.list).toEqual(reference.owners.list);
+    expect(target.owners.objects()).toEqual(reference.owners.objects());
     expect(allEvents(target.events)).toEqual(allEvents(reference.events));
-    expect(target.snapshots).toEqual(reference.snapshots);
+    expect(target.snapshots.objects()).toEqual(reference.snapshots.objects());
     expect(target.errors).toEqual(reference.errors);
     expect([...target.counters]).toEqual([...reference.counters]);
     expect(target.layout.regions).toEqual(reference.layout.regions);

@@ -79,7 +79,7 @@ export class OwnershipState {
         const pfn = c.base + s;
         const o = c.owner[s];
         if (scope) {
-          const inScope = (pid !== undefined && o !== 0 && owners.get(o).pid === pid) || (wanted !== null && wanted.has(pfn));
+          const inScope = (pid !== undefined && o !== 0 && owners.pidOf(o) === pid) || (wanted !== null && wanted.has(pfn));
           if (!inScope) continue;
         }
         const since = c.since[s];
@@ -91,10 +91,9 @@ export class OwnershipState {
           continue;
         }
         if (local[o] < 0) local[o] = set.owner(owners.get(o));
-        const owner = owners.get(o);
-        const isProcess = owner.kind === 'process';
+        const isProcess = owners.kindOf(o) === 'process';
         const shared = isProcess && c.refs[s] > 0 ? 1 : 0;
-        const exited = isProcess && c.refs[s] === 0 && this.exited.has(owner.pid!) ? 1 : 0;
+        const exited = isProcess && c.refs[s] === 0 && this.exited.has(owners.pidOf(o)!) ? 1 : 0;
         set.add(pfn, c.vaddr[s], local[o], node, file, line, NaN, 255, shared, exited, HELD);
       }
     }

@@ -417,7 +417,7 @@ export class OwnershipIndex {
 
     this.ownerCount = b.owners.size;
     const isProcess = (this.isProcess = new Uint8Array(this.ownerCount));
-    for (let o = 0; o < this.ownerCount; o++) isProcess[o] = b.owners.get(o).kind === 'process' ? 1 : 0;
+    for (let o = 0; o < this.ownerCount; o++) isProcess[o] = b.owners.kindOf(o) === 'process' ? 1 : 0;
 
     // Counting sort of the log by page keeps each page's changes in time order.
     const start = (this.pageStart = new Uint32Array(pages + 1));

@@ -4,6 +4,9 @@ import type { TraceBuilder } from '../model/traceBuilder';
 import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
 import type { Region } from '../model/addressSpace';
 import { FREE, LIVE, PAGE_CHUNK_MASK, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+import { SnapStates, type SnapshotStats } from './snapStates';
+
+export type { SnapshotStats } from './snapStates';
 
 const PAGE_SIZE = PAGE_CHUNK_MASK + 1;
 
@@ -25,22 +28,6 @@ const NEEDS: Uint8Array = (() => {
   return n;
 })();
 
-/** Per-snapshot figures at the end of the trace. */
-export interface SnapshotStats {
-  id: number;
-  /** Pages it references. */
-  pages: number;
-  /** Referenced pages still mapped by the process (shared) at the end. */
-  shared: number;
-  /** Copy-on-write breaks since it was taken. */
-  cows: number;
-  /** Dropped within the trace. */
-  dropped: boolean;
-  /** Event indices of its begin and end (-1 when absent). */
-  begin: number;
-  end: number;
-}
-
 /** What one pass over the events in time order produces. */
 export interface ReplayResult {
   anomalies: Anomaly[];
@@ -51,7 +38,7 @@ export interface ReplayResult {
   /** Pages per owner id at the end and at the peak. */
   ownerLive: Float64Array;
   ownerPeak: Float64Array;
-  snapshots: Map<number, SnapshotStats>;
+  snapshots: ReadonlyMap<number, SnapshotStats>;
   /** Time of the first and last timed event (ns). */
   timeStart: number;
   timeEnd: number;
@@ -59,7 +46,7 @@ export interface ReplayResult {
   order: Uint32Array | null;
   pages: PageTable;
   /** Pages referenced by each snapshot, in reference order. */
-  snapshotPages: Map<number, number[]>;
+  snapshotPages: ReadonlyMap<number, number[]>;
 }
 
 /**
@@ -71,22 +58,6 @@ export interface ReplayObserver {
   event(i: number, e: EventRecord): void;
   /** Page pfn now has `owner` (0 = none) in `state` (LIVE or FREE), set by event ev. */
   page(pfn: number, owner: number, state: number, ev: number): void;
-}
-
-interface SnapState {
-  /** Position in Replay.snapList (what a page's references name). */
-  index: number;
-  live: boolean;
-  pid: number;
-  pages: number[];
-  /** Pages of page_owner records in this dump (a dump holds pages through their owners). */
-  records: number;
-  stats: SnapshotStats;
-  /**
-   * Pages already reported as dangling or as written without CoW: one report per (snapshot, page). Made
-   * on the first report: an empty Set per snapshot was about 20 MB at 150 k snapshots.
-   */
-  reported: Set<number> | null;
 }
 
 // Regions whose pages a DAX user maps straight from the device: they never pass through the page
@@ -118,8 +89,7 @@ export class Replay {
   private refNext: Int32Array = new Int32Array(1024);
   private refUsed = 0;
   private refFree = -1;
-  private readonly snaps = new Map<number, SnapState>();
-  private readonly snapList: SnapState[] = [];
+  private readonly snaps = new SnapStates();
   private readonly bound = new Map<number, number>();
   private readonly exited = new Map<number, number>();
   /** Events whose leaked pages were reported already (a reused pid is judged at its reuse). */
@@ -133,7 +103,6 @@ export class Replay {
   private daxRegions: Region[] = [];
   private daxSeen = -1;
   private readonly severity: Partial<Record<AnomalyKind, Severity>>;
-  private readonly kinds: OwnerKind[] = [];
   private livePages = 0;
   private cur = 0;
   /** Events by kind (a kind is one byte). */
@@ -199,19 +168,10 @@ export class Replay {
     const counts: Record<string, number> = {};
     for (let k = 0; k < this.counts.length; k++) if (this.counts[k]) counts[EVENT_NAMES[k]] = this.counts[k];
     for (const [name, v] of this.b.counters) counts[name] = (counts[name] ?? 0) + v;
-    const snapshots = new Map<number, SnapshotStats>();
-    const snapshotPages = new Map<number, number[]>();
-    for (const [id, s] of this.snaps) {
-      let shared = 0;
-      for (const pfn of s.pages) {
-        const c = this.pages.peek(pfn);
-        if (c && c.owner(pfn % 4096) !== 0 && this.kinds[c.owner(pfn % 4096)] === 'process') shared++;
-      }
-      s.stats.shared = shared;
-      s.stats.pages = s.pages.length + s.records;
-      snapshots.set(id, s.stats);
-      snapshotPages.set(id, s.pages);
-    }
+    const snaps = this.snaps.results((pfn) => {
+      const c = this.pages.peek(pfn);
+      return c !== undefined && c !== null && c.owner(pfn % 4096) !== 0 && this.kindOf(c.owner(pfn % 4096)) === 'process';
+    });
     // One slot per owner: the arrays grew by doubling while events were applied.
     const owners = this.b.owners.size;
     return {
@@ -220,19 +180,17 @@ export class Replay {
       livePages: this.livePages,
       ownerLive: fit(this.ownerLive, owners),
       ownerPeak: fit(this.ownerPeak, owners),
-      snapshots,
+      snapshots: snaps.stats,
       timeStart: this.t0 === Infinity ? 0 : this.t0,
       timeEnd: this.t1 === -Infinity ? 0 : this.t1,
       order,
       pages: this.pages,
-      snapshotPages,
+      snapshotPages: snaps.pages,
     };
   }
 
-  /** Take in what the parse added since the last call: owner kinds, memory blocks. */
+  /** Take in what the parse added since the last call: memory blocks. */
   private sync(): void {
-    const owners = this.b.owners;
-    for (let k = this.kinds.length; k < owners.size; k++) this.kinds.push(owners.get(k).kind);
     const blocks = this.b.layout.blocks;
     // A block listed after events were applied does not undo an online/offline event seen for it.
     for (let k = this.blocksSeen; k < blocks.length; k++) {
@@ -293,14 +251,9 @@ export class Replay {
         return;
       case EventKind.SnapRef:
         return this.snapRef(e, i);
-      case EventKind.SnapEnd: {
-        const s = this.snap(e.ref, e.pid, i);
-        s.stats.end = i;
-        // Its references are in: an exact copy of the list instead of the room pushes left (a list of 4
-        // pages held 17 slots; 150 k snapshots in the 10 M-event native trace).
-        s.pages = s.pages.slice();
+      case EventKind.SnapEnd:
+        this.snaps.end[this.snap(e.ref, e.pid, i)] = i;
         return;
-      }
       case EventKind.Cow:
         return this.cow(e, i);
       case EventKind.Restore:
@@ -370,9 +323,7 @@ export class Replay {
   }
 
   private kindOf(owner: number): OwnerKind {
-    // Owners interned during the replay (a snapshot's, a process's) are taken in on first sight.
-    if (owner >= this.kinds.length) this.sync();
-    return this.kinds[owner] ?? 'free';
+    return owner < this.b.owners.size ? this.b.owners.kindOf(owner) : 'free';
   }
 
   // ---- event handlers
@@ -381,7 +332,7 @@ export class Replay {
     if (e.kind === EventKind.Record && e.pfn !== e.pfn) return this.unplaced(e.owner, e.arg);
     const n = pagesOf(e.order);
     // A dump's records are its snapshot's pages (held by their owners, not referenced by the snapshot).
-    if (e.kind === EventKind.Record && e.ref) this.snap(e.ref, 0, i).records += n;
+    if (e.kind === EventKind.Record && e.ref) this.snaps.records[this.snap(e.ref, 0, i)] += n;
     let reported = false;
     this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
@@ -502,42 +453,36 @@ export class Replay {
     }
     if (e.kind === EventKind.Write && owner === e.owner && c.refHead !== null) {
       for (let r = c.refHead[s]; r !== -1; r = this.refNext[r]) {
-        const snap = this.snapList[this.refSnap[r]];
-        if (!snap.live || !firstReport(snap, p)) continue;
-        this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${snap.stats.id} shares it, with no copy-on-write break`, [this.refEv[r]]);
+        const snap = this.refSnap[r];
+        if (!this.snaps.live[snap] || !this.snaps.firstReport(snap, p)) continue;
+        this.reportAt('cow-missed', e, p, `pid ${e.pid} wrote pfn ${hex(p)} while snapshot ${this.snaps.id[snap]} shares it, with no copy-on-write break`, [this.refEv[r]]);
       }
     }
   }
 
-  private snap(id: number, pid: number, i: number): SnapState {
-    let s = this.snaps.get(id);
-    if (!s) {
-      s = { index: this.snapList.length, live: true, pid, pages: [], records: 0, stats: { id, pages: 0, shared: 0, cows: 0, dropped: false, begin: i, end: -1 }, reported: null };
-      this.snaps.set(id, s);
-      this.snapList.push(s);
-    }
-    if (!s.pid && pid) s.pid = pid;
-    return s;
+  /** The index of snapshot `id` in this.snaps (made when new, with begin event i). */
+  private snap(id: number, pid: number, i: number): number {
+    return this.snaps.index(id, pid, i);
   }
 
   private snapRef(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
+    const snaps = this.snaps;
     const n = pagesOf(e.order);
     for (let p = e.pfn; p < e.pfn + n; p++) {
-      s.pages.push(p);
+      snaps.addPage(s, p);
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      this.addRef(c, sl, s.index, i);
-      if (c.state(sl) === UNKNOWN) this.setPage(c, sl, s.pid ? this.b.owners.process(s.pid) : e.owner, LIVE, i);
-      else if (c.state(sl) === FREE && firstReport(s, p)) {
+      this.addRef(c, sl, s, i);
+      if (c.state(sl) === UNKNOWN) this.setPage(c, sl, snaps.pid[s] ? this.b.owners.process(snaps.pid[s]) : e.owner, LIVE, i);
+      else if (c.state(sl) === FREE && snaps.firstReport(s, p)) {
         this.reportAt('snapshot-dangling', e, p, `snapshot ${e.ref} references pfn ${hex(p)}, which was freed at line ${this.lineOf(c.since(sl))}`, [c.since(sl)]);
       }
     }
   }
 
   private cow(e: EventRecord, i: number): void {
-    const s = this.snap(e.ref, e.pid, i);
-    s.stats.cows++;
+    this.snaps.cows[this.snap(e.ref, e.pid, i)]++;
     const old = e.pfn;
     const c = this.pages.chunk(old);
     const sl = old % 4096;
@@ -557,7 +502,7 @@ export class Replay {
   private restore(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
     const snapOwner = this.b.owners.snapshot(e.ref);
-    for (const p of s.pages) {
+    for (const p of this.snaps.pages(s)) {
       const c = this.pages.chunk(p);
       const sl = p % 4096;
       if (c.owner(sl) === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
@@ -566,13 +511,12 @@ export class Replay {
 
   private drop(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
-    s.live = false;
-    s.stats.dropped = true;
+    this.snaps.live[s] = 0;
     const snapOwner = this.b.owners.snapshot(e.ref);
-    for (const p of s.pages) {
+    for (const p of this.snaps.pages(s)) {
       const c = this.pages.chunk(p);
       const sl = p % 4096;
-      const heir = this.unref(c, sl, s.index);
+      const heir = this.unref(c, sl, s);
       // Another live snapshot may share the page this one kept at a CoW break: it stays pinned for that one.
       if (c.owner(sl) === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
     }
@@ -602,7 +546,7 @@ export class Replay {
     // Nothing bound and no device offset: no placement to check (most events).
     if (this.bound.size === 0 && !(fault && e.arg2 === e.arg2)) return;
     const layout = this.b.layout;
-    const pid = e.kind === EventKind.Alloc ? this.b.owners.get(e.owner)?.pid : fault ? e.pid : undefined;
+    const pid = e.kind === EventKind.Alloc ? this.b.owners.pidOf(e.owner) : fault ? e.pid : undefined;
     const want = pid === undefined || this.bound.size === 0 ? undefined : this.bound.get(pid);
     if (fault && e.arg2 === e.arg2) {
       // A fault with a device offset is serviced out of a DAX device: of the bound node's, when bound.
@@ -656,10 +600,10 @@ export class Replay {
    * dangling page is the same corruption, not a new one. */
   private dangling(c: PageChunk, s: number, p: number, how: string): void {
     for (let r = c.refHead![s]; r !== -1; r = this.refNext[r]) {
-      const snap = this.snapList[this.refSnap[r]];
-      if (!snap.live || !firstReport(snap, p)) continue;
+      const snap = this.refSnap[r];
+      if (!this.snaps.live[snap] || !this.snaps.firstReport(snap, p)) continue;
       const ev = this.refEv[r];
-      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${snap.stats.id} still references it (line ${this.lineOf(ev)})`, [ev]);
+      this.reportAt('snapshot-dangling', this.e, p, `pfn ${hex(p)} ${how} while snapshot ${this.snaps.id[snap]} still references it (line ${this.lineOf(ev)})`, [ev]);
     }
   }
 
@@ -709,7 +653,7 @@ export class Replay {
         this.refNext[r] = this.refFree;
         this.refFree = r;
       } else {
-        if (heir === undefined && this.snapList[this.refSnap[r]].live) heir = this.snapList[this.refSnap[r]].stats.id;
+        if (heir === undefined && this.snaps.live[this.refSnap[r]]) heir = this.snaps.id[this.refSnap[r]];
         prev = r;
       }
       r = next;
@@ -727,8 +671,8 @@ export class Replay {
       for (let s = 0; s < 4096; s++) {
         if (c.state(s) !== LIVE) continue;
         const o = c.owner(s);
-        if (o === 0 || this.kinds[o] !== 'process') continue;
-        const pid = this.b.owners.get(o).pid!;
+        if (o === 0 || this.kindOf(o) !== 'process') continue;
+        const pid = this.b.owners.pidOf(o)!;
         if (!this.exited.has(pid) || (onlyPid !== undefined && pid !== onlyPid)) continue;
         const pfn = c.base + s;
         if (c.refHead !== null && c.refHead[s] !== -1) continue;
@@ -780,14 +724,6 @@ function pagesOf(order: number): number {
   return order < 31 ? 1 << order : 2 ** order;
 }
 
-/** First report about page p for snapshot s: true once per (snapshot, page). */
-function firstReport(s: SnapState, p: number): boolean {
-  if (s.reported === null) s.reported = new Set();
-  else if (s.reported.has(p)) return false;
-  s.reported.add(p);
-  return true;
-}
-
 function growInt32(a: Int32Array, n: number): Int32Array {
   const out = new Int32Array(n);
   out.set(a);
@@ -797,8 +733,11 @@ function growInt32(a: Int32Array, n: number): Int32Array {
 /** `a` cut or padded with zeros to n values. */
 function fit(a: Float64Array, n: number): Float64Array {
   if (a.length === n) return a;
+  // A view, not a copy, when it is longer: the copy was made when the replay's memory peaks (two 3.4 MB
+  // arrays at 425 k owners).
+  if (n < a.length) return a.subarray(0, n);
   const out = new Float64Array(n);
-  out.set(n < a.length ? a.subarray(0, n) : a);
+  out.set(a);
   return out;
 }
 

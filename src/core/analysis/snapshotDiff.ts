@@ -103,7 +103,7 @@ export function emptyCounts(): ClassCounts {
 
 /** Snapshots of a model that can be compared. */
 export function listComparable(m: TraceModel): SnapshotInfo[] {
-  return m.builder.snapshots;
+  return m.builder.snapshots.objects();
 }
 
 /**

@@ -290,14 +290,14 @@ function shrink(columns: ColumnValues[], rows: number): ColumnValues[] {
 
 /** The owners table: every owner the trace named (id 0, "no owner", is not a row), with pages held at the end and at the peak. */
 export function* ownerBatches(model: TraceModel, batchRows = DEFAULT_BATCH_ROWS): Generator<ExportBatch> {
-  const list = model.builder.owners.list;
+  const owners = model.builder.owners;
   const r = model.result;
-  for (let start = 1; start < list.length; start += batchRows) {
-    const rows = Math.min(batchRows, list.length - start);
+  for (let start = 1; start < owners.size; start += batchRows) {
+    const rows = Math.min(batchRows, owners.size - start);
     const columns = allocate('owners', rows);
     const [id, kind, pid, tgid, comm, dev, ino, snap, name, live, peak] = columns;
     for (let k = 0; k < rows; k++) {
-      const o = list[start + k];
+      const o = owners.get(start + k);
       nums(id)[k] = o.id;
       strs(kind)[k] = o.kind;
       if (o.pid !== undefined) nums(pid)[k] = o.pid;

@@ -297,7 +297,7 @@ class NativeParser implements LineParser {
   private proc(pid: number): number {
     const owners = this.b.owners;
     const id = owners.findProcess(pid);
-    if (id !== undefined && owners.get(id).comm !== undefined) return id;
+    if (id !== undefined && owners.commOf(id) !== undefined) return id;
     return owners.process(pid, this.value(K.comm));
   }
 
@@ -379,7 +379,7 @@ class NativeParser implements LineParser {
         break;
       case EventKind.Fork:
         e.ref = n[K.child];
-        e.owner = owners.process(e.ref, this.value(K.comm) ?? owners.get(owners.process(e.pid)).comm);
+        e.owner = owners.process(e.ref, this.value(K.comm) ?? owners.commOf(owners.process(e.pid)));
         break;
       case EventKind.Exit:
       case EventKind.Bind:

@@ -1,7 +1,8 @@
 import { EventStore, type EventStoreData } from './eventStore';
 import type { MemoryBlock, NumaNode, Placement, Region } from './addressSpace';
-import type { Owner, OwnerTable } from './owners';
-import type { ParseError, SnapshotInfo, TraceBuilder } from './traceBuilder';
+import { HAS_COMM, HAS_PID, HAS_TGID, type OwnerColumns } from './owners';
+import type { ParseError, TraceBuilder } from './traceBuilder';
+import { snapshotColumnBuffers, type SnapshotColumns } from './snapshotTable';
 
 /** A builder's layout as plain data (it crosses threads by structured clone). */
 export interface LayoutData {
@@ -25,9 +26,13 @@ export interface OwnerPatch {
  */
 export interface StreamPart {
   events: EventStoreData;
-  /** Owners interned since the part before, in id order (the first part starts at id 0). */
-  owners: Owner[];
-  snapshots: SnapshotInfo[];
+  /**
+   * Owners interned since the part before, in id order (the first part starts at id 0), as columns
+   * (transferred) with the strings added since the part before.
+   */
+  owners: OwnerColumns;
+  /** Snapshots added since the part before, as columns (transferred) with their new strings. */
+  snapshots: SnapshotColumns;
   errors: ParseError[];
   /** The whole layout, when it changed since the part before. */
   layout?: LayoutData;
@@ -43,14 +48,6 @@ export interface StreamPart {
   };
 }
 
-const HAS_COMM = 1;
-const HAS_TGID = 2;
-const HAS_PID = 4;
-
-function fieldsOf(o: Owner): number {
-  return (o.comm !== undefined ? HAS_COMM : 0) | (o.tgid !== undefined ? HAS_TGID : 0) | (o.pid !== undefined ? HAS_PID : 0);
-}
-
 /**
  * The worker's side: cuts what its builder gained into StreamParts. A cut hands over the store's full
  * column chunks as they are (the last cut, everything), so they can be transferred: the worker keeps no
@@ -58,7 +55,9 @@ function fieldsOf(o: Owner): number {
  */
 export class PartCutter {
   private owners = 0;
+  private strings = 0;
   private snapshots = 0;
+  private snapshotStrings = 0;
   private errors = 0;
   private layoutKey = '';
   /** For each owner sent: which of comm, tgid and pid it had then. */
@@ -70,17 +69,20 @@ export class PartCutter {
   cut(bytes: number, all = false): StreamPart {
     const b = this.b;
     const events = all ? b.takeEvents().exportData() : b.events.takeFullChunks();
-    const list = b.owners.list;
-    if (list.length > this.sent.length) {
-      const next = new Uint8Array(Math.max(list.length, this.sent.length * 2));
+    const table = b.owners;
+    const n = table.size;
+    if (n > this.sent.length) {
+      const next = new Uint8Array(Math.max(n, this.sent.length * 2));
       next.set(this.sent);
       this.sent = next;
     }
-    for (let id = this.owners; id < list.length; id++) this.sent[id] = fieldsOf(list[id]);
-    const owners = list.slice(this.owners);
-    this.owners = list.length;
-    const snapshots = b.snapshots.slice(this.snapshots);
+    for (let id = this.owners; id < n; id++) this.sent[id] = table.fieldsOf(id);
+    const owners = table.columns(this.owners, this.strings);
+    this.owners = n;
+    this.strings = table.stringCount;
+    const snapshots = b.snapshots.columns(this.snapshots, this.snapshotStrings);
     this.snapshots = b.snapshots.length;
+    this.snapshotStrings = b.snapshots.stringCount;
     const errors = b.errors.slice(this.errors);
     this.errors = b.errors.length;
     const part: StreamPart = { events, owners, snapshots, errors, bytes };
@@ -98,15 +100,15 @@ export class PartCutter {
   end(bytes: number, lines: number): StreamPart {
     const part = this.cut(bytes, true);
     const patches: OwnerPatch[] = [];
-    const list = this.b.owners.list;
-    for (let id = 0; id < list.length; id++) {
-      const o = list[id];
+    const table = this.b.owners;
+    for (let id = 0; id < table.size; id++) {
+      const now = table.fieldsOf(id);
       const had = this.sent[id];
-      if (fieldsOf(o) === had) continue;
+      if (now === had) continue;
       const p: OwnerPatch = { id };
-      if (!(had & HAS_COMM) && o.comm !== undefined) p.comm = o.comm;
-      if (!(had & HAS_TGID) && o.tgid !== undefined) p.tgid = o.tgid;
-      if (!(had & HAS_PID) && o.pid !== undefined) p.pid = o.pid;
+      if (!(had & HAS_COMM) && now & HAS_COMM) p.comm = table.commOf(id);
+      if (!(had & HAS_TGID) && now & HAS_TGID) p.tgid = table.tgidOf(id);
+      if (!(had & HAS_PID) && now & HAS_PID) p.pid = table.pidOf(id);
       patches.push(p);
     }
     part.end = { lines, droppedErrors: this.b.droppedErrors, counters: [...this.b.counters], patches };
@@ -116,7 +118,9 @@ export class PartCutter {
 
 /** Every ArrayBuffer a part's events hold, for a worker's transfer list. */
 export function streamPartBuffers(p: StreamPart): ArrayBuffer[] {
-  const out: ArrayBuffer[] = [];
+  const o = p.owners;
+  const out: ArrayBuffer[] = [o.kind.buffer, o.flags.buffer, o.num.buffer, o.num2.buffer, o.str.buffer] as ArrayBuffer[];
+  out.push(...snapshotColumnBuffers(p.snapshots));
   for (const c of p.events.kind) out.push(c.buffer as ArrayBuffer);
   for (const c of p.events.order) out.push(c.buffer as ArrayBuffer);
   for (const chunks of Object.values(p.events.columns)) {
@@ -126,24 +130,6 @@ export function streamPartBuffers(p: StreamPart): ArrayBuffer[] {
     }
   }
   return out;
-}
-
-/** The id `o` (from another builder) has in `owners`, interned there if new. */
-export function internOwner(owners: OwnerTable, o: Owner): number {
-  switch (o.kind) {
-    case 'free':
-      return 0;
-    case 'kernel':
-      return owners.kernel();
-    case 'process':
-      return owners.process(o.pid!, o.comm, o.tgid);
-    case 'file':
-      return owners.file(o.dev!, o.ino!);
-    case 'snapshot':
-      return owners.snapshot(o.snap!, o.pid);
-    case 'agent':
-      return owners.agent(o.name!);
-  }
 }
 
 /** What appending a part changed beyond events. */
@@ -163,6 +149,9 @@ export interface AppendEffect {
 export class PartAppender {
   private map = new Int32Array(1024);
   private mapped = 0;
+  /** The worker's string ids to the builder's owner table's, and to its snapshot table's. */
+  private readonly strMap: number[] = [];
+  private readonly snapStrMap: number[] = [];
   /** Every owner so far has the same id here as in the part (true for the first range of a file). */
   private identity = true;
 
@@ -172,46 +161,29 @@ export class PartAppender {
     const b = this.b;
     const effect: AppendEffect = { layout: false, patched: false };
     if (p.layout) effect.layout = mergeLayout(b, p.layout);
-    const need = this.mapped + p.owners.length;
+    const rows = p.owners.kind.length;
+    const need = this.mapped + rows;
     if (need > this.map.length) {
       const next = new Int32Array(Math.max(need, this.map.length * 2));
       next.set(this.map);
       this.map = next;
     }
-    for (const o of p.owners) {
-      // An owner the builder has already may get its comm from this range: its label changes.
-      const prior = o.kind === 'process' ? b.owners.findProcess(o.pid!) : o.kind === 'snapshot' ? b.owners.findSnapshot(o.snap!) : undefined;
-      const had = prior === undefined ? -1 : fieldsOf(b.owners.get(prior));
-      const id = internOwner(b.owners, o);
-      if (had >= 0 && fieldsOf(b.owners.get(id)) !== had) effect.patched = true;
-      if (id !== this.mapped) this.identity = false;
-      this.map[this.mapped++] = id;
-    }
+    // An owner the builder has already may get its comm from this range: its label changes.
+    if (b.owners.internColumns(p.owners, this.strMap, this.map, this.mapped)) effect.patched = true;
+    for (let k = 0; k < rows && this.identity; k++) if (this.map[this.mapped + k] !== this.mapped + k) this.identity = false;
+    this.mapped += rows;
     // Whole chunks whose ids, lines and file are already the builder's are taken as they are; else copied.
     const same = this.identity && this.lineOffset === 0 && b.currentFile === 0;
     if (p.events.length > 0 && !(same && b.events.adoptData(p.events))) {
       b.events.appendStore(EventStore.fromData(p.events), b.currentFile, this.lineOffset, this.map);
     }
-    for (const s of p.snapshots) {
-      if (b.snapshot(s.id)) continue;
-      const { file: _file, ...rest } = s;
-      b.addSnapshot({ ...rest, line: s.line + this.lineOffset });
-    }
+    b.addSnapshotColumns(p.snapshots, this.snapStrMap, this.lineOffset);
     for (const err of p.errors) b.error(err.line + this.lineOffset, err.message);
     if (p.end) {
       b.droppedErrors += p.end.droppedErrors;
       for (const [name, v] of p.end.counters) b.count(name, v);
       for (const patch of p.end.patches) {
-        const o = b.owners.get(this.map[patch.id]);
-        if (patch.comm !== undefined && o.comm === undefined) {
-          o.comm = patch.comm;
-          effect.patched = true;
-        }
-        if (patch.tgid !== undefined && o.tgid === undefined) o.tgid = patch.tgid;
-        if (patch.pid !== undefined && o.pid === undefined) {
-          o.pid = patch.pid;
-          effect.patched = true;
-        }
+        if (b.owners.patch(this.map[patch.id], patch.comm, patch.tgid, patch.pid)) effect.patched = true;
       }
     }
     return effect;

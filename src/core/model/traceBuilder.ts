@@ -2,6 +2,7 @@ import { AddressSpace } from './addressSpace';
 import { EventStore } from './eventStore';
 import type { EventRecord } from './events';
 import { OwnerTable } from './owners';
+import { SnapshotTable, type SnapshotColumns } from './snapshotTable';
 
 /** A line that could not be read, with what was expected there. */
 export interface ParseError {
@@ -49,8 +50,7 @@ export class TraceBuilder {
   readonly layout = new AddressSpace();
   readonly errors: ParseError[] = [];
   readonly files: SourceFile[] = [];
-  readonly snapshots: SnapshotInfo[] = [];
-  private readonly snapshotById = new Map<number, SnapshotInfo>();
+  readonly snapshots = new SnapshotTable();
   private maxSnapshotId = 0;
   /** Extra counters a format reports (`records`, `unknownEvents`, ...), summed over files. */
   readonly counters = new Map<string, number>();
@@ -109,18 +109,45 @@ export class TraceBuilder {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
   }
 
-  /** Register a snapshot and return it (with `id` when given and free, else the next free id). */
-  addSnapshot(s: Omit<SnapshotInfo, 'id' | 'file'> & { id?: number }): SnapshotInfo {
+  /**
+   * Register a snapshot (with `id` when given and free, else the next free id; in the current file unless
+   * given) and return it. Setting `time` on the object returned changes the snapshot's time.
+   */
+  addSnapshot(s: Omit<SnapshotInfo, 'id' | 'file'> & { id?: number; file?: number }): SnapshotInfo {
     let id = s.id;
-    if (id === undefined || this.snapshotById.has(id)) id = this.maxSnapshotId + 1;
-    const info: SnapshotInfo = { ...s, id, file: this.currentFile };
-    this.snapshots.push(info);
-    this.snapshotById.set(id, info);
+    if (id === undefined || this.snapshots.indexOf(id) >= 0) id = this.maxSnapshotId + 1;
+    const info: SnapshotInfo = { ...s, id, file: s.file ?? this.currentFile };
+    const k = this.snapshots.add(info);
     if (id > this.maxSnapshotId) this.maxSnapshotId = id;
+    const table = this.snapshots;
+    let time = info.time;
+    Object.defineProperty(info, 'time', {
+      enumerable: true,
+      get: () => time,
+      set: (t: number) => {
+        time = t;
+        table.setTime(k, t);
+      },
+    });
     return info;
   }
 
+  /** Take the snapshots of a table read back (the index cache), files and lines as they were. */
+  loadSnapshots(c: SnapshotColumns): void {
+    for (const id of this.snapshots.load(c)) if (id > this.maxSnapshotId) this.maxSnapshotId = id;
+  }
+
+  /**
+   * Append snapshots another builder (a parse worker's) sent as columns, in the current file, their lines
+   * shifted by `lineOffset`; those whose id is taken already are left out. `strMap` maps the other
+   * table's string ids to this one's and is extended with the new strings.
+   */
+  addSnapshotColumns(c: SnapshotColumns, strMap: number[], lineOffset: number): void {
+    for (const id of this.snapshots.addColumns(c, strMap, this.currentFile, lineOffset)) if (id > this.maxSnapshotId) this.maxSnapshotId = id;
+  }
+
   snapshot(id: number): SnapshotInfo | undefined {
-    return this.snapshotById.get(id);
+    const k = this.snapshots.indexOf(id);
+    return k < 0 ? undefined : this.snapshots.get(k);
   }
 }

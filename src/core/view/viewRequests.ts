@@ -64,7 +64,7 @@ export function viewInit(model: TraceModel): ViewInit {
   const ranked: number[] = [];
   const peak = (o: number): number => r.ownerPeak[o] ?? 0;
   for (let o = 0; o < n; o++) {
-    const k = OWNER_KINDS.indexOf(o === 0 ? 'free' : b.owners.get(o).kind);
+    const k = OWNER_KINDS.indexOf(o === 0 ? 'free' : b.owners.kindOf(o));
     ownerKinds[o] = k;
     if (o > 0 && peak(o) > 0) {
       ranked.push(o);
@@ -348,8 +348,8 @@ function search(model: TraceModel, q: SearchRequest): SearchReply {
   const hits: number[] = [];
   const owners = model.builder.owners;
   for (let o = 1; o < owners.size; o++) {
-    const owner = owners.get(o);
     if ((r.ownerPeak[o] ?? 0) === 0) continue;
+    const owner = owners.get(o);
     if (owner.pid === decimal || ownerLabel(owner).toLowerCase().includes(text)) hits.push(o);
   }
   hits.sort((x, y) => (r.ownerPeak[y] ?? 0) - (r.ownerPeak[x] ?? 0) || x - y);

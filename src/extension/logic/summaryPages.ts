@@ -50,7 +50,7 @@ export class SummaryLists {
     const ids = this.rankedIds();
     const ownerKindCounts: Partial<Record<OwnerKind, number>> = {};
     for (const id of ids) {
-      const kind = b.owners.list[id].kind;
+      const kind = b.owners.kindOf(id);
       ownerKindCounts[kind] = (ownerKindCounts[kind] ?? 0) + 1;
     }
     let liveSnapshotCount = 0;
@@ -124,7 +124,7 @@ export class SummaryLists {
     if (!this.commOfPid) {
       this.commOfPid = new Map();
       for (const id of this.rankedIds()) {
-        const o = this.m.builder.owners.list[id];
+        const o = this.m.builder.owners.get(id);
         if (o.kind === 'process' && o.pid !== undefined && o.comm && !this.commOfPid.has(o.pid)) this.commOfPid.set(o.pid, o.comm);
       }
     }
