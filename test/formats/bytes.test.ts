@@ -30,4 +30,19 @@ describe('UintScanner', () => {
     expect(values).toEqual([0x7f00e0a04000, 1234, NaN, NaN, NaN, NaN, 0x1f]);
     expect(parseInt10(enc.encode('-3'), 0, 2)).toBe(-3);
   });
+
+  it('takes exactly 0-9, a-f and A-F as hex digits: every byte value, against a reference', () => {
+    const sc = new UintScanner();
+    for (let c = 0; c < 256; c++) {
+      const b = new Uint8Array([0x30, 0x78, 0x31, c, 0x32]); // 0x1?2
+      const ch = String.fromCharCode(c);
+      const blank = c === 0x20 || c === 0x09;
+      const want = blank ? 1 : /^[0-9a-fA-F]$/.test(ch) ? Number.parseInt(`1${ch}2`, 16) : NaN;
+      expect(Object.is(sc.scan(b, 0, b.length), want)).toBe(true);
+      expect(sc.end).toBe(blank ? 3 : 5);
+      const wantWhole = blank ? NaN : want;
+      expect(Object.is(parseUint(b, 0, b.length), wantWhole)).toBe(true);
+      expect(Object.is(parseUint(b, 2, b.length, true), wantWhole)).toBe(true);
+    }
+  });
 });

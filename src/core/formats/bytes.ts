@@ -63,6 +63,21 @@ export function indexOf(b: Uint8Array, lit: string, i: number, end: number): num
 }
 
 /**
+ * The value of each byte as a hex digit (0-15), HEX_END for a blank (the end of a token) and -1 for any
+ * other byte. One load instead of a chain of range tests: the tests mispredict on every switch between
+ * a digit and a letter, and parsing random 47-bit hex numbers took 2.5-3x as long with them (bench in
+ * the commit that added this table).
+ */
+export const HEX_DIGIT = new Int8Array(256).fill(-1);
+/** HEX_DIGIT's code for a space or a tab. */
+export const HEX_END = 16;
+for (let c = 0x30; c <= 0x39; c++) HEX_DIGIT[c] = c - 0x30;
+for (let c = 0x61; c <= 0x66; c++) HEX_DIGIT[c] = c - 0x57;
+for (let c = 0x41; c <= 0x46; c++) HEX_DIGIT[c] = c - 0x37;
+HEX_DIGIT[SPACE] = HEX_END;
+HEX_DIGIT[TAB] = HEX_END;
+
+/**
  * Parse an unsigned integer at bytes[i, end): `0x`-prefixed hex, or decimal; `hex` forces hex without
  * prefix. Returns NaN when there is no digit or a byte that is not a digit. Values above 2^53 lose
  * precision (physical frame numbers and user addresses stay below it).
@@ -76,12 +91,8 @@ export function parseUint(b: Uint8Array, i: number, end: number, hex = false): n
   let v = 0;
   if (hex) {
     for (; i < end; i++) {
-      const c = b[i];
-      let d: number;
-      if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-      else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
-      else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
-      else return NaN;
+      const d = HEX_DIGIT[b[i]];
+      if (d < 0 || d === HEX_END) return NaN;
       v = v * 16 + d;
     }
     return v;
@@ -109,12 +120,10 @@ export class UintScanner {
     let ok = true;
     if (b[i] === 0x30 && i + 2 < end && (b[i + 1] === 0x78 || b[i + 1] === 0x58) && b[i + 2] !== SPACE && b[i + 2] !== TAB) {
       for (i += 2; i < end; i++) {
-        const c = b[i];
-        if (c === SPACE || c === TAB) break;
-        if (c >= 0x30 && c <= 0x39) v = v * 16 + (c - 0x30);
-        else if (c >= 0x61 && c <= 0x66) v = v * 16 + (c - 0x57);
-        else if (c >= 0x41 && c <= 0x46) v = v * 16 + (c - 0x37);
-        else ok = false;
+        const d = HEX_DIGIT[b[i]];
+        if (d === HEX_END) break;
+        if (d < 0) ok = false;
+        else v = v * 16 + d;
       }
     } else {
       for (; i < end; i++) {
