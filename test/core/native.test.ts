@@ -19,6 +19,20 @@ describe('native format', () => {
     expect(s.anomalies).toEqual([]);
   });
 
+  it('ignores keys it does not know, also ones that end in, start with or pad a known key', async () => {
+    const s = await analyzeText(
+      native(
+        '1 alloc pfn=0x10 xxxxorder=3 orders=2 zzzreserved=1 pidx=9 pid=7 comm=app',
+        '2 alloc pfn=0x20 order=1 owner=kernel veryveryverylongkey=12 o=5',
+        '3 free pfn=0x20 order=1 xpfn=0x99',
+      ),
+    );
+    expect(s.counts).toMatchObject({ alloc: 2, free: 1 });
+    expect(s.livePages).toBe(1);
+    expect(s.owners.find((o) => o.pid === 7)).toMatchObject({ comm: 'app', livePages: 1 });
+    expect(s.anomalies).toEqual([]);
+  });
+
   it('reports double-free at the second free and not for pages allocated before tracing', async () => {
     const s = await analyzeText(
       native(

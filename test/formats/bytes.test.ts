@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseInt10, parseUint, skipToken, UintScanner } from '../../src/core/formats/bytes';
+import { parseInt10, parseUint, ShortKeyTable, skipToken, UintScanner } from '../../src/core/formats/bytes';
 
 const enc = new TextEncoder();
 
@@ -44,5 +44,48 @@ describe('UintScanner', () => {
       expect(Object.is(parseUint(b, 0, b.length), wantWhole)).toBe(true);
       expect(Object.is(parseUint(b, 2, b.length, true), wantWhole)).toBe(true);
     }
+  });
+});
+
+describe('ShortKeyTable', () => {
+  /** Look up bytes packed as a scanner packs them. */
+  function lookup(t: ShortKeyTable, key: string): number {
+    const b = enc.encode(key);
+    let lo = 0;
+    let hi = 0;
+    for (const c of b) {
+      hi = (hi << 8) | (lo >>> 24);
+      lo = (lo << 8) | c;
+    }
+    return t.get(lo, hi, b.length);
+  }
+
+  const names = ['pfn', 'o', 'order', 'owner', 'reserved', 'devoff', 'dev', 'pages', 'page', 'time', 'to'];
+  const t = new ShortKeyTable(names);
+
+  it('finds every name it was given, 1 to 8 bytes', () => {
+    names.forEach((n, id) => expect(lookup(t, n)).toBe(id));
+  });
+
+  it('finds no other token: prefixes, extensions, longer tokens ending in a name, NUL-padded names', () => {
+    for (const k of ['', 'p', 'pf', 'pfnx', 'xpfn', 'orde', 'orders', 'xreserved', 'zzreserved', 'reserve', 'ord\u0000r', '\u0000pfn', '\u0000\u0000reserved', 'PFN', 'tim', 'times', 'pagesx', 'Owner']) {
+      expect(lookup(t, k)).toBe(-1);
+    }
+  });
+
+  it('refuses names it cannot pack exactly', () => {
+    expect(() => new ShortKeyTable(['ninebytes'])).toThrow();
+    expect(() => new ShortKeyTable([''])).toThrow();
+    expect(() => new ShortKeyTable(['caf\u00e9'])).toThrow();
+  });
+
+  it('agrees with a Map for random tokens over a small alphabet', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...'adefgnoprstv\u0000'), { maxLength: 11 }), (cs) => {
+        const k = cs.join('');
+        expect(lookup(t, k)).toBe(names.indexOf(k));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

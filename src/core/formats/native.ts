@@ -1,7 +1,7 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { RegionType } from '../model/addressSpace';
 import type { SnapshotInfo, TraceBuilder } from '../model/traceBuilder';
-import { ByteKeyTable, indexOfByte, NameCache, parseInt10, parseUint, skipSpaces, skipToken, text, UintScanner } from './bytes';
+import { ByteKeyTable, indexOfByte, NameCache, parseInt10, parseUint, ShortKeyTable, skipSpaces, skipToken, text, UintScanner } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /** First line of a Page Ledger trace (docs/trace-format.md). */
@@ -65,7 +65,7 @@ const K = {
 } as const;
 const KEY_IDS = new Map<string, number>(Object.entries(K));
 const KEY_NAMES = Object.keys(K);
-const KEY_TABLE = new ByteKeyTable(KEY_NAMES);
+const KEY_TABLE = new ShortKeyTable(KEY_NAMES);
 const EVENT_NAMES_LIST = Object.keys(EVENT_BY_NAME);
 const EVENT_TABLE = new ByteKeyTable(EVENT_NAMES_LIST);
 const EVENT_KINDS = EVENT_NAMES_LIST.map((n) => EVENT_BY_NAME[n]);
@@ -195,10 +195,13 @@ class NativeParser implements LineParser {
         return true;
       }
       const ks = i;
-      let h = ByteKeyTable.SEED;
+      // The key's last 8 bytes, packed for KEY_TABLE as they are scanned.
+      let lo = 0;
+      let hi = 0;
       let c = 0;
       while (i < end && (c = b[i]) !== 0x3d && c !== 0x20 && c !== 0x09) {
-        h = Math.imul(h ^ c, 0x01000193);
+        hi = (hi << 8) | (lo >>> 24);
+        lo = (lo << 8) | c;
         i++;
       }
       if (i >= end || c !== 0x3d || i === ks) {
@@ -207,7 +210,7 @@ class NativeParser implements LineParser {
         return false;
       }
       const eq = i;
-      const id = KEY_TABLE.getHashed(h, b, ks, eq);
+      const id = KEY_TABLE.get(lo, hi, eq - ks);
       let vStart = eq + 1;
       let vEnd: number;
       if (b[vStart] === 0x22 /* " */) {
