@@ -63,6 +63,27 @@ describe('native format', () => {
     expect(s.counts).toMatchObject({ alloc: 1, free: 1 });
   });
 
+  it('tells every event name from names that differ by a byte, short or long', async () => {
+    const wrong = ['allocx', 'lloc', 'fre', 'frees', 'xmap', 'snapshot', 'snapshot-en', 'snapshot-begins', 'alloc-faile', 'migrated', 'xmembind', 'ALLOC', 'mmap'];
+    const s = await analyzeText(
+      native(
+        ...wrong.map((w, k) => `${k} ${w} pfn=0x${k}`),
+        '20 alloc pfn=0x10 pid=3',
+        '21 snapshot-begin snap=1 pid=3',
+        '22 snapref snap=1 pfn=0x10',
+        '23 snapshot-end snap=1',
+        '24 alloc-failed pfn=0 order=2 pid=3',
+        '25 snapshot-drop snap=1',
+        '26 membind pid=3 node=0',
+        '27 free pfn=0x10',
+      ),
+    );
+    const errs = s.anomalies.filter((a) => a.kind === 'parse-error');
+    expect(errs.map((e) => e.message.match(/unknown event "([^"]*)"/)?.[1])).toEqual(wrong);
+    expect(errs.map((e) => e.line)).toEqual(wrong.map((_, k) => k + 2));
+    expect(s.counts).toMatchObject({ alloc: 1, free: 1, snapshotBegin: 1, snapshotRef: 1, snapshotEnd: 1, allocFailed: 1, snapshotDrop: 1, membind: 1 });
+  });
+
   it('reads quoted values, CRLF line ends, and a last line without a terminator', async () => {
     const text = 'pageledger-trace 1\r\n1 alloc pfn=0x10 pid=3 comm="nginx: worker"\r\n2 alloc pfn=0x11 pid=3';
     const s = await analyzeText(text);
