@@ -165,8 +165,9 @@ export async function parseSource(builder: TraceBuilder, src: InputSource, opts:
       (reader as LineReader).feed(chunk);
       continue;
     }
-    // Kept past the next read: copied, since the source may reuse the chunk's buffer.
-    pending.push(chunk.slice());
+    // Kept past the next read: copied, since the source may reuse the chunk's buffer (a Node Buffer's
+    // slice() would be a view, not a copy).
+    pending.push(new Uint8Array(chunk));
     pendingBytes += chunk.length;
     if (pendingBytes >= HEAD_BYTES) start();
   }

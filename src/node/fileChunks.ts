@@ -14,7 +14,9 @@ const CHUNK = 1 << 20;
 export async function* fileChunks(path: string, start = 0, end = Infinity): AsyncGenerator<Uint8Array> {
   const fh = await open(path, 'r');
   try {
-    const buf = new Uint8Array(CHUNK);
+    // A Buffer, not a plain Uint8Array: the line reader's indexOf(0x0a) is then Buffer's memchr instead of
+    // the typed array's element loop.
+    const buf = Buffer.allocUnsafeSlow(CHUNK);
     let pos = start;
     while (pos < end) {
       const want = Math.min(CHUNK, end - pos);

@@ -118,6 +118,36 @@ describe('CompactColumn', () => {
     expect([...seen].sort()).toEqual(Object.values(Rep).sort());
   });
 
+  it('packs a chunk that starts with a run of one value as it packs the same values with another first', () => {
+    const run = (first: number, len: number, rest: (j: number) => number): number[] => Array.from({ length: CHUNK }, (_, j) => (j < len ? first : rest(j)));
+    expect(columnOf(run(5, CHUNK, () => 0)).rep).toEqual([Rep.Const]);
+    expect(columnOf(run(NaN, CHUNK, () => 0)).rep).toEqual([Rep.Const]);
+    const cases = [
+      run(7, 1000, (j) => j % 200),
+      run(7, CHUNK - 1, () => 3),
+      run(NaN, 1000, (j) => 100 + j),
+      run(NaN, 5, () => 9),
+      run(NaN, CHUNK - 1, () => 9),
+      run(2 ** 40, 300, (j) => 2 ** 40 + j * 70000),
+      run(0.5, 300, (j) => j),
+      run(0, 2000, (j) => (j % 25 === 0 ? VA + j * PAGE : 0)),
+    ];
+    for (const values of cases) {
+      const col = columnOf(values);
+      expectExact(col, values);
+      // The last value moved to the front: no run to start with, the same form.
+      const moved = [values[CHUNK - 1], ...values.slice(0, CHUNK - 1)];
+      expect(col.rep).toEqual(columnOf(moved).rep);
+      expect(col.bytes()).toBe(columnOf(moved).bytes());
+    }
+    for (const n of [1, 2, 3]) {
+      const vals = [4, 4, 9].slice(0, n);
+      const col = columnOf(vals);
+      expect(col.rep).toEqual([n < 3 ? Rep.Const : Rep.U8]);
+      expectExact(col, vals);
+    }
+  });
+
   it('takes the narrowest form for each shape', () => {
     const line = Array.from({ length: CHUNK }, (_, i) => 100 + i);
     expect(columnOf(line).rep).toEqual([Rep.Affine]);

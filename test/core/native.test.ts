@@ -19,6 +19,20 @@ describe('native format', () => {
     expect(s.anomalies).toEqual([]);
   });
 
+  it('ignores keys it does not know, also ones that end in, start with or pad a known key', async () => {
+    const s = await analyzeText(
+      native(
+        '1 alloc pfn=0x10 xxxxorder=3 orders=2 zzzreserved=1 pidx=9 pid=7 comm=app',
+        '2 alloc pfn=0x20 order=1 owner=kernel veryveryverylongkey=12 o=5',
+        '3 free pfn=0x20 order=1 xpfn=0x99',
+      ),
+    );
+    expect(s.counts).toMatchObject({ alloc: 2, free: 1 });
+    expect(s.livePages).toBe(1);
+    expect(s.owners.find((o) => o.pid === 7)).toMatchObject({ comm: 'app', livePages: 1 });
+    expect(s.anomalies).toEqual([]);
+  });
+
   it('reports double-free at the second free and not for pages allocated before tracing', async () => {
     const s = await analyzeText(
       native(
@@ -47,6 +61,27 @@ describe('native format', () => {
     expect(errs[2].message).toContain('unknown event "frobnicate"');
     expect(errs[3].message).toContain('missing pfn=');
     expect(s.counts).toMatchObject({ alloc: 1, free: 1 });
+  });
+
+  it('tells every event name from names that differ by a byte, short or long', async () => {
+    const wrong = ['allocx', 'lloc', 'fre', 'frees', 'xmap', 'snapshot', 'snapshot-en', 'snapshot-begins', 'alloc-faile', 'migrated', 'xmembind', 'ALLOC', 'mmap'];
+    const s = await analyzeText(
+      native(
+        ...wrong.map((w, k) => `${k} ${w} pfn=0x${k}`),
+        '20 alloc pfn=0x10 pid=3',
+        '21 snapshot-begin snap=1 pid=3',
+        '22 snapref snap=1 pfn=0x10',
+        '23 snapshot-end snap=1',
+        '24 alloc-failed pfn=0 order=2 pid=3',
+        '25 snapshot-drop snap=1',
+        '26 membind pid=3 node=0',
+        '27 free pfn=0x10',
+      ),
+    );
+    const errs = s.anomalies.filter((a) => a.kind === 'parse-error');
+    expect(errs.map((e) => e.message.match(/unknown event "([^"]*)"/)?.[1])).toEqual(wrong);
+    expect(errs.map((e) => e.line)).toEqual(wrong.map((_, k) => k + 2));
+    expect(s.counts).toMatchObject({ alloc: 1, free: 1, snapshotBegin: 1, snapshotRef: 1, snapshotEnd: 1, allocFailed: 1, snapshotDrop: 1, membind: 1 });
   });
 
   it('reads quoted values, CRLF line ends, and a last line without a terminator', async () => {

@@ -1,6 +1,6 @@
 import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '../model/events';
 import type { TraceBuilder } from '../model/traceBuilder';
-import { indexOf, NameCache, parseUint, sameAscii, skipSpaces, skipToken, startsWith, text } from './bytes';
+import { HEX_DIGIT, HEX_END, indexOf, NameCache, parseUint, sameAscii, skipSpaces, skipToken, startsWith, text } from './bytes';
 import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
 
 /**
@@ -520,14 +520,9 @@ class FtraceParser implements LineParser {
     let v = 0;
     if (k < end && b[k] === 0x30 && k + 2 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58) && b[k + 2] !== 0x20 && b[k + 2] !== 0x09) {
       for (k += 2; k < end; k++) {
-        const c = b[k];
-        if (c === 0x20 || c === 0x09) break;
-        let d: number;
-        if (c >= 0x30 && c <= 0x39) d = c - 0x30;
-        else if (c >= 0x61 && c <= 0x66) d = c - 0x57;
-        else if (c >= 0x41 && c <= 0x46) d = c - 0x37;
-        else d = NaN;
-        v = v * 16 + d;
+        const d = HEX_DIGIT[b[k]];
+        if (d === HEX_END) break;
+        v = d >= 0 ? v * 16 + d : NaN;
       }
     } else {
       for (; k < end; k++) {

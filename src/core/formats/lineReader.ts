@@ -31,22 +31,30 @@ export class LineReader {
     return this.lineNo;
   }
 
+  /**
+   * Split `chunk` into lines. Line ends are found with the chunk's own indexOf: a Node Buffer's is memchr,
+   * twice as fast as a plain Uint8Array's (0.25 against 0.52 s over 1 GB of ftrace text, 1 MiB chunks).
+   * The lines go to the sink as a plain Uint8Array view of the same bytes whatever the chunk's class, so a
+   * parser sees one kind of array: fed Uint8Arrays first and Buffers after, the native parser was slower
+   * than on either alone (400 ms against 357-387 ms for the 1 M-event bench trace).
+   */
   feed(chunk: Uint8Array): void {
     const n = chunk.length;
+    const bytes = chunk.constructor === Uint8Array ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, n);
     let start = 0;
     while (start < n) {
       const nl = chunk.indexOf(0x0a, start);
       if (nl < 0) {
-        this.stash(chunk, start, n);
+        this.stash(bytes, start, n);
         return;
       }
       if (this.longLen >= 0 || this.carryLen > 0) {
-        this.stash(chunk, start, nl);
+        this.stash(bytes, start, nl);
         this.flushCarry();
       } else {
         let end = nl;
-        if (end > start && chunk[end - 1] === 0x0d) end--;
-        this.emit(chunk, start, end, nl - start);
+        if (end > start && bytes[end - 1] === 0x0d) end--;
+        this.emit(bytes, start, end, nl - start);
       }
       start = nl + 1;
     }

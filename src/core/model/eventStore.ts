@@ -162,11 +162,17 @@ export class CompactColumn implements ColumnView {
   private pack(c: number, n: number): void {
     if (n === 0) return;
     const raw = this.data[c] as Float64Array;
+    // The run of slots equal to the first, with one compare a slot: most columns of most chunks are one
+    // value (file, and on ftrace node, pid, ref, arg and arg2), and the range loop below costs three.
+    const first = raw[0];
+    let j0 = 1;
+    if (first === first) while (j0 < n && raw[j0] === first) j0++;
+    else while (j0 < n && raw[j0] !== raw[j0]) j0++;
     // Pass 1: range and NaNs (comparisons with NaN are false, so NaN never moves lo or hi).
-    let lo = Infinity;
-    let hi = -Infinity;
-    let nans = 0;
-    for (let j = 0; j < n; j++) {
+    let lo = first === first ? first : Infinity;
+    let hi = first === first ? first : -Infinity;
+    let nans = first === first ? 0 : j0;
+    for (let j = j0; j < n; j++) {
       const x = raw[j];
       if (x < lo) lo = x;
       if (x > hi) hi = x;
