@@ -96,6 +96,13 @@ function shape(kind: number, seed: number): number[] {
       }
       break;
     }
+    case 7: {
+      // A few far-apart values (allocation site hashes), NaN among them in some chunks; or one nearly everywhere.
+      const sites = Array.from({ length: 1 + int(16) }, () => (r() < 0.1 ? NaN : int(2 ** 32)));
+      const skew = r() < 0.2;
+      for (let j = 0; j < CHUNK; j++) v[j] = skew && r() < 0.99 ? sites[0] : sites[int(sites.length)];
+      break;
+    }
     default:
       // Any double.
       for (let j = 0; j < CHUNK; j++) v[j] = (r() - 0.5) * 10 ** int(300);
@@ -103,7 +110,7 @@ function shape(kind: number, seed: number): number[] {
   return v;
 }
 
-const chunkValues = fc.tuple(fc.nat(6), fc.nat()).map(([kind, seed]) => shape(kind, seed));
+const chunkValues = fc.tuple(fc.nat(7), fc.nat()).map(([kind, seed]) => shape(kind, seed));
 
 describe('CompactColumn', () => {
   it('reads back exactly every value of chunks of each shape, whole or partial', () => {
@@ -118,7 +125,7 @@ describe('CompactColumn', () => {
 
   it('reads back chunks of every form (fixed seeds of each shape)', () => {
     const seen = new Set<number>();
-    for (let kind = 0; kind < 7; kind++) {
+    for (let kind = 0; kind < 8; kind++) {
       for (let seed = 0; seed < 12; seed++) {
         const values = shape(kind, seed);
         const col = columnOf(values);
@@ -169,6 +176,19 @@ describe('CompactColumn', () => {
     expect(columnOf(lines.map((x, j) => (j === 500 ? NaN : x))).rep).toEqual([Rep.U32]);
     expect(columnOf(lines.map((x, j) => (j === 500 ? x + 0.5 : x))).rep).toEqual([Rep.F64]);
     expect(columnOf(Array.from({ length: CHUNK }, (_, j) => j * j)).rep).toEqual([Rep.U32]);
+    // Four allocation site hashes: a byte each, coding one of them; sixteen and NaN still; seventeen not.
+    const hashes = [0x811c9dc5, 0x12345678, 0xfedcba98, 7];
+    const sites = Array.from({ length: CHUNK }, (_, j) => hashes[(j * 7919) % 4]);
+    const dict = columnOf(sites);
+    expect(dict.rep).toEqual([Rep.Dict8]);
+    expect(dict.bytes()).toBe(CHUNK + 4 * 8);
+    expectExact(dict, sites);
+    const many = (k: number) => Array.from({ length: CHUNK }, (_, j) => (j % k === 0 ? NaN : 1000 * (j % k)));
+    expect(columnOf(many(16)).rep).toEqual([Rep.Dict8]);
+    expectExact(columnOf(many(16)), many(16));
+    expect(columnOf(many(17)).rep).toEqual([Rep.U16]);
+    // One hash nearly everywhere: listing the others beside it is smaller.
+    expect(columnOf(sites.map((_, j) => (j % 100 === 0 ? hashes[1 + (j % 3)] : hashes[0]))).rep).toEqual([Rep.Sparse]);
   });
 
   it('reads a sparse chunk right in any order', () => {
