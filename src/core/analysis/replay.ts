@@ -18,6 +18,9 @@ const NEEDS: Uint8Array = (() => {
   const n = new Uint8Array(EVENT_NAMES.length).fill(ALL);
   n[EventKind.Alloc] = F.pfn | F.owner | F.node;
   n[EventKind.Free] = F.pfn;
+  // A dump record: its pages (pfn), owner, snapshot (ref), placement (node), and a summary's page count
+  // (arg); not pid or arg2, two of the ten reads out of order a page_owner record costs.
+  n[EventKind.Record] = F.pfn | F.owner | F.node | F.ref | F.arg;
   n[EventKind.FsFree] = F.pfn;
   n[EventKind.Map] = F.pfn | F.owner | F.pid;
   n[EventKind.Write] = F.pfn | F.owner | F.pid;
