@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHUNK, CompactColumn, EventStore, Rep } from '../../src/core/model/eventStore';
-import { newEventRecord } from '../../src/core/model/events';
+import { EventKind, newEventRecord } from '../../src/core/model/events';
 import { rng } from '../helpers';
 
 /** Fill a column with `values` through begin/current as EventStore.push does, then pack the tail. */
@@ -317,5 +317,31 @@ describe('EventStore.order', () => {
     const times = Array.from({ length: n }, () => (r() < 0.01 ? NaN : 1e9 + Math.floor(r() * 5000)));
     const files = times.map(() => 0);
     expect([...(storeOf(times, files).order() ?? [])]).toEqual(naiveOrder(times, files));
+  });
+});
+
+describe('gather', () => {
+  it('reads the events an index list names, a column at a time, across chunks and forms, from any offset', () => {
+    const n = 3 * CHUNK + 100;
+    const values = [...shape(6, 1), ...shape(7, 2), ...shape(4, 3), ...shape(0, 4).slice(0, 100)];
+    const col = columnOf(values);
+    const s = new EventStore();
+    const e = newEventRecord();
+    for (let i = 0; i < n; i++) {
+      e.kind = (i % 20) as EventKind;
+      e.order = i % 7;
+      s.push(e, 0);
+    }
+    const r = rng(5);
+    const idx = Uint32Array.from({ length: 5000 }, () => Math.floor(r() * n));
+    const out = new Float64Array(1000);
+    col.gather(idx, 1234, 2234, out);
+    expect([...out]).toEqual([...idx.subarray(1234, 2234)].map((i) => values[i]));
+    const kinds = new Uint8Array(5000);
+    s.kind.gather(idx, 0, 5000, kinds);
+    expect([...kinds]).toEqual([...idx].map((i) => i % 20));
+    const orders = new Uint8Array(10);
+    s.orderCol.gather(idx, 4990, 5000, orders);
+    expect([...orders]).toEqual([...idx.subarray(4990)].map((i) => i % 7));
   });
 });
