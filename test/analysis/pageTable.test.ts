@@ -21,6 +21,16 @@ describe('PageTable', () => {
     expect([c.owner(6), c.state(6), c.since(6)]).toEqual([0, UNKNOWN, -1]);
   });
 
+  it('keeps owner ids up to 2^30 - 1 beside every state, and refuses a larger one', () => {
+    const c = new PageTable().chunk(0);
+    const top = 2 ** 30 - 1;
+    for (const [s, state] of [[1, UNKNOWN], [2, LIVE], [3, FREE]]) {
+      c.set(s, top, state, 2 ** 31 - 1);
+      expect([c.owner(s), c.state(s), c.since(s)]).toEqual([top, state, 2 ** 31 - 1]);
+    }
+    expect(() => c.set(4, 2 ** 30, LIVE, 0)).toThrow(RangeError);
+  });
+
   it('gives back through columns() what load() took', () => {
     const t = new PageTable();
     const a = t.chunk(0x5000);
@@ -34,6 +44,7 @@ describe('PageTable', () => {
     b.load(cols);
     expect(b.columns()).toEqual(cols);
     expect(b.slots).toEqual(a.slots);
+    expect(b.heads).toEqual(a.heads);
   });
 
   it('finds chunks low and far above RAM, and lists them in the order they were made', () => {

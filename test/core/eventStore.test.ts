@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CHUNK, CompactColumn, EventStore, Rep } from '../../src/core/model/eventStore';
-import { newEventRecord } from '../../src/core/model/events';
+import { EventKind, newEventRecord } from '../../src/core/model/events';
 import { rng } from '../helpers';
 
 /** Fill a column with `values` through begin/current as EventStore.push does, then pack the tail. */
@@ -85,6 +85,24 @@ function shape(kind: number, seed: number): number[] {
       for (let j = 0; j < CHUNK; j++) v[j] = j % 1001 === 5 ? NaN : lo + int(span) + (frac && j === 77 ? 0.5 : 0);
       break;
     }
+    case 6: {
+      // Ramps: lines of events of 3 to 14 lines each (the walk may leave a byte), or pfns that grow by a
+      // block of 1 to 8 pages with a few values off it by up to ±2^15; from near 0 or near 2^52.
+      let x = r() < 0.2 ? 2 ** 52 - 2 ** 25 : r() < 0.5 ? -(2 ** 30) : int(1 << 30);
+      const far = r() < 0.3;
+      for (let j = 0; j < CHUNK; j++) {
+        x += far ? 1 + int(8) : 3 + int(12);
+        v[j] = far && j % 4001 === 7 ? x + int(2 ** 15) - 2 ** 14 : x;
+      }
+      break;
+    }
+    case 7: {
+      // A few far-apart values (allocation site hashes), NaN among them in some chunks; or one nearly everywhere.
+      const sites = Array.from({ length: 1 + int(16) }, () => (r() < 0.1 ? NaN : int(2 ** 32)));
+      const skew = r() < 0.2;
+      for (let j = 0; j < CHUNK; j++) v[j] = skew && r() < 0.99 ? sites[0] : sites[int(sites.length)];
+      break;
+    }
     default:
       // Any double.
       for (let j = 0; j < CHUNK; j++) v[j] = (r() - 0.5) * 10 ** int(300);
@@ -92,7 +110,7 @@ function shape(kind: number, seed: number): number[] {
   return v;
 }
 
-const chunkValues = fc.tuple(fc.nat(5), fc.nat()).map(([kind, seed]) => shape(kind, seed));
+const chunkValues = fc.tuple(fc.nat(7), fc.nat()).map(([kind, seed]) => shape(kind, seed));
 
 describe('CompactColumn', () => {
   it('reads back exactly every value of chunks of each shape, whole or partial', () => {
@@ -107,7 +125,7 @@ describe('CompactColumn', () => {
 
   it('reads back chunks of every form (fixed seeds of each shape)', () => {
     const seen = new Set<number>();
-    for (let kind = 0; kind < 6; kind++) {
+    for (let kind = 0; kind < 8; kind++) {
       for (let seed = 0; seed < 12; seed++) {
         const values = shape(kind, seed);
         const col = columnOf(values);
@@ -169,6 +187,38 @@ describe('CompactColumn', () => {
     expect(sparse.rep).toEqual([Rep.Sparse]);
     expect(sparse.bytes()).toBe(Math.ceil(CHUNK / 25) * 10);
     expectExact(sparse, arg2);
+    // The line of events of 8 or 9 lines each: a byte from the ramp through the first and last line.
+    const lines: number[] = [];
+    for (let j = 0, x = 1; j < CHUNK; j++, x += 8 + (j % 2)) lines.push(x);
+    const ramp = columnOf(lines);
+    expect(ramp.rep).toEqual([Rep.Ramp8]);
+    expect(ramp.bytes()).toBe(CHUNK + 8);
+    expectExact(ramp, lines);
+    // pfns in frame order, each after a block of 1 to 8 pages: two bytes.
+    const r = rng(3);
+    const pfns: number[] = [];
+    for (let j = 0, x = 0x100000; j < CHUNK; j++, x += 1 + Math.floor(r() * 8)) pfns.push(x);
+    const ramp16 = columnOf(pfns);
+    expect(ramp16.rep).toEqual([Rep.Ramp16]);
+    expectExact(ramp16, pfns);
+    // Not a ramp: random values, NaN among ramp values, a fraction, a ramp too steep for any code.
+    expect(columnOf(Array.from({ length: CHUNK }, () => Math.floor(r() * 2 ** 20))).rep).toEqual([Rep.U32]);
+    expect(columnOf(lines.map((x, j) => (j === 500 ? NaN : x))).rep).toEqual([Rep.U32]);
+    expect(columnOf(lines.map((x, j) => (j === 500 ? x + 0.5 : x))).rep).toEqual([Rep.F64]);
+    expect(columnOf(Array.from({ length: CHUNK }, (_, j) => j * j)).rep).toEqual([Rep.U32]);
+    // Four allocation site hashes: a byte each, coding one of them; sixteen and NaN still; seventeen not.
+    const hashes = [0x811c9dc5, 0x12345678, 0xfedcba98, 7];
+    const sites = Array.from({ length: CHUNK }, (_, j) => hashes[(j * 7919) % 4]);
+    const dict = columnOf(sites);
+    expect(dict.rep).toEqual([Rep.Dict8]);
+    expect(dict.bytes()).toBe(CHUNK + 4 * 8);
+    expectExact(dict, sites);
+    const many = (k: number) => Array.from({ length: CHUNK }, (_, j) => (j % k === 0 ? NaN : 1000 * (j % k)));
+    expect(columnOf(many(16)).rep).toEqual([Rep.Dict8]);
+    expectExact(columnOf(many(16)), many(16));
+    expect(columnOf(many(17)).rep).toEqual([Rep.U16]);
+    // One hash nearly everywhere: listing the others beside it is smaller.
+    expect(columnOf(sites.map((_, j) => (j % 100 === 0 ? hashes[1 + (j % 3)] : hashes[0]))).rep).toEqual([Rep.Sparse]);
   });
 
   it('reads a sparse chunk right in any order', () => {
@@ -202,7 +252,8 @@ describe('EventStore with the new forms', () => {
     const out = newEventRecord();
     for (let i = 0; i < n + 100; i++) expect(t.read(i, out)).toEqual({ ...rec(i) });
     expect(s.line.rep[0]).toBe(Rep.Affine);
-    expect(s.line.rep[1]).toBe(Rep.U32);
+    // One line skipped in chunk 1: a ramp with codes 0 and 1.
+    expect(s.line.rep[1]).toBe(Rep.Ramp8);
     expect(s.node.rep[0]).toBe(Rep.U8);
     expect(s.arg2.rep[0]).toBe(Rep.Sparse);
   });
@@ -238,5 +289,89 @@ describe('EventStore with the new forms', () => {
     expect(bad).toBe(-1);
     s.push(rec(n), 0);
     expect(s.read(n, out)).toEqual({ ...rec(n) });
+  });
+});
+
+describe('EventStore.order', () => {
+  /** The order the analysis wants: time, ties (and events without a time, which keep the one before them in their file) in push order. */
+  function naiveOrder(times: number[], files: number[]): number[] {
+    const t: number[] = [];
+    let last = -Infinity;
+    times.forEach((x, i) => {
+      if (i === 0 || files[i] !== files[i - 1]) last = -Infinity;
+      if (x === x) last = x;
+      t.push(last);
+    });
+    return [...t.keys()].sort((a, b) => (t[a] === t[b] ? a - b : t[a] - t[b]));
+  }
+
+  function storeOf(times: number[], files: number[]): EventStore {
+    const s = new EventStore();
+    const e = newEventRecord();
+    times.forEach((x, i) => {
+      e.time = x;
+      e.line = i + 1;
+      s.push(e, files[i]);
+    });
+    return s;
+  }
+
+  it('orders whole times within 2^32 by one key, and others by the float path, the same way', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 9 })), { minLength: 2, maxLength: 300 }),
+        fc.constantFrom(0, 1e12, -5e9, 2 ** 32 - 1001, 2 ** 32, 0.5),
+        fc.boolean(),
+        (pairs, offset, twoFiles) => {
+          // Times of page_owner records (shuffled ns), some missing; one in 8 far away when the offset is big.
+          const times = pairs.map(([t, k]) => (k === 0 ? NaN : k === 1 && offset >= 2 ** 32 - 1001 ? offset + t : t + (offset === 0.5 ? (k === 2 ? 0.5 : 0) : offset % 2 ** 32)));
+          const files = pairs.map((_, i) => (twoFiles && i >= pairs.length / 2 ? 1 : 0));
+          // Both ways order() can take, called directly (order() itself answers null when pushes were in order).
+          const s = storeOf(times, files) as unknown as { orderByWholeTimes(): Uint32Array | null; orderByTimes(): Uint32Array };
+          const want = naiveOrder(times, files);
+          expect([...s.orderByTimes()]).toEqual(want);
+          const whole = s.orderByWholeTimes();
+          const known = times.filter((t) => t === t);
+          const fits = known.every((t) => Number.isInteger(t)) && (known.length === 0 || Math.max(...known) - Math.min(...known) < 2 ** 32 - 1);
+          expect(whole !== null).toBe(fits);
+          if (whole) expect([...whole]).toEqual(want);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('orders 2.5 chunks of shuffled nanoseconds with ties across chunks', () => {
+    const r = rng(9);
+    const n = 2 * CHUNK + CHUNK / 2;
+    const times = Array.from({ length: n }, () => (r() < 0.01 ? NaN : 1e9 + Math.floor(r() * 5000)));
+    const files = times.map(() => 0);
+    expect([...(storeOf(times, files).order() ?? [])]).toEqual(naiveOrder(times, files));
+  });
+});
+
+describe('gather', () => {
+  it('reads the events an index list names, a column at a time, across chunks and forms, from any offset', () => {
+    const n = 3 * CHUNK + 100;
+    const values = [...shape(6, 1), ...shape(7, 2), ...shape(4, 3), ...shape(0, 4).slice(0, 100)];
+    const col = columnOf(values);
+    const s = new EventStore();
+    const e = newEventRecord();
+    for (let i = 0; i < n; i++) {
+      e.kind = (i % 20) as EventKind;
+      e.order = i % 7;
+      s.push(e, 0);
+    }
+    const r = rng(5);
+    const idx = Uint32Array.from({ length: 5000 }, () => Math.floor(r() * n));
+    const out = new Float64Array(1000);
+    col.gather(idx, 1234, 2234, out);
+    expect([...out]).toEqual([...idx.subarray(1234, 2234)].map((i) => values[i]));
+    const kinds = new Uint8Array(5000);
+    s.kind.gather(idx, 0, 5000, kinds);
+    expect([...kinds]).toEqual([...idx].map((i) => i % 20));
+    const orders = new Uint8Array(10);
+    s.orderCol.gather(idx, 4990, 5000, orders);
+    expect([...orders]).toEqual([...idx.subarray(4990)].map((i) => i % 7));
   });
 });

@@ -372,6 +372,32 @@ describe('two page_owner dumps of the 4.x layout (no timestamps)', () => {
     ]);
   });
 
+  it('free only the pages left over of a block the later dump partly reallocated, one by one, and keep the reallocated ones', async () => {
+    // pfn 16-19 (order 2) in the first dump; the second holds pfn 17 alone (order 0) and pfn 64.
+    const dump1 = layout4([{ order: 2, pfn: 16 }]);
+    const dump2 = layout4([
+      { order: 0, pfn: 17 },
+      { order: 0, pfn: 64 },
+    ]);
+    const m = await openTrace([memorySource('d1.txt', dump1), memorySource('d2.txt', dump2)]);
+    const s = summarize(m);
+    expect(s.counts).toEqual({ records: 3, free: 3, freedBetweenDumps: 3 });
+    expect(s.livePages).toBe(2);
+    const ev = m.builder.events;
+    const frees: number[][] = [];
+    for (let i = 0; i < ev.length; i++) if (ev.kind.get(i) === 2) frees.push([ev.pfn.get(i), ev.orderCol.get(i), ev.time.get(i)]);
+    // No free at time Infinity (it came after the reallocation and freed pfn 17 with the rest).
+    expect(frees).toEqual([
+      [16, 0, NaN],
+      [18, 0, NaN],
+      [19, 0, NaN],
+    ]);
+    expect(s.owners.map((o) => o.livePages)).toEqual([2]);
+    // The head page freed alone is told apart from a whole-block free: nothing orders a block free
+    // before the reallocation without timestamps.
+    expect(s.anomalies.map((a) => [a.kind, a.file, a.pfn])).toEqual([['order-mismatch', 'd2.txt', '0x10']]);
+  });
+
   it('leave a page_owner_sort summary out of what a dump holds', async () => {
     const sorted = ['3 times, 3 pages, PID 7, TGID 7, task_comm_name: nginx', ' __alloc_pages+0x1a6/0x340', ''].join('\n');
     const dump = layout6([{ order: 0, pfn: 0x100, pid: 10, comm: 'a', ts: 100 }]);

@@ -32,10 +32,10 @@ describe('EventStore compact columns', () => {
       expect(s.file.get(i)).toBe(i < CHUNK ? 0 : 1);
     }
     // file is constant in chunk 0; pfn is base + slot in chunks 0 and 1 (a run of 2^16 values, one an event) and
-    // two values in chunk 2 (2^40 a page multiple, 5 kept beside the page numbers); arg2 is constant but for one
+    // two values in chunk 2 (a byte each, coding one of the two); arg2 is constant but for one
     // fraction in chunk 2 (listed beside the constant).
     expect(s.file.rep[0]).toBe(Rep.Const);
-    expect(s.pfn.rep.slice(0, 3)).toEqual([Rep.Affine, Rep.Affine, Rep.P16]);
+    expect(s.pfn.rep.slice(0, 3)).toEqual([Rep.Affine, Rep.Affine, Rep.Dict8]);
     expect(s.pid.rep[0]).toBe(Rep.U16);
     expect(s.arg2.rep.slice(0, 3)).toEqual([Rep.Const, Rep.Const, Rep.Sparse]);
     expect(s.time.rep[0]).toBe(Rep.U32);

@@ -467,10 +467,13 @@ class PageOwnerParser implements LineParser {
       e.pfn = pfn;
       e.order = order;
       e.time = kept === 0 ? late.snap.time : firstRealloc - 1;
-      if (kept > 0 && e.time !== e.time) {
+      // Without timestamps (4.x) firstRealloc stays Infinity (NaN < Infinity is false), and a free
+      // at Infinity would come after the reallocation and free its pages too.
+      if (kept > 0 && !(e.time > -Infinity && e.time < Infinity)) {
         // No timestamps (4.x): nothing orders the free before the reallocation, so only the pages
-        // left over are freed, one by one.
+        // left over are freed, one by one, at the later dump's time as an absent block is.
         e.order = 0;
+        e.time = late.snap.time;
         for (let p = pfn; p < pfn + n; p++) {
           if (covered.has(p)) continue;
           e.pfn = p;
