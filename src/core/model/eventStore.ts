@@ -72,6 +72,20 @@ export const Rep = {
    * handful of values far apart, like the allocation site hash of page_owner records.
    */
   Dict8: 11,
+  /**
+   * The U32 codes stored in 3 bytes a slot and a table (SPLIT_* layout in `data`): each code's low 16 bits,
+   * and a byte naming its high 16 bits among the chunk's at most 256 distinct high halves. Owner ids and
+   * pids of a 10 M-event trace span a few high halves a chunk, pfns of two memory ranges tens of them.
+   */
+  Split: 12,
+  /** P32 codes stored as Split stores U32 codes (virtual addresses a few high halves of pages apart). */
+  PSplit: 13,
+  /**
+   * Uint16 steps from the slot before (slot 0 is `base`), the value at every DELTA_EVERY-th slot in `ex`
+   * for reads out of order: values that never decrease by steps below 65536 (times of a trace in time
+   * order: 2 bytes an event instead of 4).
+   */
+  Delta16: 14,
 } as const;
 
 const NAN8 = 0xff;
@@ -89,13 +103,25 @@ const NO_VALUES = new Float64Array(0);
 // Scratch lists for a Sparse chunk being packed (copied out at their final length).
 const SCRATCH_SLOTS = new Uint16Array(CHUNK);
 const SCRATCH_VALUES = new Float64Array(CHUNK);
+// Split and PSplit data: Uint16 low halves, then 256 Uint32 high halves (already shifted), then a byte a slot.
+const SPLIT_GROUPS = 2 * CHUNK;
+const SPLIT_CODES = SPLIT_GROUPS + 256 * 4;
+const SPLIT_BYTES = SPLIT_CODES + CHUNK;
+/** 32-bit codes of a chunk being packed (copied out when they stay as they are). */
+const SCRATCH_U32 = new Uint32Array(CHUNK);
+const SCRATCH_SPLIT = new Uint8Array(SPLIT_BYTES);
+/** A high half's index in the chunk being split, -1 when not seen (reset after each chunk). */
+const HIGH_INDEX = new Int16Array(65536).fill(-1);
+/** A Delta16 chunk keeps the value of one slot in this many in `ex`: a read out of order adds at most 255 steps. */
+const DELTA_BITS = 8;
+const SCRATCH_U16 = new Uint16Array(CHUNK);
 
 /** One chunk of a CompactColumn as plain data (for the index cache and worker transfer). */
 export interface CompactChunk {
   rep: number;
   base: number;
   data: Uint8Array | Uint16Array | Uint32Array | Float64Array | null;
-  /** The values P16, P32 and Sparse chunks hold beside their codes (absent or null for the other forms). */
+  /** The values P16, P32, PSplit and Sparse chunks hold beside their codes, Delta16's checkpoints (absent or null for the other forms). */
   ex?: Float64Array | null;
 }
 
@@ -215,6 +241,7 @@ export class CompactColumn implements ColumnView {
     const span = hi - lo;
     const width = !whole ? 8 : span < NAN8 ? 1 : span < NAN16 ? 2 : span < NAN32 ? 4 : 8;
     if (whole && nans === 0 && width > 1 && lo > -RAMP_LIMIT && hi < RAMP_LIMIT && this.packRamp(c, raw, n, width)) return;
+    if (whole && nans === 0 && width > 2 && this.packDelta(c, raw, n)) return;
     if (width > 1 && this.packDict(c, raw, n)) return;
     if (width > 1 && this.packListed(c, raw, n, width)) return;
     if (width < 8 && this.packOffsets(c, raw, n, lo, width)) return;
@@ -272,7 +299,7 @@ export class CompactColumn implements ColumnView {
       }
       this.packed(c, Rep.U16, lo, a, null);
     } else {
-      const a = new Uint32Array(CHUNK);
+      const a = SCRATCH_U32;
       for (let j = 0; j < n; j++) {
         const x = raw[j];
         if (x !== x) {
@@ -283,8 +310,42 @@ export class CompactColumn implements ColumnView {
         a[j] = off;
         if (a[j] !== off) return false;
       }
-      this.packed(c, Rep.U32, lo, a, null);
+      this.packed32(c, Rep.U32, lo, a, n, null);
     }
+    return true;
+  }
+
+  /** Codes a[0, n) of a U32 or P32 chunk as they are, or split (3 bytes a slot) when they allow it. */
+  private packed32(c: number, rep: number, base: number, a: Uint32Array, n: number, ex: Float64Array | null): void {
+    const split = splitCodes(a, n);
+    if (split) this.packed(c, rep === Rep.P32 ? Rep.PSplit : Rep.Split, base, split, ex);
+    else {
+      const out = new Uint32Array(CHUNK);
+      out.set(a.subarray(0, n));
+      this.packed(c, rep, base, out, ex);
+    }
+  }
+
+  /**
+   * Delta16 when every value is at least the one before and less than 65536 above it; false (on the first
+   * step that is not) otherwise.
+   */
+  private packDelta(c: number, raw: Float64Array, n: number): boolean {
+    const d = SCRATCH_U16;
+    let prev = raw[0];
+    d[0] = 0;
+    for (let j = 1; j < n; j++) {
+      const x = raw[j];
+      const step = x - prev;
+      d[j] = step;
+      if (d[j] !== step) return false;
+      prev = x;
+    }
+    const marks = new Float64Array(((n - 1) >>> DELTA_BITS) + 1);
+    for (let k = 0; k < marks.length; k++) marks[k] = raw[k << DELTA_BITS];
+    const a = new Uint16Array(CHUNK);
+    a.set(d.subarray(0, n));
+    this.packed(c, Rep.Delta16, raw[0], a, marks);
     return true;
   }
 
@@ -405,9 +466,9 @@ export class CompactColumn implements ColumnView {
   private packPages(c: number, raw: Float64Array, n: number, r: PageRange): void {
     const vals = new Float64Array(r.ex);
     if (r.width === 4) {
-      const a = new Uint32Array(CHUNK);
+      const a = SCRATCH_U32;
       pageCodes(raw, n, r, a, NAN32, vals);
-      this.packed(c, Rep.P32, r.lo, a, vals);
+      this.packed32(c, Rep.P32, r.lo, a, n, vals);
     } else {
       const a = new Uint16Array(CHUNK);
       pageCodes(raw, n, r, a, NAN16, vals);
@@ -433,6 +494,11 @@ export class CompactColumn implements ColumnView {
   private r32: Uint32Array = new Uint32Array(0);
   private r64: Float64Array = new Float64Array(0);
   private rEx: Float64Array = new Float64Array(0);
+  /** Split, PSplit: the high halves, and each slot's index into them (the low halves are r16). */
+  private rHigh: Uint32Array = new Uint32Array(0);
+  /** Delta16: the slot read last and its value. */
+  private rJ = -2;
+  private rV = 0;
 
   private seek(c: number): void {
     this.rc = c;
@@ -443,8 +509,9 @@ export class CompactColumn implements ColumnView {
     const ex = this.ex[c];
     this.rEx = ex ?? NO_VALUES;
     const k = ex ? ex.length : 0;
-    this.rScale = rep === Rep.P16 || rep === Rep.P32 ? PAGE : 1;
+    this.rScale = rep === Rep.P16 || rep === Rep.P32 || rep === Rep.PSplit ? PAGE : 1;
     this.rPos = 0;
+    this.rJ = -2;
     if (rep === Rep.U8 || rep === Rep.Dict8) this.r8 = d as Uint8Array;
     else if (rep === Rep.Ramp8 || rep === Rep.Ramp16) {
       this.rStep = (ex as Float64Array)[0];
@@ -456,7 +523,14 @@ export class CompactColumn implements ColumnView {
     } else if (rep === Rep.U32 || rep === Rep.P32) {
       this.r32 = d as Uint32Array;
       this.rT = NAN32 - k;
-    } else if (rep === Rep.F64) this.r64 = d as Float64Array;
+    } else if (rep === Rep.Split || rep === Rep.PSplit) {
+      const b = d as Uint8Array;
+      this.r16 = new Uint16Array(b.buffer, b.byteOffset, CHUNK);
+      this.rHigh = new Uint32Array(b.buffer, b.byteOffset + SPLIT_GROUPS, 256);
+      this.r8 = b.subarray(SPLIT_CODES);
+      this.rT = NAN32 - k;
+    } else if (rep === Rep.Delta16) this.r16 = d as Uint16Array;
+    else if (rep === Rep.F64) this.r64 = d as Float64Array;
   }
 
   /** Value at slot j of chunk c, through the read cursor. */
@@ -491,9 +565,33 @@ export class CompactColumn implements ColumnView {
         return this.rEx[this.r8[j]];
       case Rep.Ramp16:
         return this.rBase + Math.floor(j * this.rStep) + this.r16[j];
+      case Rep.Split:
+      case Rep.PSplit: {
+        const x = this.rHigh[this.r8[j]] + this.r16[j];
+        if (x < this.rT) return x * this.rScale + this.rBase;
+        return x === NAN32 ? NaN : this.rEx[x - this.rT];
+      }
+      case Rep.Delta16:
+        return this.deltaAt(j);
       default:
         return this.r64[j];
     }
+  }
+
+  /** Slot j of the current Delta16 chunk: the next slot adds one step, others start from the mark before them. */
+  private deltaAt(j: number): number {
+    const d = this.r16;
+    let v: number;
+    if (j === this.rJ + 1) v = this.rV + d[j];
+    else if (j === this.rJ) return this.rV;
+    else {
+      const k = j >>> DELTA_BITS;
+      v = this.rEx[k];
+      for (let m = (k << DELTA_BITS) + 1; m <= j; m++) v += d[m];
+    }
+    this.rJ = j;
+    this.rV = v;
+    return v;
   }
 
   /** Slot j of the current Sparse chunk: in-order reads step through the list, others search it. */
@@ -601,6 +699,27 @@ export class CompactColumn implements ColumnView {
       case Rep.Dict8: {
         const a = d as Uint8Array;
         for (let j = 0; j < n; j++) out[j] = ex[a[j]];
+        return;
+      }
+      case Rep.Split:
+      case Rep.PSplit: {
+        const b = d as Uint8Array;
+        const low = new Uint16Array(b.buffer, b.byteOffset, CHUNK);
+        const high = new Uint32Array(b.buffer, b.byteOffset + SPLIT_GROUPS, 256);
+        const codes = b.subarray(SPLIT_CODES);
+        const scale = rep === Rep.PSplit ? PAGE : 1;
+        const t = NAN32 - ex.length;
+        for (let j = 0; j < n; j++) {
+          const x = high[codes[j]] + low[j];
+          out[j] = x < t ? x * scale + base : x === NAN32 ? NaN : ex[x - t];
+        }
+        return;
+      }
+      case Rep.Delta16: {
+        const a = d as Uint16Array;
+        let v = base;
+        if (n > 0) out[0] = v;
+        for (let j = 1; j < n; j++) out[j] = v += a[j];
         return;
       }
       default:
@@ -761,6 +880,49 @@ function pageCodes<A extends Uint16Array | Uint32Array>(raw: Float64Array, n: nu
       vals[m++] = x;
     }
   }
+}
+
+/**
+ * The Split layout of codes a[0, n) when they have at most 256 distinct high halves (a fresh array), else
+ * null, found as soon as a 257th appears.
+ */
+function splitCodes(a: Uint32Array, n: number): Uint8Array | null {
+  const out = SCRATCH_SPLIT;
+  const low = new Uint16Array(out.buffer, 0, CHUNK);
+  const high = new Uint32Array(out.buffer, SPLIT_GROUPS, 256);
+  const codes = out.subarray(SPLIT_CODES);
+  const index = HIGH_INDEX;
+  let k = 0;
+  let last = -1;
+  let code = 0;
+  let fits = true;
+  for (let j = 0; j < n; j++) {
+    const x = a[j];
+    const h = x >>> 16;
+    if (h !== last) {
+      code = index[h];
+      if (code < 0) {
+        if (k === 256) {
+          fits = false;
+          break;
+        }
+        code = index[h] = k;
+        high[k++] = h * 65536;
+      }
+      last = h;
+    }
+    low[j] = x;
+    codes[j] = code;
+  }
+  for (let m = 0; m < k; m++) index[high[m] / 65536] = -1;
+  if (!fits) return null;
+  // Slots past n (a partial last chunk, never read) hold zeros, as in a fresh array.
+  if (n < CHUNK) {
+    low.fill(0, n);
+    codes.fill(0, n);
+  }
+  high.fill(0, k);
+  return out.slice();
 }
 
 /** Distinct values a Dict8 chunk may hold: few enough for a linear search per slot. */
