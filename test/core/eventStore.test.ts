@@ -82,7 +82,7 @@ function shape(kind: number, seed: number): number[] {
     case 4: {
       // Offsets of each width, with NaN and an occasional fraction.
       const lo = int(2 ** 40) - 1000;
-      const span = [200, 60000, 2 ** 31, 2 ** 33][int(4)];
+      const span = [200, 60000, 2 ** 31, 2 ** 33, 15][int(5)];
       const frac = r() < 0.2;
       for (let j = 0; j < CHUNK; j++) v[j] = j % 1001 === 5 ? NaN : lo + int(span) + (frac && j === 77 ? 0.5 : 0);
       break;
@@ -178,7 +178,7 @@ describe('CompactColumn', () => {
     for (const n of [1, 2, 3]) {
       const vals = [4, 4, 9].slice(0, n);
       const col = columnOf(vals);
-      expect(col.rep).toEqual([n < 3 ? Rep.Const : Rep.U8]);
+      expect(col.rep).toEqual([n < 3 ? Rep.Const : Rep.U4]);
       expectExact(col, vals);
     }
   });
@@ -187,8 +187,19 @@ describe('CompactColumn', () => {
     const line = Array.from({ length: CHUNK }, (_, i) => 100 + i);
     expect(columnOf(line).rep).toEqual([Rep.Affine]);
     expect(columnOf(line).bytes()).toBe(0);
+    // A few nodes: half a byte; NaN among them; an odd partial chunk; a span of 15 or a fraction: a byte or more.
     const node = Array.from({ length: CHUNK }, (_, i) => (i % 3) - 1);
-    expect(columnOf(node).rep).toEqual([Rep.U8]);
+    expect(columnOf(node).rep).toEqual([Rep.U4]);
+    expect(columnOf(node).bytes()).toBe(CHUNK / 2);
+    expectExact(columnOf(node), node);
+    const nodes = Array.from({ length: 777 }, (_, i) => (i % 50 === 0 ? NaN : 3 + (i % 15)));
+    expect(columnOf(nodes).rep).toEqual([Rep.U4]);
+    expectExact(columnOf(nodes), nodes);
+    expect(columnOf(nodes.map((x) => (x === 17 ? 18 : x))).rep).toEqual([Rep.U8]);
+    const half = nodes.map((x, i) => (i === 5 ? x + 0.5 : x));
+    expect(columnOf(half).rep).not.toEqual([Rep.U4]);
+    expectExact(columnOf(half), half);
+    expect(columnOf(Array.from({ length: CHUNK }, (_, i) => i % 200)).rep).toEqual([Rep.U8]);
     // Virtual addresses with NaN, 0 (no address) and one pfn in 30: 32-bit page numbers, and the pfns and the 0
     // beside them; those of 2^22 pages take 64 high halves, stored as a byte an address into them.
     const va = Array.from({ length: CHUNK }, (_, i) => (i % 30 === 0 ? 0x100001 + i : i % 30 === 1 ? 0 : i % 50 === 0 ? NaN : VA + ((i * 7919) % 2 ** 22) * PAGE));
@@ -205,9 +216,22 @@ describe('CompactColumn', () => {
     // 0 almost everywhere (arg2): the other slots listed.
     const arg2 = Array.from({ length: CHUNK }, (_, i) => (i % 25 === 0 ? VA + i * PAGE : 0));
     const sparse = columnOf(arg2);
-    expect(sparse.rep).toEqual([Rep.Sparse]);
-    expect(sparse.bytes()).toBe(Math.ceil(CHUNK / 25) * 10);
+    // Whole values less than 2^32 apart: 32-bit offsets beside the slots (6 bytes each); a fraction, a
+    // NaN or a wider span among them: float64 (10 bytes each).
+    expect(sparse.rep).toEqual([Rep.Sparse32]);
+    expect(sparse.bytes()).toBe(Math.ceil(CHUNK / 25) * 6 + 8);
     expectExact(sparse, arg2);
+    for (const odd of [0.5, NaN, VA + 2 ** 32, VA - 1]) {
+      const other = arg2.map((x, i) => (i === 50 ? odd : x));
+      const col = columnOf(other);
+      const narrow = odd === VA - 1;
+      expect(col.rep).toEqual([narrow ? Rep.Sparse32 : Rep.Sparse]);
+      expect(col.bytes()).toBe(Math.ceil(CHUNK / 25) * (narrow ? 6 : 10) + (narrow ? 8 : 0));
+      expectExact(col, other);
+    }
+    const few = arg2.slice(0, 1001);
+    expect(columnOf(few).rep).toEqual([Rep.Sparse32]);
+    expectExact(columnOf(few), few);
     // The line of events of 8 or 9 lines each: a byte from the ramp through the first and last line.
     const lines: number[] = [];
     for (let j = 0, x = 1; j < CHUNK; j++, x += 8 + (j % 2)) lines.push(x);
@@ -256,7 +280,7 @@ describe('CompactColumn', () => {
     expectExact(columnOf(many(16)), many(16));
     expect(columnOf(many(17)).rep).toEqual([Rep.U16]);
     // One hash nearly everywhere: listing the others beside it is smaller.
-    expect(columnOf(sites.map((_, j) => (j % 100 === 0 ? hashes[1 + (j % 3)] : hashes[0]))).rep).toEqual([Rep.Sparse]);
+    expect(columnOf(sites.map((_, j) => (j % 100 === 0 ? hashes[1 + (j % 3)] : hashes[0]))).rep).toEqual([Rep.Sparse32]);
   });
 
   it('reads a sparse chunk right in any order', () => {
@@ -292,8 +316,8 @@ describe('EventStore with the new forms', () => {
     expect(s.line.rep[0]).toBe(Rep.Affine);
     // One line skipped in chunk 1: a ramp with codes 0 and 1.
     expect(s.line.rep[1]).toBe(Rep.Ramp8);
-    expect(s.node.rep[0]).toBe(Rep.U8);
-    expect(s.arg2.rep[0]).toBe(Rep.Sparse);
+    expect(s.node.rep[0]).toBe(Rep.U4);
+    expect(s.arg2.rep[0]).toBe(Rep.Sparse32);
   });
 
   it('reads back times in steps, ids and addresses of a few high halves, in order, at random, across export and resume', () => {

@@ -86,8 +86,16 @@ export const Rep = {
    * order: 2 bytes an event instead of 4).
    */
   Delta16: 14,
+  /** 4-bit offsets from `base`, two slots a byte (slot 2k in the low half); 15 is NaN. The node column: 0.5 bytes an event. */
+  U4: 15,
+  /**
+   * As Sparse, the listed values being whole and less than 2^32 apart: `data` holds them as Uint32 offsets
+   * from `ex[0]`, then the Uint16 slots (6 bytes a listed slot instead of 10: ref, arg2).
+   */
+  Sparse32: 16,
 } as const;
 
+const NAN4 = 0xf;
 const NAN8 = 0xff;
 const NAN16 = 0xffff;
 const NAN32 = 0xffffffff;
@@ -272,6 +280,7 @@ export class CompactColumn implements ColumnView {
    */
   private packOffsets(c: number, raw: Float64Array, n: number, lo: number, width: number): boolean {
     // One loop per array type: a store through a union of typed arrays is several times slower.
+    if (width === 1 && this.packNibbles(c, raw, n, lo)) return true;
     if (width === 1) {
       const a = new Uint8Array(CHUNK);
       for (let j = 0; j < n; j++) {
@@ -312,6 +321,22 @@ export class CompactColumn implements ColumnView {
       }
       this.packed32(c, Rep.U32, lo, a, n, null);
     }
+    return true;
+  }
+
+  /** U4 when every offset from lo is a whole number below 15 (or NaN); false, the chunk left raw, otherwise. */
+  private packNibbles(c: number, raw: Float64Array, n: number, lo: number): boolean {
+    const a = new Uint8Array(CHUNK >>> 1);
+    for (let j = 0; j < n; j++) {
+      const x = raw[j];
+      let code = NAN4;
+      if (x === x) {
+        code = x - lo;
+        if (!(code >= 0 && code < NAN4 && Math.floor(code) === code)) return false;
+      }
+      a[j >>> 1] |= code << ((j & 1) << 2);
+    }
+    this.packed(c, Rep.U4, lo, a, null);
     return true;
   }
 
@@ -453,6 +478,23 @@ export class CompactColumn implements ColumnView {
       slotList[k] = j;
       valList[k++] = x;
     }
+    let lo = Infinity;
+    let hi = -Infinity;
+    let whole = k > 0;
+    for (let m = 0; m < k && whole; m++) {
+      const x = valList[m];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      whole = Math.floor(x) === x && x >= -EXACT && x < EXACT;
+    }
+    if (whole && hi - lo < 2 ** 32) {
+      const data = new Uint8Array(6 * k);
+      const offs = new Uint32Array(data.buffer, 0, k);
+      for (let m = 0; m < k; m++) offs[m] = valList[m] - lo;
+      new Uint16Array(data.buffer, 4 * k, k).set(slotList.subarray(0, k));
+      this.packed(c, Rep.Sparse32, cand, data, Float64Array.of(lo));
+      return true;
+    }
     const slots = slotList.slice(0, k);
     const vals = valList.slice(0, k);
     this.packed(c, Rep.Sparse, cand, slots, vals);
@@ -512,7 +554,7 @@ export class CompactColumn implements ColumnView {
     this.rScale = rep === Rep.P16 || rep === Rep.P32 || rep === Rep.PSplit ? PAGE : 1;
     this.rPos = 0;
     this.rJ = -2;
-    if (rep === Rep.U8 || rep === Rep.Dict8) this.r8 = d as Uint8Array;
+    if (rep === Rep.U8 || rep === Rep.Dict8 || rep === Rep.U4) this.r8 = d as Uint8Array;
     else if (rep === Rep.Ramp8 || rep === Rep.Ramp16) {
       this.rStep = (ex as Float64Array)[0];
       if (rep === Rep.Ramp8) this.r8 = d as Uint8Array;
@@ -529,6 +571,11 @@ export class CompactColumn implements ColumnView {
       this.rHigh = new Uint32Array(b.buffer, b.byteOffset + SPLIT_GROUPS, 256);
       this.r8 = b.subarray(SPLIT_CODES);
       this.rT = NAN32 - k;
+    } else if (rep === Rep.Sparse32) {
+      const b = d as Uint8Array;
+      const k32 = b.byteLength / 6;
+      this.r32 = new Uint32Array(b.buffer, b.byteOffset, k32);
+      this.r16 = new Uint16Array(b.buffer, b.byteOffset + 4 * k32, k32);
     } else if (rep === Rep.Delta16) this.r16 = d as Uint16Array;
     else if (rep === Rep.F64) this.r64 = d as Float64Array;
   }
@@ -558,6 +605,7 @@ export class CompactColumn implements ColumnView {
         return x === NAN32 ? NaN : this.rEx[x - this.rT];
       }
       case Rep.Sparse:
+      case Rep.Sparse32:
         return this.sparseAt(j);
       case Rep.Ramp8:
         return this.rBase + Math.floor(j * this.rStep) + this.r8[j];
@@ -573,6 +621,10 @@ export class CompactColumn implements ColumnView {
       }
       case Rep.Delta16:
         return this.deltaAt(j);
+      case Rep.U4: {
+        const x = (this.r8[j >>> 1] >>> ((j & 1) << 2)) & NAN4;
+        return x === NAN4 ? NaN : x + this.rBase;
+      }
       default:
         return this.r64[j];
     }
@@ -594,13 +646,18 @@ export class CompactColumn implements ColumnView {
     return v;
   }
 
-  /** Slot j of the current Sparse chunk: in-order reads step through the list, others search it. */
+  /** Listed value p of the current Sparse or Sparse32 chunk. */
+  private listed(p: number): number {
+    return this.rRep === Rep.Sparse32 ? this.rEx[0] + this.r32[p] : this.rEx[p];
+  }
+
+  /** Slot j of the current Sparse or Sparse32 chunk: in-order reads step through the list, others search it. */
   private sparseAt(j: number): number {
     const s = this.r16;
     let p = this.rPos;
     if (p < s.length && s[p] === j) {
       this.rPos = p + 1;
-      return this.rEx[p];
+      return this.listed(p);
     }
     if ((p === 0 || s[p - 1] < j) && (p >= s.length || s[p] > j)) return this.rBase;
     let lo = 0;
@@ -613,7 +670,7 @@ export class CompactColumn implements ColumnView {
     p = lo;
     if (p < s.length && s[p] === j) {
       this.rPos = p + 1;
-      return this.rEx[p];
+      return this.listed(p);
     }
     this.rPos = p;
     return this.rBase;
@@ -684,6 +741,16 @@ export class CompactColumn implements ColumnView {
         for (let m = 0; m < slots.length; m++) out[slots[m]] = ex[m];
         return;
       }
+      case Rep.Sparse32: {
+        out.fill(base, 0, n);
+        const b = d as Uint8Array;
+        const k = b.byteLength / 6;
+        const offs = new Uint32Array(b.buffer, b.byteOffset, k);
+        const slots = new Uint16Array(b.buffer, b.byteOffset + 4 * k, k);
+        const lo = ex[0];
+        for (let m = 0; m < k; m++) out[slots[m]] = lo + offs[m];
+        return;
+      }
       case Rep.Ramp8: {
         const a = d as Uint8Array;
         const step = ex[0];
@@ -712,6 +779,14 @@ export class CompactColumn implements ColumnView {
         for (let j = 0; j < n; j++) {
           const x = high[codes[j]] + low[j];
           out[j] = x < t ? x * scale + base : x === NAN32 ? NaN : ex[x - t];
+        }
+        return;
+      }
+      case Rep.U4: {
+        const a = d as Uint8Array;
+        for (let j = 0; j < n; j++) {
+          const x = (a[j >>> 1] >>> ((j & 1) << 2)) & NAN4;
+          out[j] = x === NAN4 ? NaN : x + base;
         }
         return;
       }
