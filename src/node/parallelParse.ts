@@ -42,10 +42,13 @@ export interface ParallelOptions extends OpenOptions {
   parseWorkers?: 1 | 2;
   /**
    * With one parse worker, the share of the file (its end) the main thread parses itself while it
-   * waits for parts (default: 0.25 from 256 MiB, else 0). ftrace kmem 1 GB (warm page cache, idle 2
-   * cores): 5.2 s on one thread, 4.4 s with the worker alone, 3.7 s with a quarter parsed here; at
-   * 100 MB the main thread's own parse costs more (its parser code compiled a second time, the copy of
-   * its events) than it saves.
+   * waits for parts (default: 0.25 from 256 MiB, else 0; 0 for the native trace form). ftrace kmem 1 GB
+   * (warm page cache, idle 2 cores): 5.2 s on one thread, 4.4 s with the worker alone, 3.7 s with a
+   * quarter parsed here; at 100 MB the main thread's own parse costs more (its parser code compiled a
+   * second time, the copy of its events) than it saves. The native form gains less (611 MB: 6.58 s
+   * with the worker alone, 6.30 s with a quarter here) and pays more memory for it: its range's owner
+   * table, and its events held twice while they are copied after the worker's, took the peak RSS of
+   * native-1.pltrace (10 M events) from 438-441 MB to 492-504 MB.
    */
   mainShare?: number;
   /**
@@ -80,7 +83,7 @@ class PartQueue {
   readonly worker: Worker;
 
   constructor(script: string, req: PartRequest) {
-    this.worker = new Worker(script, { workerData: req });
+    this.worker = new Worker(script, { workerData: req, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     this.worker.on('message', (m: PartMessage) => {
       this.parts.push(m);
       if (m.ok && m.part.end) this.done = true;
@@ -118,6 +121,13 @@ class PartQueue {
 }
 
 class WorkerFailed extends Error {}
+
+/**
+ * Young generation of a parse worker, in MB. The worker's young objects (line strings, owner fields) die
+ * within a part; Node's default lets its semi-spaces grow to 16 MB each. native-1.pltrace (611 MB, 10 M
+ * events), two threads: peak RSS 468 MB with the default, 438-441 MB with 4 (CPU within noise).
+ */
+const WORKER_YOUNG_MB = 4;
 
 /**
  * The last byte range of the file, parsed by the main thread itself a chunk at a time whenever no part
@@ -205,7 +215,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     const split = splitNear(opts.splitAt ?? size / 2);
     if (split > 0 && split < size) ranges.splice(0, 1, [0, split], [split, size]);
   } else {
-    const share = opts.mainShare ?? (size >= 256 * 2 ** 20 ? 0.25 : 0);
+    const share = opts.mainShare ?? defaultMainShare(format.name, size);
     const split = share > 0 ? splitNear(opts.splitAt ?? size * (1 - share)) : size;
     if (split > 0 && split < size) {
       ranges[0] = [0, split];
@@ -272,7 +282,8 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         }
       }
     }
-    stopWorkers();
+    // The workers have sent everything: their heaps go before the last range is copied and the replay ends.
+    await Promise.all(queues.map((q) => q.worker.terminate()));
     if (local) {
       while (!local.finished) {
         await local.step();
@@ -309,6 +320,14 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     model: { builder, result, format: format.name, stats: { bytes: size, lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) }, ...(recording ? { ownershipRecording: recording } : {}) },
     threads: queues.length + 1,
   };
+}
+
+/**
+ * The share of a file the main thread parses itself by default (ParallelOptions.mainShare): a quarter of
+ * a line-local file from 256 MiB, none of a smaller one or of the native trace form (`pageledger`).
+ */
+export function defaultMainShare(format: string, size: number): number {
+  return size >= 256 * 2 ** 20 && format !== 'pageledger' ? 0.25 : 0;
 }
 
 /** Rules whose messages quote an owner's label (with its comm). */

@@ -49,6 +49,25 @@ describe('SnapStates', () => {
     for (let k = 0; k < 3000; k++) s.addPage(k, k);
     expect(s.results(() => false).stats.get(2 ** 40 + 1)?.begin).toBe(1);
   });
+
+  it('gives the same figures and pages made at the expected size, smaller or larger than it, or grown from the least', () => {
+    const fill = (s: SnapStates): ReturnType<SnapStates['results']> => {
+      for (let k = 0; k < 1500; k++) {
+        const i = s.index(1000 + k, k % 7, k);
+        s.records[i] += k % 3;
+        s.cows[i] += k % 2;
+        if (k % 5 === 0) s.end[i] = k + 9;
+        if (k % 11 === 0) s.live[i] = 0;
+        // Pages of earlier snapshots too, so each list runs through references made for others.
+        for (let m = 0; m < 1 + (k % 4); m++) s.addPage(s.index(1000 + ((k * 7 + m) % (k + 1)), 0, 0), k * 10 + m);
+      }
+      return s.results((pfn) => pfn % 3 === 0);
+    };
+    const plain = (r: ReturnType<SnapStates['results']>) => ({ stats: [...r.stats.values()], pages: [...r.pages] });
+    const grown = plain(fill(new SnapStates()));
+    expect(grown.stats).toHaveLength(1500);
+    for (const expected of [1, 1500, 700, 5000]) expect(plain(fill(new SnapStates(expected)))).toEqual(grown);
+  });
 });
 
 describe('NumberIndex', () => {

@@ -56,13 +56,15 @@ function shape(kind: number, seed: number): number[] {
       for (let m = 0; m < k; m++) v[int(CHUNK)] = r() < 0.3 ? odd[int(odd.length)] : int(2 ** 40);
       break;
     }
-    case 1:
-      // Page multiples of virtual addresses with NaN, zeros and a few values that are not multiples.
+    case 1: {
+      // Page multiples of virtual addresses (over 2^24 or 2^22 pages) with NaN, zeros and a few values that are not multiples.
+      const pages = r() < 0.5 ? 1 << 24 : 1 << 22;
       for (let j = 0; j < CHUNK; j++) {
         const x = r();
-        v[j] = x < 0.85 ? VA + int(1 << 24) * PAGE : x < 0.9 ? NaN : x < 0.93 ? 0x100000 + int(0x40000) : x < 0.95 ? VA + int(200) * PAGE + 12 : 0;
+        v[j] = x < 0.85 ? VA + int(pages) * PAGE : x < 0.9 ? NaN : x < 0.93 ? 0x100000 + int(0x40000) : x < 0.95 ? VA + int(200) * PAGE + 12 : 0;
       }
       break;
+    }
     case 2: {
       // Line-like runs: affine, or affine but for one value.
       const start = int(1 << 30);
@@ -80,7 +82,7 @@ function shape(kind: number, seed: number): number[] {
     case 4: {
       // Offsets of each width, with NaN and an occasional fraction.
       const lo = int(2 ** 40) - 1000;
-      const span = [200, 60000, 2 ** 31, 2 ** 33][int(4)];
+      const span = [200, 60000, 2 ** 31, 2 ** 33, 15][int(5)];
       const frac = r() < 0.2;
       for (let j = 0; j < CHUNK; j++) v[j] = j % 1001 === 5 ? NaN : lo + int(span) + (frac && j === 77 ? 0.5 : 0);
       break;
@@ -103,6 +105,21 @@ function shape(kind: number, seed: number): number[] {
       for (let j = 0; j < CHUNK; j++) v[j] = skew && r() < 0.99 ? sites[0] : sites[int(sites.length)];
       break;
     }
+    case 8: {
+      // Times in order: steps below 2^16 (Delta16), or with one step too long, one step back, or NaN; or
+      // ids of a few high halves (Split).
+      let x = r() < 0.2 ? 2 ** 52 - 2 ** 40 : int(2 ** 40);
+      const flaw = int(5);
+      const at = int(CHUNK);
+      for (let j = 0; j < CHUNK; j++) {
+        x += flaw === 4 ? 0 : int(4000);
+        v[j] = flaw === 4 ? 0x40000 + (j % 7) * 65536 + int(60000) : x;
+      }
+      if (flaw === 1) for (let j = at; j < CHUNK; j++) v[j] += 65536;
+      if (flaw === 2) v[at] -= 4001;
+      if (flaw === 3) v[at] = NaN;
+      break;
+    }
     default:
       // Any double.
       for (let j = 0; j < CHUNK; j++) v[j] = (r() - 0.5) * 10 ** int(300);
@@ -110,7 +127,7 @@ function shape(kind: number, seed: number): number[] {
   return v;
 }
 
-const chunkValues = fc.tuple(fc.nat(7), fc.nat()).map(([kind, seed]) => shape(kind, seed));
+const chunkValues = fc.tuple(fc.nat(8), fc.nat()).map(([kind, seed]) => shape(kind, seed));
 
 describe('CompactColumn', () => {
   it('reads back exactly every value of chunks of each shape, whole or partial', () => {
@@ -125,7 +142,7 @@ describe('CompactColumn', () => {
 
   it('reads back chunks of every form (fixed seeds of each shape)', () => {
     const seen = new Set<number>();
-    for (let kind = 0; kind < 8; kind++) {
+    for (let kind = 0; kind < 9; kind++) {
       for (let seed = 0; seed < 12; seed++) {
         const values = shape(kind, seed);
         const col = columnOf(values);
@@ -161,7 +178,7 @@ describe('CompactColumn', () => {
     for (const n of [1, 2, 3]) {
       const vals = [4, 4, 9].slice(0, n);
       const col = columnOf(vals);
-      expect(col.rep).toEqual([n < 3 ? Rep.Const : Rep.U8]);
+      expect(col.rep).toEqual([n < 3 ? Rep.Const : Rep.U4]);
       expectExact(col, vals);
     }
   });
@@ -170,23 +187,51 @@ describe('CompactColumn', () => {
     const line = Array.from({ length: CHUNK }, (_, i) => 100 + i);
     expect(columnOf(line).rep).toEqual([Rep.Affine]);
     expect(columnOf(line).bytes()).toBe(0);
+    // A few nodes: half a byte; NaN among them; an odd partial chunk; a span of 15 or a fraction: a byte or more.
     const node = Array.from({ length: CHUNK }, (_, i) => (i % 3) - 1);
-    expect(columnOf(node).rep).toEqual([Rep.U8]);
+    expect(columnOf(node).rep).toEqual([Rep.U4]);
+    expect(columnOf(node).bytes()).toBe(CHUNK / 2);
+    expectExact(columnOf(node), node);
+    const nodes = Array.from({ length: 777 }, (_, i) => (i % 50 === 0 ? NaN : 3 + (i % 15)));
+    expect(columnOf(nodes).rep).toEqual([Rep.U4]);
+    expectExact(columnOf(nodes), nodes);
+    expect(columnOf(nodes.map((x) => (x === 17 ? 18 : x))).rep).toEqual([Rep.U8]);
+    const half = nodes.map((x, i) => (i === 5 ? x + 0.5 : x));
+    expect(columnOf(half).rep).not.toEqual([Rep.U4]);
+    expectExact(columnOf(half), half);
+    expect(columnOf(Array.from({ length: CHUNK }, (_, i) => i % 200)).rep).toEqual([Rep.U8]);
     // Virtual addresses with NaN, 0 (no address) and one pfn in 30: 32-bit page numbers, and the pfns and the 0
-    // beside them.
+    // beside them; those of 2^22 pages take 64 high halves, stored as a byte an address into them.
     const va = Array.from({ length: CHUNK }, (_, i) => (i % 30 === 0 ? 0x100001 + i : i % 30 === 1 ? 0 : i % 50 === 0 ? NaN : VA + ((i * 7919) % 2 ** 22) * PAGE));
     const col = columnOf(va);
-    expect(col.rep).toEqual([Rep.P32]);
-    expect(col.bytes()).toBe(CHUNK * 4 + (Math.ceil(CHUNK / 30) + 1) * 8);
+    expect(col.rep).toEqual([Rep.PSplit]);
+    expect(col.bytes()).toBe(CHUNK * 3 + 1024 + (Math.ceil(CHUNK / 30) + 1) * 8);
     expectExact(col, va);
+    const wide = va.map((x, i) => (x >= VA ? VA + ((i * 7919 * 61) % 2 ** 28) * PAGE : x));
+    expect(columnOf(wide).rep).toEqual([Rep.P32]);
+    expect(columnOf(wide).bytes()).toBe(CHUNK * 4 + (Math.ceil(CHUNK / 30) + 1) * 8);
+    expectExact(columnOf(wide), wide);
     const near = Array.from({ length: CHUNK }, (_, i) => VA + (i % 1000) * PAGE);
     expect(columnOf(near).rep).toEqual([Rep.P16]);
     // 0 almost everywhere (arg2): the other slots listed.
     const arg2 = Array.from({ length: CHUNK }, (_, i) => (i % 25 === 0 ? VA + i * PAGE : 0));
     const sparse = columnOf(arg2);
-    expect(sparse.rep).toEqual([Rep.Sparse]);
-    expect(sparse.bytes()).toBe(Math.ceil(CHUNK / 25) * 10);
+    // Whole values less than 2^32 apart: 32-bit offsets beside the slots (6 bytes each); a fraction, a
+    // NaN or a wider span among them: float64 (10 bytes each).
+    expect(sparse.rep).toEqual([Rep.Sparse32]);
+    expect(sparse.bytes()).toBe(Math.ceil(CHUNK / 25) * 6 + 8);
     expectExact(sparse, arg2);
+    for (const odd of [0.5, NaN, VA + 2 ** 32, VA - 1]) {
+      const other = arg2.map((x, i) => (i === 50 ? odd : x));
+      const col = columnOf(other);
+      const narrow = odd === VA - 1;
+      expect(col.rep).toEqual([narrow ? Rep.Sparse32 : Rep.Sparse]);
+      expect(col.bytes()).toBe(Math.ceil(CHUNK / 25) * (narrow ? 6 : 10) + (narrow ? 8 : 0));
+      expectExact(col, other);
+    }
+    const few = arg2.slice(0, 1001);
+    expect(columnOf(few).rep).toEqual([Rep.Sparse32]);
+    expectExact(columnOf(few), few);
     // The line of events of 8 or 9 lines each: a byte from the ramp through the first and last line.
     const lines: number[] = [];
     for (let j = 0, x = 1; j < CHUNK; j++, x += 8 + (j % 2)) lines.push(x);
@@ -201,11 +246,28 @@ describe('CompactColumn', () => {
     const ramp16 = columnOf(pfns);
     expect(ramp16.rep).toEqual([Rep.Ramp16]);
     expectExact(ramp16, pfns);
-    // Not a ramp: random values, NaN among ramp values, a fraction, a ramp too steep for any code.
-    expect(columnOf(Array.from({ length: CHUNK }, () => Math.floor(r() * 2 ** 20))).rep).toEqual([Rep.U32]);
-    expect(columnOf(lines.map((x, j) => (j === 500 ? NaN : x))).rep).toEqual([Rep.U32]);
+    // Not a ramp: random values (16 high halves: 3 bytes), NaN among ramp values, a fraction, a ramp too
+    // steep for any code (65536 high halves: 4 bytes).
+    const ids = Array.from({ length: CHUNK }, () => Math.floor(r() * 2 ** 20));
+    expect(columnOf(ids).rep).toEqual([Rep.Split]);
+    expect(columnOf(ids).bytes()).toBe(CHUNK * 3 + 1024);
+    expectExact(columnOf(ids), ids);
+    expect(columnOf(lines.map((x, j) => (j === 500 ? NaN : x))).rep).toEqual([Rep.Split]);
     expect(columnOf(lines.map((x, j) => (j === 500 ? x + 0.5 : x))).rep).toEqual([Rep.F64]);
     expect(columnOf(Array.from({ length: CHUNK }, (_, j) => j * j)).rep).toEqual([Rep.U32]);
+    // Times in order, 0 to 4000 apart: two bytes a step and a mark every 256 slots; a step back, a step of
+    // 2^16 or a NaN and they are not steps.
+    const times: number[] = [];
+    for (let j = 0, x = 1_000_000_000; j < CHUNK; j++, x += Math.floor(r() * 4001)) times.push(x);
+    const delta = columnOf(times);
+    expect(delta.rep).toEqual([Rep.Delta16]);
+    expect(delta.bytes()).toBe(CHUNK * 2 + (CHUNK / 256) * 8);
+    expectExact(delta, times);
+    expect(columnOf(times.map((x, j) => (j === 9000 ? x - 4001 : x))).rep).not.toEqual([Rep.Delta16]);
+    expect(columnOf(times.map((x, j) => (j >= 9000 ? x + 65536 : x))).rep).not.toEqual([Rep.Delta16]);
+    const longest = 65535 - (times[9000] - times[8999]);
+    expect(columnOf(times.map((x, j) => (j >= 9000 ? x + longest : x))).rep).toEqual([Rep.Delta16]);
+    expect(columnOf(times.map((x, j) => (j === 9000 ? NaN : x))).rep).not.toEqual([Rep.Delta16]);
     // Four allocation site hashes: a byte each, coding one of them; sixteen and NaN still; seventeen not.
     const hashes = [0x811c9dc5, 0x12345678, 0xfedcba98, 7];
     const sites = Array.from({ length: CHUNK }, (_, j) => hashes[(j * 7919) % 4]);
@@ -218,7 +280,7 @@ describe('CompactColumn', () => {
     expectExact(columnOf(many(16)), many(16));
     expect(columnOf(many(17)).rep).toEqual([Rep.U16]);
     // One hash nearly everywhere: listing the others beside it is smaller.
-    expect(columnOf(sites.map((_, j) => (j % 100 === 0 ? hashes[1 + (j % 3)] : hashes[0]))).rep).toEqual([Rep.Sparse]);
+    expect(columnOf(sites.map((_, j) => (j % 100 === 0 ? hashes[1 + (j % 3)] : hashes[0]))).rep).toEqual([Rep.Sparse32]);
   });
 
   it('reads a sparse chunk right in any order', () => {
@@ -254,8 +316,45 @@ describe('EventStore with the new forms', () => {
     expect(s.line.rep[0]).toBe(Rep.Affine);
     // One line skipped in chunk 1: a ramp with codes 0 and 1.
     expect(s.line.rep[1]).toBe(Rep.Ramp8);
-    expect(s.node.rep[0]).toBe(Rep.U8);
-    expect(s.arg2.rep[0]).toBe(Rep.Sparse);
+    expect(s.node.rep[0]).toBe(Rep.U4);
+    expect(s.arg2.rep[0]).toBe(Rep.Sparse32);
+  });
+
+  it('reads back times in steps, ids and addresses of a few high halves, in order, at random, across export and resume', () => {
+    const s = new EventStore();
+    const r = rng(11);
+    const recs: ReturnType<typeof newEventRecord>[] = [];
+    let time = 5_000_000;
+    const rec = (i: number) => {
+      const e = newEventRecord();
+      e.line = 2 + i;
+      e.time = time += Math.floor(r() * 3000);
+      e.owner = 100_000 + Math.floor(r() * 400_000);
+      e.pid = i % 1000 === 0 ? NaN : 1 + Math.floor(r() * 300_000);
+      e.pfn = r() < 0.5 ? 0x100000 + Math.floor(r() * 327_680) : 0x4000000 + Math.floor(r() * 294_912);
+      e.arg = i % 17 === 0 ? 0 : 0x7f0000000000 + Math.floor(r() * 2 ** 23) * PAGE;
+      return e;
+    };
+    const n = 2 * CHUNK + 4321;
+    for (let i = 0; i < n; i++) s.push((recs[i] = rec(i)), 0);
+    const t = EventStore.fromData(s.exportData());
+    for (let i = n; i < n + 2000; i++) t.push((recs[i] = rec(i)), 0);
+    expect(s.time.rep.slice(0, 2)).toEqual([Rep.Delta16, Rep.Delta16]);
+    expect(s.owner.rep[0]).toBe(Rep.Split);
+    expect(s.pid.rep[0]).toBe(Rep.Split);
+    expect(s.pfn.rep[0]).toBe(Rep.Split);
+    expect(s.arg.rep[0]).toBe(Rep.PSplit);
+    const out = newEventRecord();
+    let bad = -1;
+    for (let i = 0; i < n + 2000 && bad < 0; i++) if (JSON.stringify(t.read(i, out)) !== JSON.stringify(recs[i])) bad = i;
+    expect(bad).toBe(-1);
+    for (let k = 0; k < 5000 && bad < 0; k++) {
+      const i = (k * 7919 + 5) % (n + 2000);
+      if (JSON.stringify(t.read(i, out)) !== JSON.stringify(recs[i])) bad = i;
+    }
+    expect(bad).toBe(-1);
+    for (let i = n + 1999; i >= 0 && bad < 0; i -= 3) if (t.time.get(i) !== recs[i].time) bad = i;
+    expect(bad).toBe(-1);
   });
 
   it('reads right in order, at random and between pushes into the chunk being read', () => {

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openTrace, summarize, type TraceModel, type TraceSummary } from '../../src/core/trace';
 import { synthesize } from '../../src/core/synth/scenarios';
 import { fileSource } from '../../src/node/fileSource';
-import { openTraceParallel } from '../../src/node/parallelParse';
+import { defaultMainShare, openTraceParallel } from '../../src/node/parallelParse';
 import { viewInit } from '../../src/core/view/viewRequests';
 
 const dir = mkdtempSync(join(tmpdir(), 'pl-parallel-'));
@@ -157,5 +157,13 @@ describe('parallel parse', () => {
     const r = await openTraceParallel([fileSource(path)], { workerScript });
     expect(r.threads).toBe(1);
     expect(r.why).toBe('small file');
+  });
+
+  it('has the main thread parse the last quarter of a big line-local file itself, but not of a native trace', () => {
+    const MiB = 2 ** 20;
+    expect(defaultMainShare('ftrace', 256 * MiB)).toBe(0.25);
+    expect(defaultMainShare('perf-script', 1000 * MiB)).toBe(0.25);
+    expect(defaultMainShare('ftrace', 256 * MiB - 1)).toBe(0);
+    expect(defaultMainShare('pageledger', 611 * MiB)).toBe(0);
   });
 });

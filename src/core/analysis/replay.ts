@@ -114,7 +114,7 @@ export class Replay {
   private refNext: Int32Array = new Int32Array(1024);
   private refUsed = 0;
   private refFree = -1;
-  private readonly snaps = new SnapStates();
+  private readonly snaps: SnapStates;
   private readonly bound = new Map<number, number>();
   private readonly exited = new Map<number, number>();
   /** Events whose leaked pages were reported already (a reused pid is judged at its reuse). */
@@ -145,6 +145,7 @@ export class Replay {
 
   constructor(builder: TraceBuilder, config: RuleConfig = {}, private readonly observer?: ReplayObserver) {
     this.b = builder;
+    this.snaps = new SnapStates(builder.snapshots.length);
     this.ownerLive = new Float64Array(builder.owners.size + 16);
     this.ownerPeak = new Float64Array(builder.owners.size + 16);
     this.disabled = new Set(config.disabled ?? []);

@@ -72,8 +72,30 @@ export const Rep = {
    * handful of values far apart, like the allocation site hash of page_owner records.
    */
   Dict8: 11,
+  /**
+   * The U32 codes stored in 3 bytes a slot and a table (SPLIT_* layout in `data`): each code's low 16 bits,
+   * and a byte naming its high 16 bits among the chunk's at most 256 distinct high halves. Owner ids and
+   * pids of a 10 M-event trace span a few high halves a chunk, pfns of two memory ranges tens of them.
+   */
+  Split: 12,
+  /** P32 codes stored as Split stores U32 codes (virtual addresses a few high halves of pages apart). */
+  PSplit: 13,
+  /**
+   * Uint16 steps from the slot before (slot 0 is `base`), the value at every DELTA_EVERY-th slot in `ex`
+   * for reads out of order: values that never decrease by steps below 65536 (times of a trace in time
+   * order: 2 bytes an event instead of 4).
+   */
+  Delta16: 14,
+  /** 4-bit offsets from `base`, two slots a byte (slot 2k in the low half); 15 is NaN. The node column: 0.5 bytes an event. */
+  U4: 15,
+  /**
+   * As Sparse, the listed values being whole and less than 2^32 apart: `data` holds them as Uint32 offsets
+   * from `ex[0]`, then the Uint16 slots (6 bytes a listed slot instead of 10: ref, arg2).
+   */
+  Sparse32: 16,
 } as const;
 
+const NAN4 = 0xf;
 const NAN8 = 0xff;
 const NAN16 = 0xffff;
 const NAN32 = 0xffffffff;
@@ -89,13 +111,25 @@ const NO_VALUES = new Float64Array(0);
 // Scratch lists for a Sparse chunk being packed (copied out at their final length).
 const SCRATCH_SLOTS = new Uint16Array(CHUNK);
 const SCRATCH_VALUES = new Float64Array(CHUNK);
+// Split and PSplit data: Uint16 low halves, then 256 Uint32 high halves (already shifted), then a byte a slot.
+const SPLIT_GROUPS = 2 * CHUNK;
+const SPLIT_CODES = SPLIT_GROUPS + 256 * 4;
+const SPLIT_BYTES = SPLIT_CODES + CHUNK;
+/** 32-bit codes of a chunk being packed (copied out when they stay as they are). */
+const SCRATCH_U32 = new Uint32Array(CHUNK);
+const SCRATCH_SPLIT = new Uint8Array(SPLIT_BYTES);
+/** A high half's index in the chunk being split, -1 when not seen (reset after each chunk). */
+const HIGH_INDEX = new Int16Array(65536).fill(-1);
+/** A Delta16 chunk keeps the value of one slot in this many in `ex`: a read out of order adds at most 255 steps. */
+const DELTA_BITS = 8;
+const SCRATCH_U16 = new Uint16Array(CHUNK);
 
 /** One chunk of a CompactColumn as plain data (for the index cache and worker transfer). */
 export interface CompactChunk {
   rep: number;
   base: number;
   data: Uint8Array | Uint16Array | Uint32Array | Float64Array | null;
-  /** The values P16, P32 and Sparse chunks hold beside their codes (absent or null for the other forms). */
+  /** The values P16, P32, PSplit and Sparse chunks hold beside their codes, Delta16's checkpoints (absent or null for the other forms). */
   ex?: Float64Array | null;
 }
 
@@ -215,6 +249,7 @@ export class CompactColumn implements ColumnView {
     const span = hi - lo;
     const width = !whole ? 8 : span < NAN8 ? 1 : span < NAN16 ? 2 : span < NAN32 ? 4 : 8;
     if (whole && nans === 0 && width > 1 && lo > -RAMP_LIMIT && hi < RAMP_LIMIT && this.packRamp(c, raw, n, width)) return;
+    if (whole && nans === 0 && width > 2 && this.packDelta(c, raw, n)) return;
     if (width > 1 && this.packDict(c, raw, n)) return;
     if (width > 1 && this.packListed(c, raw, n, width)) return;
     if (width < 8 && this.packOffsets(c, raw, n, lo, width)) return;
@@ -245,6 +280,7 @@ export class CompactColumn implements ColumnView {
    */
   private packOffsets(c: number, raw: Float64Array, n: number, lo: number, width: number): boolean {
     // One loop per array type: a store through a union of typed arrays is several times slower.
+    if (width === 1 && this.packNibbles(c, raw, n, lo)) return true;
     if (width === 1) {
       const a = new Uint8Array(CHUNK);
       for (let j = 0; j < n; j++) {
@@ -272,7 +308,7 @@ export class CompactColumn implements ColumnView {
       }
       this.packed(c, Rep.U16, lo, a, null);
     } else {
-      const a = new Uint32Array(CHUNK);
+      const a = SCRATCH_U32;
       for (let j = 0; j < n; j++) {
         const x = raw[j];
         if (x !== x) {
@@ -283,8 +319,58 @@ export class CompactColumn implements ColumnView {
         a[j] = off;
         if (a[j] !== off) return false;
       }
-      this.packed(c, Rep.U32, lo, a, null);
+      this.packed32(c, Rep.U32, lo, a, n, null);
     }
+    return true;
+  }
+
+  /** U4 when every offset from lo is a whole number below 15 (or NaN); false, the chunk left raw, otherwise. */
+  private packNibbles(c: number, raw: Float64Array, n: number, lo: number): boolean {
+    const a = new Uint8Array(CHUNK >>> 1);
+    for (let j = 0; j < n; j++) {
+      const x = raw[j];
+      let code = NAN4;
+      if (x === x) {
+        code = x - lo;
+        if (!(code >= 0 && code < NAN4 && Math.floor(code) === code)) return false;
+      }
+      a[j >>> 1] |= code << ((j & 1) << 2);
+    }
+    this.packed(c, Rep.U4, lo, a, null);
+    return true;
+  }
+
+  /** Codes a[0, n) of a U32 or P32 chunk as they are, or split (3 bytes a slot) when they allow it. */
+  private packed32(c: number, rep: number, base: number, a: Uint32Array, n: number, ex: Float64Array | null): void {
+    const split = splitCodes(a, n);
+    if (split) this.packed(c, rep === Rep.P32 ? Rep.PSplit : Rep.Split, base, split, ex);
+    else {
+      const out = new Uint32Array(CHUNK);
+      out.set(a.subarray(0, n));
+      this.packed(c, rep, base, out, ex);
+    }
+  }
+
+  /**
+   * Delta16 when every value is at least the one before and less than 65536 above it; false (on the first
+   * step that is not) otherwise.
+   */
+  private packDelta(c: number, raw: Float64Array, n: number): boolean {
+    const d = SCRATCH_U16;
+    let prev = raw[0];
+    d[0] = 0;
+    for (let j = 1; j < n; j++) {
+      const x = raw[j];
+      const step = x - prev;
+      d[j] = step;
+      if (d[j] !== step) return false;
+      prev = x;
+    }
+    const marks = new Float64Array(((n - 1) >>> DELTA_BITS) + 1);
+    for (let k = 0; k < marks.length; k++) marks[k] = raw[k << DELTA_BITS];
+    const a = new Uint16Array(CHUNK);
+    a.set(d.subarray(0, n));
+    this.packed(c, Rep.Delta16, raw[0], a, marks);
     return true;
   }
 
@@ -392,6 +478,23 @@ export class CompactColumn implements ColumnView {
       slotList[k] = j;
       valList[k++] = x;
     }
+    let lo = Infinity;
+    let hi = -Infinity;
+    let whole = k > 0;
+    for (let m = 0; m < k && whole; m++) {
+      const x = valList[m];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+      whole = Math.floor(x) === x && x >= -EXACT && x < EXACT;
+    }
+    if (whole && hi - lo < 2 ** 32) {
+      const data = new Uint8Array(6 * k);
+      const offs = new Uint32Array(data.buffer, 0, k);
+      for (let m = 0; m < k; m++) offs[m] = valList[m] - lo;
+      new Uint16Array(data.buffer, 4 * k, k).set(slotList.subarray(0, k));
+      this.packed(c, Rep.Sparse32, cand, data, Float64Array.of(lo));
+      return true;
+    }
     const slots = slotList.slice(0, k);
     const vals = valList.slice(0, k);
     this.packed(c, Rep.Sparse, cand, slots, vals);
@@ -405,9 +508,9 @@ export class CompactColumn implements ColumnView {
   private packPages(c: number, raw: Float64Array, n: number, r: PageRange): void {
     const vals = new Float64Array(r.ex);
     if (r.width === 4) {
-      const a = new Uint32Array(CHUNK);
+      const a = SCRATCH_U32;
       pageCodes(raw, n, r, a, NAN32, vals);
-      this.packed(c, Rep.P32, r.lo, a, vals);
+      this.packed32(c, Rep.P32, r.lo, a, n, vals);
     } else {
       const a = new Uint16Array(CHUNK);
       pageCodes(raw, n, r, a, NAN16, vals);
@@ -433,6 +536,11 @@ export class CompactColumn implements ColumnView {
   private r32: Uint32Array = new Uint32Array(0);
   private r64: Float64Array = new Float64Array(0);
   private rEx: Float64Array = new Float64Array(0);
+  /** Split, PSplit: the high halves, and each slot's index into them (the low halves are r16). */
+  private rHigh: Uint32Array = new Uint32Array(0);
+  /** Delta16: the slot read last and its value. */
+  private rJ = -2;
+  private rV = 0;
 
   private seek(c: number): void {
     this.rc = c;
@@ -443,9 +551,10 @@ export class CompactColumn implements ColumnView {
     const ex = this.ex[c];
     this.rEx = ex ?? NO_VALUES;
     const k = ex ? ex.length : 0;
-    this.rScale = rep === Rep.P16 || rep === Rep.P32 ? PAGE : 1;
+    this.rScale = rep === Rep.P16 || rep === Rep.P32 || rep === Rep.PSplit ? PAGE : 1;
     this.rPos = 0;
-    if (rep === Rep.U8 || rep === Rep.Dict8) this.r8 = d as Uint8Array;
+    this.rJ = -2;
+    if (rep === Rep.U8 || rep === Rep.Dict8 || rep === Rep.U4) this.r8 = d as Uint8Array;
     else if (rep === Rep.Ramp8 || rep === Rep.Ramp16) {
       this.rStep = (ex as Float64Array)[0];
       if (rep === Rep.Ramp8) this.r8 = d as Uint8Array;
@@ -456,7 +565,19 @@ export class CompactColumn implements ColumnView {
     } else if (rep === Rep.U32 || rep === Rep.P32) {
       this.r32 = d as Uint32Array;
       this.rT = NAN32 - k;
-    } else if (rep === Rep.F64) this.r64 = d as Float64Array;
+    } else if (rep === Rep.Split || rep === Rep.PSplit) {
+      const b = d as Uint8Array;
+      this.r16 = new Uint16Array(b.buffer, b.byteOffset, CHUNK);
+      this.rHigh = new Uint32Array(b.buffer, b.byteOffset + SPLIT_GROUPS, 256);
+      this.r8 = b.subarray(SPLIT_CODES);
+      this.rT = NAN32 - k;
+    } else if (rep === Rep.Sparse32) {
+      const b = d as Uint8Array;
+      const k32 = b.byteLength / 6;
+      this.r32 = new Uint32Array(b.buffer, b.byteOffset, k32);
+      this.r16 = new Uint16Array(b.buffer, b.byteOffset + 4 * k32, k32);
+    } else if (rep === Rep.Delta16) this.r16 = d as Uint16Array;
+    else if (rep === Rep.F64) this.r64 = d as Float64Array;
   }
 
   /** Value at slot j of chunk c, through the read cursor. */
@@ -484,6 +605,7 @@ export class CompactColumn implements ColumnView {
         return x === NAN32 ? NaN : this.rEx[x - this.rT];
       }
       case Rep.Sparse:
+      case Rep.Sparse32:
         return this.sparseAt(j);
       case Rep.Ramp8:
         return this.rBase + Math.floor(j * this.rStep) + this.r8[j];
@@ -491,18 +613,51 @@ export class CompactColumn implements ColumnView {
         return this.rEx[this.r8[j]];
       case Rep.Ramp16:
         return this.rBase + Math.floor(j * this.rStep) + this.r16[j];
+      case Rep.Split:
+      case Rep.PSplit: {
+        const x = this.rHigh[this.r8[j]] + this.r16[j];
+        if (x < this.rT) return x * this.rScale + this.rBase;
+        return x === NAN32 ? NaN : this.rEx[x - this.rT];
+      }
+      case Rep.Delta16:
+        return this.deltaAt(j);
+      case Rep.U4: {
+        const x = (this.r8[j >>> 1] >>> ((j & 1) << 2)) & NAN4;
+        return x === NAN4 ? NaN : x + this.rBase;
+      }
       default:
         return this.r64[j];
     }
   }
 
-  /** Slot j of the current Sparse chunk: in-order reads step through the list, others search it. */
+  /** Slot j of the current Delta16 chunk: the next slot adds one step, others start from the mark before them. */
+  private deltaAt(j: number): number {
+    const d = this.r16;
+    let v: number;
+    if (j === this.rJ + 1) v = this.rV + d[j];
+    else if (j === this.rJ) return this.rV;
+    else {
+      const k = j >>> DELTA_BITS;
+      v = this.rEx[k];
+      for (let m = (k << DELTA_BITS) + 1; m <= j; m++) v += d[m];
+    }
+    this.rJ = j;
+    this.rV = v;
+    return v;
+  }
+
+  /** Listed value p of the current Sparse or Sparse32 chunk. */
+  private listed(p: number): number {
+    return this.rRep === Rep.Sparse32 ? this.rEx[0] + this.r32[p] : this.rEx[p];
+  }
+
+  /** Slot j of the current Sparse or Sparse32 chunk: in-order reads step through the list, others search it. */
   private sparseAt(j: number): number {
     const s = this.r16;
     let p = this.rPos;
     if (p < s.length && s[p] === j) {
       this.rPos = p + 1;
-      return this.rEx[p];
+      return this.listed(p);
     }
     if ((p === 0 || s[p - 1] < j) && (p >= s.length || s[p] > j)) return this.rBase;
     let lo = 0;
@@ -515,7 +670,7 @@ export class CompactColumn implements ColumnView {
     p = lo;
     if (p < s.length && s[p] === j) {
       this.rPos = p + 1;
-      return this.rEx[p];
+      return this.listed(p);
     }
     this.rPos = p;
     return this.rBase;
@@ -586,6 +741,16 @@ export class CompactColumn implements ColumnView {
         for (let m = 0; m < slots.length; m++) out[slots[m]] = ex[m];
         return;
       }
+      case Rep.Sparse32: {
+        out.fill(base, 0, n);
+        const b = d as Uint8Array;
+        const k = b.byteLength / 6;
+        const offs = new Uint32Array(b.buffer, b.byteOffset, k);
+        const slots = new Uint16Array(b.buffer, b.byteOffset + 4 * k, k);
+        const lo = ex[0];
+        for (let m = 0; m < k; m++) out[slots[m]] = lo + offs[m];
+        return;
+      }
       case Rep.Ramp8: {
         const a = d as Uint8Array;
         const step = ex[0];
@@ -601,6 +766,35 @@ export class CompactColumn implements ColumnView {
       case Rep.Dict8: {
         const a = d as Uint8Array;
         for (let j = 0; j < n; j++) out[j] = ex[a[j]];
+        return;
+      }
+      case Rep.Split:
+      case Rep.PSplit: {
+        const b = d as Uint8Array;
+        const low = new Uint16Array(b.buffer, b.byteOffset, CHUNK);
+        const high = new Uint32Array(b.buffer, b.byteOffset + SPLIT_GROUPS, 256);
+        const codes = b.subarray(SPLIT_CODES);
+        const scale = rep === Rep.PSplit ? PAGE : 1;
+        const t = NAN32 - ex.length;
+        for (let j = 0; j < n; j++) {
+          const x = high[codes[j]] + low[j];
+          out[j] = x < t ? x * scale + base : x === NAN32 ? NaN : ex[x - t];
+        }
+        return;
+      }
+      case Rep.U4: {
+        const a = d as Uint8Array;
+        for (let j = 0; j < n; j++) {
+          const x = (a[j >>> 1] >>> ((j & 1) << 2)) & NAN4;
+          out[j] = x === NAN4 ? NaN : x + base;
+        }
+        return;
+      }
+      case Rep.Delta16: {
+        const a = d as Uint16Array;
+        let v = base;
+        if (n > 0) out[0] = v;
+        for (let j = 1; j < n; j++) out[j] = v += a[j];
         return;
       }
       default:
@@ -761,6 +955,49 @@ function pageCodes<A extends Uint16Array | Uint32Array>(raw: Float64Array, n: nu
       vals[m++] = x;
     }
   }
+}
+
+/**
+ * The Split layout of codes a[0, n) when they have at most 256 distinct high halves (a fresh array), else
+ * null, found as soon as a 257th appears.
+ */
+function splitCodes(a: Uint32Array, n: number): Uint8Array | null {
+  const out = SCRATCH_SPLIT;
+  const low = new Uint16Array(out.buffer, 0, CHUNK);
+  const high = new Uint32Array(out.buffer, SPLIT_GROUPS, 256);
+  const codes = out.subarray(SPLIT_CODES);
+  const index = HIGH_INDEX;
+  let k = 0;
+  let last = -1;
+  let code = 0;
+  let fits = true;
+  for (let j = 0; j < n; j++) {
+    const x = a[j];
+    const h = x >>> 16;
+    if (h !== last) {
+      code = index[h];
+      if (code < 0) {
+        if (k === 256) {
+          fits = false;
+          break;
+        }
+        code = index[h] = k;
+        high[k++] = h * 65536;
+      }
+      last = h;
+    }
+    low[j] = x;
+    codes[j] = code;
+  }
+  for (let m = 0; m < k; m++) index[high[m] / 65536] = -1;
+  if (!fits) return null;
+  // Slots past n (a partial last chunk, never read) hold zeros, as in a fresh array.
+  if (n < CHUNK) {
+    low.fill(0, n);
+    codes.fill(0, n);
+  }
+  high.fill(0, k);
+  return out.slice();
 }
 
 /** Distinct values a Dict8 chunk may hold: few enough for a linear search per slot. */
