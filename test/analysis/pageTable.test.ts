@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FREE, LIVE, PageTable, UNKNOWN } from '../../src/core/analysis/pageTable';
+import { FREE, LIVE, PageTable, slotOf, UNKNOWN } from '../../src/core/analysis/pageTable';
 
 describe('PageTable', () => {
   it('starts every page unknown, unowned, with no event and no head order', () => {
@@ -58,5 +58,30 @@ describe('PageTable', () => {
     expect(t.peek(2 ** 36 + 4096 * 5)).toBeUndefined();
     expect(t.chunk(far)).toBe(t.peek(far));
     expect(t.size).toBe(4 * 4096);
+  });
+
+  it('touches the slots of pages in chunks already made, and makes none', () => {
+    const t = new PageTable();
+    const a = t.chunk(0x1000);
+    const b = t.chunk(0x7000);
+    a.set(5, 3, LIVE, 9);
+    b.set(4095, 6, FREE, 2);
+    const made = [...t.all()];
+    const pfns = Float64Array.from([0x1005, 0x7fff, 0x3000, NaN, -1, Infinity, 2 ** 40 + 5, 0x1005, 0x1006]);
+    // 0x1005 twice cancels out: the xor is that of 0x7fff and 0x1006 (unknown: 0).
+    expect(t.touch(pfns, pfns.length)).toBe(6 | (FREE << 30));
+    expect(t.touch(pfns, 1)).toBe(3 | (LIVE << 30));
+    expect(t.touch(pfns, 0)).toBe(0);
+    expect([...t.all()]).toEqual(made);
+    expect(t.peek(0x3000)).toBeUndefined();
+  });
+
+  it('gives the slot of a pfn as pfn % 4096, below and above 2^31', () => {
+    for (const p of [0, 1, 4095, 4096, 0x1ffff6, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 4097, 2 ** 32 + 7, 2 ** 40 + 5, 2 ** 52 - 1]) {
+      expect(slotOf(p)).toBe(p % 4096);
+      expect(PageTable.slot(p)).toBe(p % 4096);
+    }
+    expect(slotOf(NaN)).toBeNaN();
+    expect(slotOf(-4097)).toBe(-4097 % 4096);
   });
 });

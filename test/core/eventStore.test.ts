@@ -36,6 +36,14 @@ function expectExact(col: CompactColumn, values: readonly number[]): void {
   const copy = new CompactColumn();
   copy.importChunks(col.exportChunks());
   expect(firstMismatch(values, (i) => copy.get(i), values.keys())).toBe(-1);
+  // range(): whole, from and to any slot, across chunk boundaries, and empty.
+  for (const [from, to] of [[0, n], [0, 1], [n - 1, n], [Math.floor(n / 3), Math.floor((2 * n) / 3) + 1], [CHUNK - 3, CHUNK + 5], [5, 5]]) {
+    if (from > n || to > n || from > to) continue;
+    const out = new Float64Array(to - from + 1).fill(-0.5);
+    col.range(from, to, out);
+    expect(firstMismatch(values, (i) => out[i - from], Array.from({ length: to - from }, (_, k) => from + k))).toBe(-1);
+    expect(out[to - from]).toBe(-0.5);
+  }
 }
 
 const PAGE = 4096;
@@ -446,6 +454,27 @@ describe('EventStore.order', () => {
     const times = Array.from({ length: n }, () => (r() < 0.01 ? NaN : 1e9 + Math.floor(r() * 5000)));
     const files = times.map(() => 0);
     expect([...(storeOf(times, files).order() ?? [])]).toEqual(naiveOrder(times, files));
+  });
+});
+
+describe('range', () => {
+  it('reads the chunk being filled, before and after it is packed, and runs that end inside it', () => {
+    const col = new CompactColumn();
+    const values = [...shape(6, 9), ...shape(0, 10).slice(0, 700)];
+    let raw: Float64Array = new Float64Array(0);
+    const out = new Float64Array(CHUNK + 700);
+    values.forEach((v, i) => {
+      if ((i & (CHUNK - 1)) === 0) raw = col.begin();
+      raw[i & (CHUNK - 1)] = v;
+      if (i === CHUNK + 300) {
+        col.range(CHUNK - 10, i + 1, out);
+        expect(firstMismatch(values, (k) => out[k - (CHUNK - 10)], Array.from({ length: 311 }, (_, k) => CHUNK - 10 + k))).toBe(-1);
+      }
+    });
+    col.setFilled(700);
+    col.finish();
+    col.range(0, values.length, out);
+    expect(firstMismatch(values, (k) => out[k], values.keys())).toBe(-1);
   });
 });
 

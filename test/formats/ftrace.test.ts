@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
 import { detectFormat } from '../../src/core/formats/registry';
 import { summarize, type TraceSummary } from '../../src/core/trace';
+import { EventKind } from '../../src/core/model/events';
 import { analyzeText, openText, realFixture } from '../helpers';
 import { generate, render, STYLES, TASKS, type StreamEvent, type TextStyle } from './eventTextStyles';
 
@@ -372,6 +373,48 @@ describe('ftrace line quirks', () => {
     expect(m[2]).toContain('mm_page_alloc: expected pfn=');
     expect(m[3]).toContain('expected "dev MAJOR:MINOR ino HEX"');
     expect(m[4]).toContain('order=19 is out of range: expected 0..18');
+  });
+});
+
+describe('event names', () => {
+  /** What the last line of `lines` (forced ftrace) gave: its events, what it added to the counters, its errors. */
+  async function lastLine(lines: string[]): Promise<unknown> {
+    const b = (await openText(lines.join('\n'), 'names.txt', { format: 'ftrace' })).builder;
+    const before = lines.length > 1 ? (await openText(lines.slice(0, -1).join('\n'), 'names.txt', { format: 'ftrace' })).builder.counters : new Map<string, number>();
+    const ev = b.events;
+    const events = [];
+    for (let i = 0; i < ev.length; i++) if (ev.line.get(i) === lines.length) events.push([ev.kind.get(i), ev.pfn.get(i), ev.orderCol.get(i)]);
+    const counters = [...b.counters].map(([k, v]) => [k, v - (before.get(k) ?? 0)]).filter(([, v]) => v !== 0);
+    return { events, counters: counters.sort(), errors: b.errors.filter((e) => e.line === lines.length).map((e) => e.message) };
+  }
+
+  it('reads a name the same whichever known name the line before had (the guess by its ninth byte)', async () => {
+    const known = ['mm_page_alloc', 'mm_page_free', 'mm_page_alloc_zone_locked', 'mm_page_free_batched', 'mm_page_free_direct', 'mm_filemap_add_to_page_cache', 'mm_migrate_pages'];
+    const primers = known.map((n) => ft('a-1', `${n}: page=1 pfn=0x1 order=0`));
+    const bodies = [
+      ...known.map((n) => `${n}: page=1 pfn=0x10 order=0`),
+      'mm_page_allocx: page=1 pfn=0x12 order=0',
+      'mm_page_alloX: page=1 pfn=0x12 order=0',
+      'mm_page_fre: page=1 pfn=0x12 order=0',
+      'mm_page_alloc:x page=1 pfn=0x13 order=0',
+      'mm_page_alloc::',
+      'mm_page_alloc:',
+      'mm_page_alloc:\tpage=1 pfn=0x15 order=0',
+      'kmem:mm_page_alloc: page=1 pfn=0x16 order=0',
+      'xm_page_alloc: page=1 pfn=0x17 order=0',
+      'mm_page_alloc_zone_locked:x page=1 pfn=0x18 order=0',
+      '7 mm_page_free: page=1 pfn=0x19 order=0',
+      'mm_page_',
+    ];
+    for (const body of bodies) {
+      const alone = await lastLine([ft('a-1', body)]);
+      for (const p of primers) expect(await lastLine([p, ft('a-1', body)]), `${body} after ${p}`).toEqual(alone);
+    }
+    // What the lines alone give, so that a wrong guess cannot hide behind a wrong reference.
+    expect(await lastLine([ft('a-1', 'mm_page_alloc_zone_locked: page=1 pfn=0x18 order=0')])).toEqual({ events: [[EventKind.Other, 0x18, 0]], counters: [['mm_page_alloc_zone_locked', 1]], errors: [] });
+    expect(await lastLine([ft('a-1', 'mm_page_allocx: page=1 pfn=0x12 order=0')])).toEqual({ events: [], counters: [['unknownEvents', 1]], errors: [] });
+    expect(await lastLine([ft('a-1', 'kmem:mm_page_alloc: page=1 pfn=0x16 order=0')])).toEqual({ events: [[EventKind.Alloc, 0x16, 0]], counters: [], errors: [] });
+    expect(await lastLine([ft('a-1', 'mm_page_alloc:')])).toEqual({ events: [], counters: [], errors: ['mm_page_alloc: expected pfn= with a page frame number (decimal or 0x hex)'] });
   });
 });
 

@@ -3,7 +3,7 @@ import { isExclusiveKind, ownerLabel, type OwnerKind } from '../model/owners';
 import type { TraceBuilder } from '../model/traceBuilder';
 import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
 import type { Region } from '../model/addressSpace';
-import { FREE, LIVE, PAGE_CHUNK_MASK, PageTable, UNKNOWN, type PageChunk } from './pageTable';
+import { FREE, LIVE, PAGE_CHUNK_MASK, PageTable, slotOf, UNKNOWN, type PageChunk } from './pageTable';
 import { SnapStates, type SnapshotStats } from './snapStates';
 
 export type { SnapshotStats } from './snapStates';
@@ -31,7 +31,7 @@ const NEEDS: Uint8Array = (() => {
   return n;
 })();
 
-/** Events stepGathered reads a column for at a time: ten columns of 4096 values take 270 KB. */
+/** Events stepBlocks reads a column for at a time: ten columns of 4096 values take 270 KB. */
 const GATHER_BLOCK = 4096;
 
 /** One block of events' columns, read out of store order. */
@@ -140,8 +140,10 @@ export class Replay {
   private t1 = -Infinity;
   /** Memory blocks of the layout taken into blockState so far. */
   private blocksSeen = 0;
-  /** Columns of a block of events read out of order (stepGathered), made on first use. */
+  /** Columns of a block of events (stepBlocks), made on first use. */
   private gathered: Gathered | null = null;
+  /** What PageTable.touch read, kept so that its loads are not dropped as unused. */
+  private touched = 0;
 
   constructor(builder: TraceBuilder, config: RuleConfig = {}, private readonly observer?: ReplayObserver) {
     this.b = builder;
@@ -165,7 +167,7 @@ export class Replay {
     this.sync();
     const n = ev.length;
     if (this.observer !== undefined) for (let k = 0; k < n; k++) this.step(order[k]);
-    else this.stepGathered(order, n);
+    else this.stepBlocks(order, 0, n);
     this.applied = n;
     this.order = order;
     return this.finish();
@@ -179,7 +181,8 @@ export class Replay {
   advance(upTo: number): void {
     this.sync();
     const n = Math.min(upTo, this.b.events.length);
-    for (let i = this.applied; i < n; i++) this.step(i);
+    if (this.observer !== undefined) for (let i = this.applied; i < n; i++) this.step(i);
+    else if (n > this.applied) this.stepBlocks(null, this.applied, n);
     if (n > this.applied) this.applied = n;
   }
 
@@ -199,7 +202,7 @@ export class Replay {
     for (const [name, v] of this.b.counters) counts[name] = (counts[name] ?? 0) + v;
     const snaps = this.snaps.results((pfn) => {
       const c = this.pages.peek(pfn);
-      return c !== undefined && c !== null && c.owner(pfn % 4096) !== 0 && this.kindOf(c.owner(pfn % 4096)) === 'process';
+      return c !== undefined && c !== null && c.owner(slotOf(pfn)) !== 0 && this.kindOf(c.owner(slotOf(pfn))) === 'process';
     });
     // One slot per owner: the arrays grew by doubling while events were applied.
     const owners = this.b.owners.size;
@@ -230,31 +233,48 @@ export class Replay {
   }
 
   /**
-   * step() over the events order[0, n), each column read for a block of events at a time (only the
-   * columns the block's kinds need). Events out of store order (a page_owner dump is in frame order, the
-   * replay in time order) cost a cache miss per column read; read one column at a time they overlap.
+   * step() over the events order[from, to) (store indices from..to when order is null), each column read
+   * for a block of events at a time (only the columns the block's kinds need). Events out of store order
+   * (a page_owner dump is in frame order, the replay in time order) cost a cache miss per column read;
+   * read one column at a time they overlap. Before a block is applied, the page slot of each event's pfn
+   * is read once in a tight loop (PageTable.touch): the loads do not wait on each other there, so their
+   * cache misses overlap, where in apply() each one stalls the event behind it.
    */
-  private stepGathered(order: Uint32Array, n: number): void {
+  private stepBlocks(order: Uint32Array | null, from: number, to: number): void {
     const ev = this.b.events;
     const g = this.gathered ?? (this.gathered = newGathered());
-    for (let k0 = 0; k0 < n; k0 += GATHER_BLOCK) {
-      const k1 = Math.min(n, k0 + GATHER_BLOCK);
+    for (let k0 = from; k0 < to; k0 += GATHER_BLOCK) {
+      const k1 = Math.min(to, k0 + GATHER_BLOCK);
       const m = k1 - k0;
-      ev.kind.gather(order, k0, k1, g.kind);
+      if (order !== null) ev.kind.gather(order, k0, k1, g.kind);
+      else for (let k = 0; k < m; k++) g.kind[k] = ev.kind.get(k0 + k);
       let need = 0;
       for (let k = 0; k < m; k++) {
         const kind = g.kind[k];
         need |= kind < NEEDS.length ? NEEDS[kind] : ALL;
       }
-      ev.orderCol.gather(order, k0, k1, g.order);
-      ev.time.gather(order, k0, k1, g.time);
-      if (need & F.pfn) ev.pfn.gather(order, k0, k1, g.pfn);
-      if (need & F.owner) ev.owner.gather(order, k0, k1, g.owner);
-      if (need & F.pid) ev.pid.gather(order, k0, k1, g.pid);
-      if (need & F.node) ev.node.gather(order, k0, k1, g.node);
-      if (need & F.ref) ev.ref.gather(order, k0, k1, g.ref);
-      if (need & F.arg) ev.arg.gather(order, k0, k1, g.arg);
-      if (need & F.arg2) ev.arg2.gather(order, k0, k1, g.arg2);
+      if (order !== null) {
+        ev.orderCol.gather(order, k0, k1, g.order);
+        ev.time.gather(order, k0, k1, g.time);
+        if (need & F.pfn) ev.pfn.gather(order, k0, k1, g.pfn);
+        if (need & F.owner) ev.owner.gather(order, k0, k1, g.owner);
+        if (need & F.pid) ev.pid.gather(order, k0, k1, g.pid);
+        if (need & F.node) ev.node.gather(order, k0, k1, g.node);
+        if (need & F.ref) ev.ref.gather(order, k0, k1, g.ref);
+        if (need & F.arg) ev.arg.gather(order, k0, k1, g.arg);
+        if (need & F.arg2) ev.arg2.gather(order, k0, k1, g.arg2);
+      } else {
+        for (let k = 0; k < m; k++) g.order[k] = ev.orderCol.get(k0 + k);
+        ev.time.range(k0, k1, g.time);
+        if (need & F.pfn) ev.pfn.range(k0, k1, g.pfn);
+        if (need & F.owner) ev.owner.range(k0, k1, g.owner);
+        if (need & F.pid) ev.pid.range(k0, k1, g.pid);
+        if (need & F.node) ev.node.range(k0, k1, g.node);
+        if (need & F.ref) ev.ref.range(k0, k1, g.ref);
+        if (need & F.arg) ev.arg.range(k0, k1, g.arg);
+        if (need & F.arg2) ev.arg2.range(k0, k1, g.arg2);
+      }
+      if (need & F.pfn) this.touched ^= this.pages.touch(g.pfn, m);
       const e = this.e;
       for (let k = 0; k < m; k++) {
         // The fields step() reads for this kind, as it would read them.
@@ -269,7 +289,7 @@ export class Replay {
         if (nd & F.ref) e.ref = g.ref[k];
         if (nd & F.arg) e.arg = g.arg[k];
         if (nd & F.arg2) e.arg2 = g.arg2[k];
-        this.stepRead(order[k0 + k]);
+        this.stepRead(order !== null ? order[k0 + k] : k0 + k);
       }
     }
   }
@@ -397,7 +417,7 @@ export class Replay {
   private transfer(pfn: number, n: number, owner: number, ev: number): void {
     for (let p = pfn; p < pfn + n; p++) {
       const c = this.pages.chunk(p);
-      const s = p % 4096;
+      const s = slotOf(p);
       this.setPage(c, s, owner, LIVE, ev);
     }
   }
@@ -417,7 +437,7 @@ export class Replay {
     this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
-      const s = p % 4096;
+      const s = slotOf(p);
       if (c.state(s) === LIVE && e.kind === EventKind.Alloc && !reported) {
         reported = true;
         const prev = c.since(s);
@@ -440,11 +460,11 @@ export class Replay {
     const n = pagesOf(e.order);
     let reported = false;
     const head = this.pages.chunk(e.pfn);
-    const hs = e.pfn % 4096;
+    const hs = slotOf(e.pfn);
     if (e.kind === EventKind.Free) this.checkOrder(e, head, hs);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
-      const s = p % 4096;
+      const s = slotOf(p);
       if (c.state(s) === FREE && !reported) {
         reported = true;
         const prev = c.since(s);
@@ -470,7 +490,7 @@ export class Replay {
     const n = pagesOf(e.order);
     for (let p = e.pfn + 1; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
-      const s = p % 4096;
+      const s = slotOf(p);
       if (c.state(s) === LIVE && c.headOrder(s) !== 255) {
         this.reportAt('order-mismatch', e, p, `free of order ${e.order} at pfn ${hex(e.pfn)} also covers pfn ${hex(p)}, allocated on its own with order ${c.headOrder(s)} at line ${this.lineOf(c.since(s))}`, [c.since(s)]);
         return;
@@ -484,7 +504,7 @@ export class Replay {
     this.checkPlacement(e);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
-      const s = p % 4096;
+      const s = slotOf(p);
       const prev = c.owner(s);
       if (c.state(s) === LIVE && prev !== e.owner && isExclusiveKind(this.kindOf(prev)) && this.kindOf(prev) !== 'kernel' && !reported) {
         reported = true;
@@ -498,7 +518,7 @@ export class Replay {
   private fault(e: EventRecord, i: number): void {
     const p = e.pfn;
     const c = this.pages.chunk(p);
-    const s = p % 4096;
+    const s = slotOf(p);
     const prev = c.owner(s);
     this.checkPlacement(e);
     if (c.state(s) === LIVE && prev !== e.owner && prev !== 0) {
@@ -513,7 +533,7 @@ export class Replay {
   private access(e: EventRecord, i: number): void {
     const p = e.pfn;
     const c = this.pages.chunk(p);
-    const s = p % 4096;
+    const s = slotOf(p);
     const st = c.state(s);
     if (e.kind === EventKind.Map) this.checkBlock(e, p, 1);
     if (st === UNKNOWN) {
@@ -552,7 +572,7 @@ export class Replay {
     for (let p = e.pfn; p < e.pfn + n; p++) {
       snaps.addPage(s, p);
       const c = this.pages.chunk(p);
-      const sl = p % 4096;
+      const sl = slotOf(p);
       this.addRef(c, sl, s, i);
       if (c.state(sl) === UNKNOWN) this.setPage(c, sl, snaps.pid[s] ? this.b.owners.process(snaps.pid[s]) : e.owner, LIVE, i);
       else if (c.state(sl) === FREE && snaps.firstReport(s, p)) {
@@ -565,13 +585,13 @@ export class Replay {
     this.snaps.cows[this.snap(e.ref, e.pid, i)]++;
     const old = e.pfn;
     const c = this.pages.chunk(old);
-    const sl = old % 4096;
+    const sl = slotOf(old);
     if (c.owner(sl) === e.owner || c.state(sl) !== LIVE) {
       this.setPage(c, sl, this.b.owners.snapshot(e.ref), LIVE, i);
     }
     const np = e.arg;
     const nc = this.pages.chunk(np);
-    const ns = np % 4096;
+    const ns = slotOf(np);
     if (nc.state(ns) === LIVE) {
       this.reportAt('double-alloc', e, np, `copy-on-write gave pid ${e.pid} pfn ${hex(np)}, which is still live since line ${this.lineOf(nc.since(ns))}`, [nc.since(ns)]);
     }
@@ -584,7 +604,7 @@ export class Replay {
     const snapOwner = this.b.owners.snapshot(e.ref);
     for (const p of this.snaps.pages(s)) {
       const c = this.pages.chunk(p);
-      const sl = p % 4096;
+      const sl = slotOf(p);
       if (c.owner(sl) === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
     }
   }
@@ -595,7 +615,7 @@ export class Replay {
     const snapOwner = this.b.owners.snapshot(e.ref);
     for (const p of this.snaps.pages(s)) {
       const c = this.pages.chunk(p);
-      const sl = p % 4096;
+      const sl = slotOf(p);
       const heir = this.unref(c, sl, s);
       // Another live snapshot may share the page this one kept at a CoW break: it stays pinned for that one.
       if (c.owner(sl) === snapOwner) this.setPage(c, sl, heir === undefined ? 0 : this.b.owners.snapshot(heir), heir === undefined ? FREE : LIVE, i);
@@ -608,12 +628,12 @@ export class Replay {
       const from = e.pfn + k;
       const to = e.arg + k;
       const fc = this.pages.chunk(from);
-      const fs = from % 4096;
+      const fs = slotOf(from);
       const owner = fc.owner(fs);
       if (fc.refHead !== null && fc.refHead[fs] !== -1) this.dangling(fc, fs, from, 'migrated away');
       this.setPage(fc, fs, 0, FREE, i);
       const tc = this.pages.chunk(to);
-      this.setPage(tc, to % 4096, owner, LIVE, i);
+      this.setPage(tc, slotOf(to), owner, LIVE, i);
     }
   }
 

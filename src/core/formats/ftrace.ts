@@ -97,6 +97,15 @@ function knownEvent(h: number, b: Uint8Array, s: number, e: number): number {
   return -1;
 }
 
+/**
+ * The byte of an event name that picks the guess (guessName): the ninth, where mm_page_alloc and
+ * mm_page_free, which alternate in a kmem capture, first differ. Every known name is longer.
+ */
+const GUESS_AT = 8;
+{
+  for (const name of EVENTS.keys()) if (name.length <= GUESS_AT) throw new Error(`event name shorter than the guess byte: ${name}`);
+}
+
 /** Owner cache slots of a parser (a power of two). */
 const OWNER_SLOTS = 4096;
 
@@ -119,6 +128,8 @@ class FtraceParser implements LineParser {
   private readonly slotOwner = new Int32Array(OWNER_SLOTS);
   private readonly slotHas = new Uint8Array(OWNER_SLOTS);
   private readonly names = new NameCache(1024);
+  /** The slot of the known event last found by the byte at GUESS_AT of its name (-1 none): guessName. */
+  private readonly guess = new Int16Array(256).fill(-1);
   // Fields of the current line's prefix.
   private pid = 0;
   private tgid = -1;
@@ -223,25 +234,17 @@ class FtraceParser implements LineParser {
         if (time !== time) return this.b.error(lineNo, `expected a timestamp in seconds (e.g. 1234.567890:), found "${text(b, rest, tEnd)}"`);
       }
     }
-    let nameStart = skipSpaces(b, tEnd, end);
-    let nameEnd = this.scanName(b, nameStart, end);
-    // perf script may print a sample period between the time and the event.
-    if (nameEnd < end && b[nameEnd - 1] !== 0x3a && isDigits(b, nameStart, nameEnd)) {
-      nameStart = skipSpaces(b, nameEnd, end);
-      nameEnd = this.scanName(b, nameStart, end);
-    }
-    if (nameEnd <= nameStart) {
-      return this.b.error(lineNo, `expected an event name followed by ":" after the timestamp, found the end of the line`);
-    }
-    if (b[nameEnd - 1] !== 0x3a) {
-      // A well-formed line of another tracer (function: `do_sys_open <-sys_open`): not an event we read.
-      this.b.count('unknownEvents');
-      return;
-    }
-    const slot = knownEvent(this.nameHash, b, this.nameFrom, nameEnd - 1);
+    const nameStart = skipSpaces(b, tEnd, end);
+    let slot = this.guessName(b, nameStart, end);
+    const nameEnd = slot >= 0 ? nameStart + nameBytes[slot].length + 1 : this.name(b, nameStart, end, lineNo);
     if (slot < 0) {
-      this.b.count('unknownEvents');
-      return;
+      if (nameEnd < 0) return;
+      slot = knownEvent(this.nameHash, b, this.nameFrom, nameEnd - 1);
+      if (slot < 0) {
+        this.b.count('unknownEvents');
+        return;
+      }
+      if (this.nameFrom === nameStart) this.guess[b[nameStart + GUESS_AT]] = slot;
     }
     const bodyStart = nameEnd;
     const name = nameText[slot];
@@ -251,6 +254,47 @@ class FtraceParser implements LineParser {
     e.line = lineNo;
     e.time = time;
     this.event(ev, name, b, bodyStart, end, lineNo);
+  }
+
+  /**
+   * The known event named at s when it is the one last found with the same byte at s + GUESS_AT and the
+   * token is exactly its name and a colon (the slot scanName and knownEvent would find), else -1. One
+   * compare loop where those are two passes over the name, a multiply per byte and a table probe.
+   */
+  private guessName(b: Uint8Array, s: number, end: number): number {
+    if (s + GUESS_AT >= end) return -1;
+    const slot = this.guess[b[s + GUESS_AT]];
+    if (slot < 0) return -1;
+    const n = nameBytes[slot];
+    const colon = s + n.length;
+    if (colon >= end || b[colon] !== 0x3a || (colon + 1 < end && b[colon + 1] !== 0x20 && b[colon + 1] !== 0x09)) return -1;
+    for (let k = 0; k < n.length; k++) if (n[k] !== b[s + k]) return -1;
+    return slot;
+  }
+
+  /**
+   * The event-name token at s scanned and hashed (scanName), past a sample period perf may print before
+   * it; the end of the token (just past its colon), or -1 when the line has no event name ending in a
+   * colon (reported or counted here).
+   */
+  private name(b: Uint8Array, s: number, end: number, lineNo: number): number {
+    let nameStart = s;
+    let nameEnd = this.scanName(b, nameStart, end);
+    // perf script may print a sample period between the time and the event.
+    if (nameEnd < end && b[nameEnd - 1] !== 0x3a && isDigits(b, nameStart, nameEnd)) {
+      nameStart = skipSpaces(b, nameEnd, end);
+      nameEnd = this.scanName(b, nameStart, end);
+    }
+    if (nameEnd <= nameStart) {
+      this.b.error(lineNo, `expected an event name followed by ":" after the timestamp, found the end of the line`);
+      return -1;
+    }
+    if (b[nameEnd - 1] !== 0x3a) {
+      // A well-formed line of another tracer (function: `do_sys_open <-sys_open`): not an event we read.
+      this.b.count('unknownEvents');
+      return -1;
+    }
+    return nameEnd;
   }
 
   /**

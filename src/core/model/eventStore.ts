@@ -692,24 +692,41 @@ export class CompactColumn implements ColumnView {
     }
   }
 
+  /** Values of the events [from, to) into out[0, to - from): a typed loop per chunk and form, as decode. */
+  range(from: number, to: number, out: Float64Array): void {
+    for (let i = from; i < to; ) {
+      const c = i >>> CHUNK_BITS;
+      const j0 = i & MASK;
+      const j1 = Math.min(CHUNK, j0 + (to - i));
+      this.decodeSlots(c, j0, j1, out, i - from);
+      i += j1 - j0;
+    }
+  }
+
   /** Values of slots [0, n) of chunk c into out, one typed loop per form. */
   decode(c: number, n: number, out: Float64Array): void {
+    this.decodeSlots(c, 0, n, out, 0);
+  }
+
+  /** Values of slots [j0, j1) of chunk c into out[at, at + j1 - j0), one typed loop per form. */
+  private decodeSlots(c: number, j0: number, j1: number, out: Float64Array, at: number): void {
     const rep = this.rep[c];
     const base = this.base[c];
     const d = this.data[c];
     const ex = this.ex[c] ?? NO_VALUES;
+    const o = at - j0;
     switch (rep) {
       case Rep.Const:
-        out.fill(base, 0, n);
+        out.fill(base, at, at + j1 - j0);
         return;
       case Rep.Affine:
-        for (let j = 0; j < n; j++) out[j] = base + j;
+        for (let j = j0; j < j1; j++) out[o + j] = base + j;
         return;
       case Rep.U8: {
         const a = d as Uint8Array;
-        for (let j = 0; j < n; j++) {
+        for (let j = j0; j < j1; j++) {
           const x = a[j];
-          out[j] = x === NAN8 ? NaN : x + base;
+          out[o + j] = x === NAN8 ? NaN : x + base;
         }
         return;
       }
@@ -718,9 +735,9 @@ export class CompactColumn implements ColumnView {
         const a = d as Uint16Array;
         const scale = rep === Rep.P16 ? PAGE : 1;
         const t = NAN16 - ex.length;
-        for (let j = 0; j < n; j++) {
+        for (let j = j0; j < j1; j++) {
           const x = a[j];
-          out[j] = x < t ? x * scale + base : x === NAN16 ? NaN : ex[x - t];
+          out[o + j] = x < t ? x * scale + base : x === NAN16 ? NaN : ex[x - t];
         }
         return;
       }
@@ -729,16 +746,19 @@ export class CompactColumn implements ColumnView {
         const a = d as Uint32Array;
         const scale = rep === Rep.P32 ? PAGE : 1;
         const t = NAN32 - ex.length;
-        for (let j = 0; j < n; j++) {
+        for (let j = j0; j < j1; j++) {
           const x = a[j];
-          out[j] = x < t ? x * scale + base : x === NAN32 ? NaN : ex[x - t];
+          out[o + j] = x < t ? x * scale + base : x === NAN32 ? NaN : ex[x - t];
         }
         return;
       }
       case Rep.Sparse: {
-        out.fill(base, 0, n);
+        out.fill(base, at, at + j1 - j0);
         const slots = d as Uint16Array;
-        for (let m = 0; m < slots.length; m++) out[slots[m]] = ex[m];
+        for (let m = 0; m < slots.length; m++) {
+          const j = slots[m];
+          if (j >= j0 && j < j1) out[o + j] = ex[m];
+        }
         return;
       }
       case Rep.Sparse32: {
@@ -754,18 +774,18 @@ export class CompactColumn implements ColumnView {
       case Rep.Ramp8: {
         const a = d as Uint8Array;
         const step = ex[0];
-        for (let j = 0; j < n; j++) out[j] = base + Math.floor(j * step) + a[j];
+        for (let j = j0; j < j1; j++) out[o + j] = base + Math.floor(j * step) + a[j];
         return;
       }
       case Rep.Ramp16: {
         const a = d as Uint16Array;
         const step = ex[0];
-        for (let j = 0; j < n; j++) out[j] = base + Math.floor(j * step) + a[j];
+        for (let j = j0; j < j1; j++) out[o + j] = base + Math.floor(j * step) + a[j];
         return;
       }
       case Rep.Dict8: {
         const a = d as Uint8Array;
-        for (let j = 0; j < n; j++) out[j] = ex[a[j]];
+        for (let j = j0; j < j1; j++) out[o + j] = ex[a[j]];
         return;
       }
       case Rep.Split:
@@ -798,7 +818,7 @@ export class CompactColumn implements ColumnView {
         return;
       }
       default:
-        out.set((d as Float64Array).subarray(0, n));
+        out.set((d as Float64Array).subarray(j0, j1), at);
     }
   }
 
