@@ -7,7 +7,7 @@ import { openTraceParallel, type ParallelOptions } from './parallelParse';
 export interface OpenFilesOptions extends ParallelOptions {
   /** Directory of persisted indexes; unset: no cache. */
   cacheDir?: string;
-  /** 1 reads on one thread; 2 (default) lets a big single line-local file use a second thread. */
+  /** 1 reads on one thread; 2 (default) lets a big single line-local file or page_owner dump use a second thread. */
   threads?: 1 | 2;
   /** Told when the index could not be written (the model is returned anyway). */
   onCacheError?: (message: string) => void;

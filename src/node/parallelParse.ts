@@ -8,14 +8,14 @@ import { detectFormat, formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
 import { PartAppender, PartCutter, type StreamPart } from '../core/model/partStream';
 import { LineReader } from '../core/formats/lineReader';
-import type { LineParser, TraceFormat } from '../core/formats/format';
+import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
 import { fileChunks } from './fileChunks';
 import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
 
 /** What the main thread asks a parse worker to do. */
 export interface PartRequest {
   path: string;
-  /** Byte range [start, end) of the file, starting at a line start. */
+  /** Byte range [start, end) of the file, starting at a line start (a record start: TraceFormat.rangeSplit). */
   start: number;
   end: number;
   format: string;
@@ -42,18 +42,21 @@ export interface ParallelOptions extends OpenOptions {
   parseWorkers?: 1 | 2;
   /**
    * With one parse worker, the share of the file (its end) the main thread parses itself while it
-   * waits for parts (default: 0.25 from 256 MiB, else 0; 0 for the native trace form). ftrace kmem 1 GB
-   * (warm page cache, idle 2 cores): 5.2 s on one thread, 4.4 s with the worker alone, 3.7 s with a
-   * quarter parsed here; at 100 MB the main thread's own parse costs more (its parser code compiled a
-   * second time, the copy of its events) than it saves. The native form gains less (611 MB: 6.58 s
-   * with the worker alone, 6.30 s with a quarter here) and pays more memory for it: its range's owner
-   * table, and its events held twice while they are copied after the worker's, took the peak RSS of
-   * native-1.pltrace (10 M events) from 438-441 MB to 492-504 MB.
+   * waits for parts (default: 0.25 from 256 MiB, else 0; 0 for the native trace form; 0.5 for a
+   * multi-line format). ftrace kmem 1 GB (warm page cache, idle 2 cores): 5.2 s on one thread, 4.4 s
+   * with the worker alone, 3.7 s with a quarter parsed here; at 100 MB the main thread's own parse costs
+   * more (its parser code compiled a second time, the copy of its events) than it saves. The native form
+   * gains less (611 MB: 6.58 s with the worker alone, 6.30 s with a quarter here) and pays more memory
+   * for it: its range's owner table, and its events held twice while they are copied after the worker's,
+   * took the peak RSS of native-1.pltrace (10 M events) from 438-441 MB to 492-504 MB. A page_owner
+   * dump's records are in pfn order, not time order, so its replay cannot run beside the parse: the main
+   * thread parses half of the file.
    */
   mainShare?: number;
   /**
-   * Split at the first line start at or after this byte: between the two parse workers (default: the
-   * middle), or before the range the main thread parses (default: `mainShare` from the end).
+   * Split at the first line start (of a multi-line format: record start, TraceFormat.rangeSplit) at or
+   * after this byte: between the two parse workers (default: the middle), or before the range the main
+   * thread parses (default: `mainShare` from the end).
    */
   splitAt?: number;
   /** Events per part a worker sends (default 131072). */
@@ -142,7 +145,7 @@ class LocalRange {
   read = 0;
   finished = false;
 
-  constructor(path: string, start: number, end: number, format: TraceFormat, prime: Uint8Array[]) {
+  constructor(path: string, start: number, end: number, private readonly format: TraceFormat, prime: Uint8Array[]) {
     this.b.beginFile(path, format.name, end - start);
     const p = (this.parser = format.create({ builder: this.b, path }));
     for (const l of prime) p.line(l, 0, l.length, 0);
@@ -172,7 +175,7 @@ class LocalRange {
 
   /** Everything the range gave, as one part (after it is finished). */
   part(): StreamPart {
-    return new PartCutter(this.b).end(this.read, this.reader.lines);
+    return new PartCutter(this.b).end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
   }
 }
 
@@ -180,11 +183,14 @@ class LocalRange {
  * Open one trace file with its parsing on worker threads while the main thread analyses: each worker
  * parses a line-aligned byte range and sends what it parsed every `partEvents` events (the columns
  * transferred, not copied); the main thread appends each part in file order and advances the ownership
- * replay over it at once, so parsing and the analysis overlap. Anything else (several files, gzip, a
- * small file, page_owner's multi-line records, a snapshot log, a failed worker) is read by `openTrace`
- * on one thread. The model is the one a single thread makes (test/perf/parallelParse.test.ts). When the
- * events turn out not to be in time order, or layout lines come after events, the replay runs again
- * over the whole trace in time order at the end, as on one thread.
+ * replay over it at once, so parsing and the analysis overlap. A format whose records span several
+ * lines (page_owner) is cut at a record start past the middle (TraceFormat.rangeSplit): the worker parses
+ * the first half, the main thread the second, and what each parser keeps beside its builder is merged
+ * after each range. Anything else (several files, gzip, a small file, a multi-line file with no record
+ * start past the middle, a snapshot log, a failed worker) is read by `openTrace` on one thread. The model
+ * is the one a single thread makes (test/perf/parallelParse.test.ts). When the events turn out not to be
+ * in time order, or layout lines come after events, the replay runs again over the whole trace in time
+ * order at the end, as on one thread.
  */
 export async function openTraceParallel(sources: InputSource[], opts: ParallelOptions = {}): Promise<ParallelResult> {
   const single = async (why: string): Promise<ParallelResult> => ({ model: await openTrace(sources, opts), threads: 1, why });
@@ -206,21 +212,32 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   const headText = new TextDecoder('utf-8').decode(head);
   const format = opts.format ? formatByName(opts.format) : detectFormat(headText);
   if (!format) return single('format not detected');
-  const prime = primeLines(format.name, headText);
+  // A multi-line format is cut at a record start, each range read by a parser of its own from there.
+  const linePrime = primeLines(format.name, headText);
+  const recordSplit = linePrime ? undefined : format.rangeSplit;
+  const prime = linePrime ?? (recordSplit ? [] : null);
   if (!prime) return single(`${format.name} is not line-local`);
   const ranges: [number, number][] = [[0, size]];
   let local: LocalRange | null = null;
-  const splitNear = (at: number): number => lineStartAfter(path, Math.max(1, Math.min(size - 1, Math.floor(at))), size);
+  const splitNear = (at: number): number => {
+    const from = Math.max(1, Math.min(size - 1, Math.floor(at)));
+    return recordSplit ? recordStartAfter(path, from, size, recordSplit) : lineStartAfter(path, from, size);
+  };
+  const noRecordStart = (at: number): Promise<ParallelResult> =>
+    single(`no ${format.name} record starts after a blank line within ${RECORD_SCAN >> 20} MiB from byte ${Math.floor(at)}`);
   if ((opts.parseWorkers ?? 1) === 2) {
-    const split = splitNear(opts.splitAt ?? size / 2);
+    const at = opts.splitAt ?? size / 2;
+    const split = splitNear(at);
     if (split > 0 && split < size) ranges.splice(0, 1, [0, split], [split, size]);
+    else if (recordSplit) return noRecordStart(at);
   } else {
-    const share = opts.mainShare ?? defaultMainShare(format.name, size);
-    const split = share > 0 ? splitNear(opts.splitAt ?? size * (1 - share)) : size;
+    const share = opts.mainShare ?? (recordSplit ? 0.5 : defaultMainShare(format.name, size));
+    const at = opts.splitAt ?? size * (1 - share);
+    const split = share > 0 ? splitNear(at) : size;
     if (split > 0 && split < size) {
       ranges[0] = [0, split];
       local = new LocalRange(path, split, size, format, prime);
-    }
+    } else if (recordSplit && share > 0) return noRecordStart(at);
   }
 
   const t0 = performance.now();
@@ -242,11 +259,15 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   let patched = false;
   let lines = 0;
   let done = 0;
-  /** Append a part of range k (its lines after `lines`); false when the trace must be read on one thread. */
-  const take = (part: StreamPart, k: number, app: PartAppender): boolean => {
+  /**
+   * Append a part of range k (its lines after `lines`, its events from `first` on); false when the trace
+   * must be read on one thread.
+   */
+  const take = (part: StreamPart, k: number, app: PartAppender, first: number): boolean => {
     // A later range that declares layout would have needed it while parsing the ranges before: one thread.
     if (k > 0 && part.layout) return false;
     const effect = app.append(part);
+    if (recordSplit && part.end) recordSplit.mergeRange(builder, part.end.state, first);
     if (effect.layout && replay) streaming = false;
     if (effect.patched) patched = true;
     if (streaming && !builder.events.sorted) streaming = false;
@@ -260,6 +281,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   try {
     for (let k = 0; k < queues.length; k++) {
       const app = new PartAppender(builder, lines);
+      const first = builder.events.length;
       let read = 0;
       for (;;) {
         // While the worker has nothing ready, the main thread parses its own range a chunk at a time.
@@ -269,7 +291,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         }
         const part = await queues[k].next();
         if (opts.isCancelled?.()) throw new CancelledError();
-        if (!take(part, k, app)) {
+        if (!take(part, k, app, first)) {
           stopAll();
           return single('layout lines after the split');
         }
@@ -290,7 +312,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         if (opts.isCancelled?.()) throw new CancelledError();
       }
       const part = local.part();
-      if (!take(part, queues.length, new PartAppender(builder, lines))) return single('layout lines after the split');
+      if (!take(part, queues.length, new PartAppender(builder, lines), builder.events.length)) return single('layout lines after the split');
       lines += part.end!.lines;
       done += part.bytes;
       local = null;
@@ -371,6 +393,30 @@ function readRange(path: string, start: number, n: number): Uint8Array {
   } finally {
     closeSync(fd);
   }
+}
+
+/** How far past the point asked for a record start of a multi-line format is looked for (records are about 400 bytes). */
+const RECORD_SCAN = 2 ** 20;
+
+/**
+ * The offset of the first record start (RangeSplit.findStart) at or after `from`, looked for in windows of
+ * HEAD bytes up to RECORD_SCAN bytes past `from`; size when there is none. Each window begins 4 KiB
+ * before the point it searches from, so the line before a record start is in view.
+ */
+function recordStartAfter(path: string, from: number, size: number, split: RangeSplit): number {
+  const back = 4096;
+  let at = from;
+  while (at < size && at - from < RECORD_SCAN) {
+    const w0 = Math.max(0, at - back);
+    const b = readRange(path, w0, Math.min(HEAD, size - w0));
+    const k = split.findStart(b, at - w0);
+    if (k >= 0) return w0 + k;
+    const w1 = w0 + b.length;
+    if (w1 >= size) break;
+    // A line cut off by the window's end is looked at again in the next window.
+    at = w1 - 256;
+  }
+  return size;
 }
 
 /** The offset just after the first `\n` at or after `from` (size when there is none). */

@@ -1,7 +1,9 @@
 /**
- * Worker-thread entry (bundled as dist/parseWorker.js): parses one line-aligned byte range of a file
- * with a given format and posts what it parsed as it goes, in StreamParts of about `partEvents` events
- * with their column chunks transferred, so the main thread analyses while this thread still parses.
+ * Worker-thread entry (bundled as dist/parseWorker.js): parses one line-aligned byte range of a file (of
+ * a multi-line format, one that starts at a record: TraceFormat.rangeSplit) with a given format and posts
+ * what it parsed as it goes, in StreamParts of about `partEvents` events with their column chunks
+ * transferred, so the main thread analyses while this thread still parses. The last part carries the
+ * parser's own state when the format has any.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LineReader } from '../core/formats/lineReader';
@@ -32,7 +34,7 @@ async function run(req: PartRequest, post: (m: PartMessage, transfer: ArrayBuffe
   }
   reader.end();
   p.end(reader.lines);
-  send(cutter.end(read, reader.lines));
+  send(cutter.end(read, reader.lines, format.rangeSplit?.rangeState(b)));
 }
 
 const port = parentPort;

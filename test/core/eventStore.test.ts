@@ -399,6 +399,62 @@ describe('EventStore with the new forms', () => {
   });
 });
 
+describe('EventStore.appendStore', () => {
+  /** Events of many shapes: faults (an agent owner in ref), frees, allocs; times out of order and missing. */
+  const rec = (i: number) => {
+    const e = newEventRecord();
+    e.kind = i % 7 === 0 ? EventKind.Fault : i % 3 === 0 ? EventKind.Free : EventKind.Alloc;
+    e.line = 2 + i * 3 + (i > CHUNK ? 5 : 0);
+    e.time = i % 500 === 0 ? NaN : 1000 + ((i * 7919) % 100000);
+    e.pfn = 0x100000 + ((i * 13) % 40000);
+    e.order = i % 4;
+    e.owner = i % 50;
+    e.ref = e.kind === EventKind.Fault ? (i * 3) % 50 : i % 11 === 0 ? 9 : 0;
+    e.arg = i % 3 === 0 ? VA + ((i * 7) % 5000) * PAGE : i % 31 === 0 ? 0x123456 : 0;
+    e.arg2 = i % 40 === 0 ? VA + i * PAGE : 0;
+    e.node = i % 2;
+    e.pid = i % 300;
+    return e;
+  };
+
+  for (const at of [0, 1000, CHUNK - 5]) {
+    it(`appends as pushes would, lines shifted, file set, owners and fault agents mapped (store of ${at} events before)`, () => {
+      const n = 2 * CHUNK + 321;
+      const src = new EventStore();
+      for (let i = 0; i < n; i++) src.push(rec(i), 0);
+      const map = Int32Array.from({ length: 50 }, (_, k) => 1000 + 3 * k);
+      const before = (i: number) => ({ ...rec(i + 5 * CHUNK), time: i });
+      const dst = new EventStore();
+      const want = new EventStore();
+      for (let i = 0; i < at; i++) {
+        dst.push(before(i), 2);
+        want.push(before(i), 2);
+      }
+      dst.appendStore(EventStore.fromData(src.exportData()), 1, 40, map);
+      const expected = (i: number) => {
+        const e = rec(i);
+        return { ...e, line: e.line + 40, owner: map[e.owner], ref: e.kind === EventKind.Fault ? map[e.ref] : e.ref };
+      };
+      for (let i = 0; i < n; i++) want.push(expected(i), 1);
+      // Pushes after the append go on in the same chunk.
+      dst.push(before(7), 3);
+      want.push(before(7), 3);
+      expect(dst.length).toBe(at + n + 1);
+      const a = newEventRecord();
+      const b = newEventRecord();
+      let bad = -1;
+      for (let i = 0; i < at + n + 1 && bad < 0; i++) {
+        if (JSON.stringify(dst.read(i, a)) !== JSON.stringify(want.read(i, b)) || dst.file.get(i) !== want.file.get(i)) bad = i;
+      }
+      expect(bad).toBe(-1);
+      expect(dst.read(at + 7, a)).toEqual(expected(7));
+      expect(dst.file.get(at)).toBe(1);
+      expect(dst.sorted).toBe(false);
+      expect(Array.from(dst.order() ?? [])).toEqual(Array.from(want.order() ?? []));
+    });
+  }
+});
+
 describe('EventStore.order', () => {
   /** The order the analysis wants: time, ties (and events without a time, which keep the one before them in their file) in push order. */
   function naiveOrder(times: number[], files: number[]): number[] {

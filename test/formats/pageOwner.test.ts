@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main';
-import { pageOwnerSite } from '../../src/core/formats/pageOwner';
+import { pageOwnerRecordStart, pageOwnerSite } from '../../src/core/formats/pageOwner';
 import { memorySource } from '../../src/core/io/memorySource';
 import { openTrace, summarize } from '../../src/core/trace';
 import { analyzeText, openText, realFixture } from '../helpers';
@@ -423,5 +423,40 @@ describe('page_owner dumps as snapshots', () => {
     expect(s.anomalies).toEqual([]);
     expect(s.counts.records).toBe(2);
     expect(s.snapshots.map((x) => [x.name, x.pages])).toEqual([['page_owner dump 1', 3]]);
+  });
+});
+
+describe('page_owner record starts (where a dump is cut for two threads)', () => {
+  const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
+  const rec = 'Page allocated via order 0, mask 0x0(), pid 1, ts 5 ns\nPFN 16 type Movable Block 0 type Movable Flags 0x0()\n get_page_from_freelist+0x1422/0x1540\n';
+
+  it('finds the first record header after a blank line at or after the offset', () => {
+    const t = enc(rec + '\n' + rec + '\n' + rec);
+    const second = rec.length + 1;
+    const third = 2 * (rec.length + 1);
+    expect(pageOwnerRecordStart(t, 1)).toBe(second);
+    expect(pageOwnerRecordStart(t, second - 1)).toBe(second);
+    expect(pageOwnerRecordStart(t, second)).toBe(second);
+    expect(pageOwnerRecordStart(t, second + 1)).toBe(third);
+    expect(pageOwnerRecordStart(t, third + 1)).toBe(-1);
+  });
+
+  it('takes a blank line of spaces and tabs, with a CR before its newline; not one with other bytes', () => {
+    for (const blank of [' \t', '\r', '  \r']) expect(pageOwnerRecordStart(enc(rec + blank + '\n' + rec), 1)).toBe(rec.length + blank.length + 1);
+    for (const notBlank of ['x', '\r\r', ' \r ', '# note']) expect(pageOwnerRecordStart(enc(rec + notBlank + '\n' + rec), 1)).toBe(-1);
+  });
+
+  it('takes a header at the start of its line only, and only after a blank line', () => {
+    expect(pageOwnerRecordStart(enc(rec + '\n ' + rec), 1)).toBe(-1);
+    expect(pageOwnerRecordStart(enc(rec + rec), 1)).toBe(-1);
+    expect(pageOwnerRecordStart(enc(rec + '\nPage allocated via orders\n'), 1)).toBe(-1);
+  });
+
+  it('does not take a header the window cuts off, nor one whose blank line starts before the window', () => {
+    const t = enc(rec + '\n' + rec);
+    expect(pageOwnerRecordStart(t.subarray(0, rec.length + 1 + 20), 1)).toBe(-1);
+    expect(pageOwnerRecordStart(t.subarray(0, rec.length + 1 + 25), 1)).toBe(rec.length + 1);
+    expect(pageOwnerRecordStart(t.subarray(rec.length), 0)).toBe(-1);
+    expect(pageOwnerRecordStart(t.subarray(rec.length - 1), 0)).toBe(2);
   });
 });

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { openTrace, summarize, type TraceModel, type TraceSummary } from '../../src/core/trace';
+import { openTrace, parseSource, summarize, type TraceModel, type TraceSummary } from '../../src/core/trace';
+import { Replay } from '../../src/core/analysis/replay';
+import { LineReader } from '../../src/core/formats/lineReader';
+import { pageOwnerFormat, pageOwnerSite } from '../../src/core/formats/pageOwner';
+import { memorySource } from '../../src/core/io/memorySource';
+import { EventKind } from '../../src/core/model/events';
+import { PartAppender, PartCutter } from '../../src/core/model/partStream';
+import { TraceBuilder, type ParseError } from '../../src/core/model/traceBuilder';
+import { rng } from '../helpers';
 import { synthesize } from '../../src/core/synth/scenarios';
 import { fileSource } from '../../src/node/fileSource';
 import { defaultMainShare, openTraceParallel } from '../../src/node/parallelParse';
@@ -16,10 +24,10 @@ beforeAll(async () => {
   await build({ entryPoints: [join(__dirname, '../../src/node/parseWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: workerScript, logLevel: 'warning' });
 }, 60_000);
 
-/** The summary without timings (they differ from run to run). */
-function plain(m: TraceModel): Omit<TraceSummary, 'stats'> & { events: number; lines: number; bytes: number } {
+/** The summary without timings (they differ from run to run), with the parse errors. */
+function plain(m: TraceModel): Omit<TraceSummary, 'stats'> & { events: number; lines: number; bytes: number; errors: ParseError[]; dropped: number } {
   const { stats, ...rest } = summarize(m);
-  return { ...rest, events: stats.events, lines: stats.lines, bytes: stats.bytes };
+  return { ...rest, events: stats.events, lines: stats.lines, bytes: stats.bytes, errors: m.builder.errors, dropped: m.builder.droppedErrors };
 }
 
 function writeTrace(name: string, lines: string[]): string {
@@ -67,29 +75,161 @@ function pageOwnerDump(): string {
 
 /**
  * Open `text` on one thread, then with two parse workers split at each of `splits` (and with one parse
- * worker sending small parts): the summaries must be equal. Returns why one thread was used, per split.
+ * worker sending small parts): the summaries (and what `also` reads of a model) must be equal. Returns
+ * why one thread was used, per split.
  */
-async function compare(name: string, text: string, splits: (size: number, text: string) => number[], threads: number): Promise<(string | undefined)[]> {
+async function compare(
+  name: string,
+  text: string,
+  splits: (size: number, text: string) => number[],
+  threads: number,
+  also: (m: TraceModel) => unknown = () => null,
+): Promise<(string | undefined)[]> {
   const whys: (string | undefined)[] = [];
   const path = join(dir, name);
   writeFileSync(path, text);
   const size = statSync(path).size;
-  const one = plain(await openTrace([fileSource(path)]));
+  const oneModel = await openTrace([fileSource(path)]);
+  const one = { ...plain(oneModel), also: also(oneModel) };
+  const same = (m: TraceModel): void => expect({ ...plain(m), also: also(m) }).toEqual(one);
   for (const at of splits(size, text)) {
     const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: at, parseWorkers: 2, partEvents: 777 });
     expect({ at, threads: r.threads }).toEqual({ at, threads });
-    expect(plain(r.model)).toEqual(one);
+    same(r.model);
     whys.push(r.why);
     // One worker up to the split, the main thread parsing from there while it waits for parts.
     const local = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: at, mainShare: 0.5, partEvents: 777 });
     expect({ at, threads: local.threads, why: local.why }).toEqual({ at, threads: threads === 3 ? 2 : threads, why: r.why });
-    expect(plain(local.model)).toEqual(one);
+    same(local.model);
   }
   const streamed = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, partEvents: 1000 });
   expect(streamed.threads).toBe(threads === 1 && whys[0] !== 'layout lines after the split' ? 1 : 2);
-  expect(plain(streamed.model)).toEqual(one);
+  same(streamed.model);
   return whys;
 }
+
+/** The allocation site of each page_owner record, as the builder's site table gives it. */
+function sites(m: TraceModel): (string | undefined)[] {
+  const ev = m.builder.events;
+  return Array.from({ length: ev.length }, (_, i) => (ev.kind.get(i) === EventKind.Record ? pageOwnerSite(m.builder, ev.arg.get(i)) : 'not a record'));
+}
+
+const STACKS = [
+  [' get_page_from_freelist+0x1422/0x1540', ' __alloc_pages+0x17e/0x340', ' alloc_pages_mpol+0x97/0x1a0'],
+  [' get_page_from_freelist+0x1422/0x1540', ' __alloc_pages+0x17e/0x340', ' folio_alloc+0x18/0x50', ' filemap_alloc_folio+0xe2/0xf0'],
+  [' __alloc_pages+0x17e/0x340', ' kmalloc_large+0x20/0xa0'],
+];
+
+/**
+ * `n` page_owner records (each without its blank line), seeded: the 6.x layout with now and then a 5.x
+ * header (pid without comm, so an owner may get its comm from a later record), timestamps out of order,
+ * orders 0-3, a pfn allocated twice now and then (an anomaly quoting its owners), migrate, memcg and
+ * unknown lines; the 4.x layout (no pid, no timestamps, address columns) with `layout4`. Records at the
+ * indices in `bad` are faulty, each in its own way.
+ */
+function poRecords(n: number, seed: number, opts: { layout4?: boolean; bad?: number[] } = {}): string[] {
+  const r = rng(seed);
+  const out: string[] = [];
+  let pfn = 0x100000;
+  const held: number[] = [];
+  for (let k = 0; k < n; k++) {
+    const order = r() < 0.8 ? 0 : 1 + Math.floor(r() * 3);
+    pfn = (pfn + (1 << order) + Math.floor(r() * 3)) & ~((1 << order) - 1);
+    const at = order === 0 && held.length > 0 && r() < 0.02 ? held[Math.floor(r() * held.length)] : pfn;
+    if (order === 0) held.push(at);
+    const pid = 100 + Math.floor(r() * 30);
+    const comm = ['postgres', 'kworker/u16:2', 'odd, name (x)'][pid % 3];
+    const ts = 1_000_000 + Math.floor(r() * 1e9);
+    const stack = STACKS[Math.floor(r() * STACKS.length)];
+    const lines = opts.layout4
+      ? [`Page allocated via order ${order}, mask 0x14200ca(GFP_HIGHUSER_MOVABLE)`, `PFN ${at} type Movable Block ${at >> 9} type Movable Flags 0x1fffff80000068(uptodate|lru|active)`, ...stack.map((f, j) => ` [<ffffffff811b3e${(0xd0 + j).toString(16)}>]${f}`)]
+      : [
+          r() < 0.15
+            ? `Page allocated via order ${order}, mask 0x100cca(GFP_HIGHUSER_MOVABLE), pid ${pid}, ts ${ts} ns, free_ts 0 ns`
+            : `Page allocated via order ${order}, mask 0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), pid ${pid}, tgid ${pid} (${comm}), ts ${ts} ns`,
+          `PFN 0x${at.toString(16)} type Movable Block ${at >> 9} type Movable Flags 0x17ffffc0020068(uptodate|lru|active|node=0|zone=2)`,
+          ...stack,
+        ];
+    const x = r();
+    if (x < 0.03) lines.push('Page has been migrated, last migrate reason: compaction');
+    else if (x < 0.06) lines.push('Charged to memcg session-2.scope');
+    else if (x < 0.07) lines.push('a vendor line nobody knows');
+    const b = opts.bad?.indexOf(k) ?? -1;
+    if (b >= 0) {
+      // An impossible order (then the PFN and stack lines are outside any record), a PFN that is no
+      // number, a record with no PFN line, and a line that is no record at all.
+      if (b % 4 === 0) lines[0] = lines[0].replace(/order \d+/, 'order 99');
+      else if (b % 4 === 1) lines[1] = 'PFN zz type Movable';
+      else if (b % 4 === 2) lines.splice(1, 1);
+      else lines.unshift('not a page_owner line');
+    }
+    out.push(lines.join('\n'));
+  }
+  return out;
+}
+
+/** Records as a dump prints them: a blank line after each. */
+function dumpText(recs: string[]): string {
+  return recs.map((x) => x + '\n\n').join('');
+}
+
+/** Offsets at which to split a dump: the middle, inside a record, at a record start, at the blank line before it, and at the last record. */
+function dumpSplits(size: number, t: string): number[] {
+  const start = t.indexOf('\n\nPage allocated', Math.floor(size / 2)) + 2;
+  return [Math.floor(size / 2), t.indexOf('PFN ', Math.floor(size * 0.6)) + 2, start, start - 1, t.lastIndexOf('\n\nPage allocated') + 2];
+}
+
+/**
+ * Parse `text` in two byte ranges cut at `split`, each by a parser of its own into its own builder,
+ * merged into one builder as the parallel open does (parts appended, then the format's range state);
+ * then parse the files of `more` into that builder and run the replay.
+ */
+async function rangesThenFiles(name: string, text: string, split: number, more: [string, string][]): Promise<TraceModel> {
+  const bytes = new TextEncoder().encode(text);
+  const b = new TraceBuilder();
+  b.beginFile(name, 'page_owner', bytes.length);
+  let lines = 0;
+  for (const [s, e] of [
+    [0, split],
+    [split, bytes.length],
+  ]) {
+    const rb = new TraceBuilder();
+    rb.beginFile(name, 'page_owner', e - s);
+    const p = pageOwnerFormat.create({ builder: rb, path: name });
+    const reader = new LineReader((x, i, j, n) => p.line(x, i, j, n));
+    reader.feed(bytes.subarray(s, e));
+    reader.end();
+    p.end(reader.lines);
+    const part = new PartCutter(rb).end(e - s, reader.lines, pageOwnerFormat.rangeSplit!.rangeState(rb));
+    const first = b.events.length;
+    new PartAppender(b, lines).append(part);
+    pageOwnerFormat.rangeSplit!.mergeRange(b, part.end!.state, first);
+    lines += reader.lines;
+  }
+  b.endFile(lines);
+  let total = bytes.length;
+  for (const [path, t] of more) {
+    lines += await parseSource(b, memorySource(path, t), {}, () => {});
+    total += new TextEncoder().encode(t).length;
+  }
+  return { builder: b, result: new Replay(b).run(), format: 'page_owner', stats: { bytes: total, lines, parseMs: 0, analyzeMs: 0 } };
+}
+
+describe('a page_owner dump read in two ranges, then a later dump', () => {
+  for (const layout4 of [false, true]) {
+    it(`frees what the later dump lacks as after one parser (${layout4 ? '4.x layout, no timestamps' : '6.x layout'})`, async () => {
+      const recs = poRecords(1200, layout4 ? 17 : 16, { layout4 });
+      const first = dumpText(recs);
+      // The later dump: every third record of the first kept, the rest gone, and records of its own.
+      const later = dumpText([...recs.filter((_, k) => k % 3 === 0), ...poRecords(300, 18, { layout4 }).map((x) => x.replace(/ts (\d+) ns/, (_m, t: string) => `ts ${Number(t) + 2e9} ns`))]);
+      const split = first.indexOf('\n\nPage allocated', first.length / 2) + 2;
+      const one = await openTrace([memorySource('d1.txt', first), memorySource('d2.txt', later)]);
+      expect(one.builder.counters.get('freedBetweenDumps')).toBeGreaterThan(500);
+      const two = await rangesThenFiles('d1.txt', first, split, [['d2.txt', later]]);
+      expect({ ...plain(two), sites: sites(two) }).toEqual({ ...plain(one), sites: sites(one) });
+    });
+  }
+});
 
 describe('parallel parse', () => {
   it('gives the single-thread model for a native trace split anywhere (middle, inside a line, at a line start, right after the layout lines, near the end)', async () => {
@@ -106,10 +246,76 @@ describe('parallel parse', () => {
     await compare('kmem.txt', ftraceTrace(), (size) => [Math.floor(size / 3), Math.floor(size / 2) + 7], 3);
   });
 
-  it('reads a page_owner dump on one thread, even when asked to split inside a multi-line record', async () => {
+  it('gives the single-thread model for a page_owner dump in time order split at a record start', async () => {
     const text = pageOwnerDump();
-    await compare('page_owner.txt', text, (_size, t) => [t.indexOf('PFN 0x100c8')], 1);
+    await compare('page_owner.txt', text, (_size, t) => [t.indexOf('PFN 0x100c8')], 3, sites);
   });
+
+  it('gives the single-thread model for a page_owner dump split in a record, at a record start, at the blank line before it and at the last record', async () => {
+    const text = dumpText(poRecords(3000, 7));
+    expect(await compare('po6.txt', text, dumpSplits, 3, sites)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
+  it('gives the single-thread model for a page_owner dump with a header of comment lines, and for the 4.x layout', async () => {
+    const head = '# captured with: cat /sys/kernel/debug/page_owner\n# kernel 6.8.0-45-generic\n\n';
+    await compare('po-head.txt', head + dumpText(poRecords(2000, 8)), dumpSplits, 3, sites);
+    await compare('po4.txt', dumpText(poRecords(2000, 9, { layout4: true })), dumpSplits, 3, sites);
+  });
+
+  it('reports parse errors of the second range at their lines in the file', async () => {
+    const recs = poRecords(2000, 10, { bad: [1500, 1600, 1700, 1800, 1900, 1950, 1990, 1999] });
+    const text = dumpText(recs);
+    const path = join(dir, 'po-errors.txt');
+    writeFileSync(path, text);
+    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0 });
+    expect(r.threads).toBe(2);
+    const errors = r.model.builder.errors;
+    expect(errors.length).toBeGreaterThan(8);
+    const lines = text.split('\n');
+    // The first faulty record (an order of 99) is the first error, at its own line.
+    expect(lines[errors[0].line - 1]).toMatch(/^Page allocated via order 99, /);
+    for (const e of errors) expect(e.line).toBeGreaterThan(text.slice(0, text.length / 2).split('\n').length);
+    await compare('po-errors.txt', text, dumpSplits, 3, sites);
+  });
+
+  it('falls back to one thread when no record starts after a blank line past the split', async () => {
+    // Records with no blank line between them from the middle on (a dump passed through `grep -v '^$'`).
+    const recs = poRecords(1000, 11);
+    const text = dumpText(recs.slice(0, 300)) + recs.slice(300).join('\n') + '\n';
+    const whys = await compare('po-noblank.txt', text, (size) => [Math.floor(size / 2), text.lastIndexOf('\n\n') + 3], 1, sites);
+    expect(whys[0]).toMatch(/^no page_owner record starts after a blank line within 1 MiB from byte \d+$/);
+  });
+
+  it('finds a record start whose header the first window it is looked for in cuts off', async () => {
+    const head = dumpText(poRecords(20, 12));
+    let text = head + 'Page allocated via order 0, mask 0x0(), pid 1, tgid 1 (init), ts 5 ns\nPFN 0x10 type Movable Block 0 type Movable Flags 0x0()\n';
+    const from = text.length + 100;
+    // The first window is [from - 4 KiB, from + 60 KiB): the only record start after `from` begins 10
+    // bytes before its end.
+    const start = from + 61440 - 10;
+    while (start - 1 - text.length > 100) text += ' ' + 'x'.repeat(78) + '\n';
+    text += ' ' + 'y'.repeat(start - 1 - text.length - 2) + '\n\n';
+    expect(text.length).toBe(start);
+    text += poRecords(50, 13).join('\n') + '\n';
+    await compare('po-window.txt', text, () => [from], 3, sites);
+  });
+
+  it('gives the single-thread model when the dump printed twice in one file is cut between the two copies', async () => {
+    // One file is one dump: the second copy's records are allocations again of the same frames.
+    const once = dumpText(poRecords(1500, 14));
+    await compare('po-twice.txt', once + once, (size) => [once.length, Math.floor(size / 2) + 100], 3, sites);
+  });
+
+  it('gives the single-thread model and recorded ownership for a page_owner dump out of time order', async () => {
+    const path = join(dir, 'po-record.txt');
+    writeFileSync(path, dumpText(poRecords(5000, 15)));
+    const one = await openTrace([fileSource(path)], { recordOwnership: true });
+    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, partEvents: 1024, recordOwnership: true });
+    expect(r.threads).toBe(2);
+    expect(one.result.order).not.toBeNull();
+    expect(plain(r.model)).toEqual(plain(one));
+    expect(viewInit(r.model)).toEqual(viewInit(one));
+  }, 60_000);
 
   it('streams parts of whole chunks to the analysis and gives the single-thread model and recorded ownership', async () => {
     const parts: string[] = [];

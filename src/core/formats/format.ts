@@ -27,6 +27,33 @@ export interface TraceFormat {
    */
   detect(head: string): number;
   create(ctx: ParseContext): LineParser;
+  /**
+   * For a format whose records span several lines (page_owner): where a file may be cut so that two
+   * parsers, each over its own byte range, make together what one parser makes; unset when the format is
+   * line-local or cannot be cut.
+   */
+  rangeSplit?: RangeSplit;
+}
+
+/**
+ * How a file of a multi-line format is parsed in two ranges, each by its own parser into its own
+ * builder, and merged into one builder (the second range's events, owners and errors appended after the
+ * first's by the generic part stream; what the parser keeps beside the builder's tables merged here).
+ */
+export interface RangeSplit {
+  /**
+   * Offset in `bytes` of the first line starting at or after `from` at which a parser started afresh is
+   * in the state one parser reading on from the file's start is in there; -1 when `bytes` shows none.
+   * `bytes` is a window of the file: a line that starts in it but is cut off by its end does not count.
+   */
+  findStart(bytes: Uint8Array, from: number): number;
+  /** What the parser of a finished range keeps beside the builder's tables, as plain data (it crosses threads). */
+  rangeState(builder: TraceBuilder): unknown;
+  /**
+   * Merge a range's `state` into `builder`, just after the range's events were appended at `first`,
+   * and its owners, snapshots and errors merged (the ranges come in file order).
+   */
+  mergeRange(builder: TraceBuilder, state: unknown, first: number): void;
 }
 
 /** Split a head into its first `max` non-empty lines. */

@@ -2,7 +2,7 @@ import { EventKind, newEventRecord, resetEventRecord, type EventRecord } from '.
 import type { EventStore } from '../model/eventStore';
 import type { SnapshotInfo, TraceBuilder } from '../model/traceBuilder';
 import { indexOf, isSpace, parseUint, skipSpaces, startsWith, text } from './bytes';
-import { headLines, type LineParser, type ParseContext, type TraceFormat } from './format';
+import { headLines, type LineParser, type ParseContext, type RangeSplit, type TraceFormat } from './format';
 
 const HEADER = 'Page allocated via order ';
 const FNV_OFFSET = 0x811c9dc5;
@@ -545,6 +545,91 @@ function tokenEnd(b: Uint8Array, i: number, end: number): number {
   return i;
 }
 
+// ---- two ranges of one dump (TraceFormat.rangeSplit)
+
+const HEADER_BYTES = new TextEncoder().encode(HEADER);
+
+/**
+ * Offset of the first line at or after `from` in `b` that starts a dump record (`Page allocated via
+ * order` at the line start) right after a blank line, or -1. A blank line ends any record and summary
+ * block, so a parser started afresh on the next line is in the state one parser has there; what it
+ * keeps beyond that (sites, the dump's latest timestamp) is merged by mergePageOwnerRange. The record
+ * header after it makes the cut fall between two records.
+ */
+export function pageOwnerRecordStart(b: Uint8Array, from: number): number {
+  const n = b.length;
+  const h = HEADER_BYTES;
+  // The '\n' ending the line before a candidate, so that the candidate starts at or after `from`.
+  let nl = b.indexOf(0x0a, Math.max(0, from - 1));
+  while (nl >= 0) {
+    const s = nl + 1;
+    if (s + h.length > n) return -1;
+    let k = 0;
+    while (k < h.length && b[s + k] === h[k]) k++;
+    if (k === h.length && blankLineEndingAt(b, nl)) return s;
+    nl = b.indexOf(0x0a, s);
+  }
+  return -1;
+}
+
+/**
+ * Whether the line whose '\n' is at `nl` is blank as the parser sees it: spaces and tabs only, after the
+ * line reader drops one '\r' before the '\n'. False when its start is not in `b`.
+ */
+function blankLineEndingAt(b: Uint8Array, nl: number): boolean {
+  let i = nl - 1;
+  if (i >= 0 && b[i] === 0x0d) i--;
+  while (i >= 0 && (b[i] === 0x20 || b[i] === 0x09)) i--;
+  return i >= 0 && b[i] === 0x0a;
+}
+
+/** What the parser of one range of a dump keeps beside the builder's tables (RangeSplit.rangeState). */
+interface PageOwnerRangeState {
+  /** The allocation sites the range met, in the order it met them: [site hash, text]. */
+  sites: [number, string][];
+  /** The range's dump: its snapshot id and time (its latest record timestamp; NaN without any). */
+  snap: number;
+  time: number;
+}
+
+/** The sites and the dump a parser left in `b`, for mergePageOwnerRange in another builder. */
+export function pageOwnerRangeState(b: TraceBuilder): PageOwnerRangeState {
+  const dumps = dumpsOf(b);
+  const d = dumps[dumps.length - 1];
+  return { sites: [...(SITES.get(b) ?? [])], snap: d ? d.snap.id : NaN, time: d ? d.snap.time : NaN };
+}
+
+/**
+ * Merge a range's sites and dump into `b`, after its events were appended at `first`. The ranges of one
+ * file are one dump: each range's parser made its own snapshot with the same id (a fresh builder's first
+ * snapshot), the part stream keeps the first and leaves out the others (their id is taken), so every
+ * range's records already refer to the first range's snapshot. That snapshot takes the latest timestamp
+ * of all ranges, as one parser sets it at the end of the dump, and the dump's event range grows to cover
+ * every range, as a later dump's merge (freeWhatLaterDumpDropped) reads it.
+ */
+export function mergePageOwnerRange(b: TraceBuilder, state: unknown, first: number): void {
+  const s = state as PageOwnerRangeState;
+  let sites = SITES.get(b);
+  if (!sites) SITES.set(b, (sites = new Map()));
+  for (const [hash, site] of s.sites) if (!sites.has(hash)) sites.set(hash, site);
+  const k = b.snapshots.indexOf(s.snap);
+  if (k < 0) return;
+  const dumps = dumpsOf(b);
+  let d = dumps.find((x) => x.snap.id === s.snap);
+  if (!d) dumps.push((d = { snap: b.snapshots.get(k), first, end: first }));
+  d.end = b.events.length;
+  if (s.time === s.time && !(d.snap.time >= s.time)) {
+    d.snap.time = s.time;
+    b.snapshots.setTime(k, s.time);
+  }
+}
+
+const pageOwnerRangeSplit: RangeSplit = {
+  findStart: pageOwnerRecordStart,
+  rangeState: pageOwnerRangeState,
+  mergeRange: mergePageOwnerRange,
+};
+
 /** `/sys/kernel/debug/page_owner` dumps and `page_owner_sort` output. */
 export const pageOwnerFormat: TraceFormat = {
   name: 'page_owner',
@@ -557,4 +642,5 @@ export const pageOwnerFormat: TraceFormat = {
     return lines.some((l) => l.startsWith(HEADER)) && lines.some((l) => /^PFN (0x[0-9a-f]+|\d+) /.test(l)) ? 0.6 : 0;
   },
   create: (ctx) => new PageOwnerParser(ctx),
+  rangeSplit: pageOwnerRangeSplit,
 };

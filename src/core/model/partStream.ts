@@ -45,6 +45,8 @@ export interface StreamPart {
     counters: [string, number][];
     /** Owners sent earlier that got a comm, tgid or pid afterwards. */
     patches: OwnerPatch[];
+    /** What the range's parser keeps beside the builder's tables, for a format read in ranges (TraceFormat.rangeSplit). */
+    state?: unknown;
   };
 }
 
@@ -96,8 +98,11 @@ export class PartCutter {
     return part;
   }
 
-  /** The last part: the rest, plus the counters, the dropped errors and the owner fields filled in late. */
-  end(bytes: number, lines: number): StreamPart {
+  /**
+   * The last part: the rest, plus the counters, the dropped errors, the owner fields filled in late and
+   * the parser's own `state` when the format has any (RangeSplit.rangeState).
+   */
+  end(bytes: number, lines: number, state?: unknown): StreamPart {
     const part = this.cut(bytes, true);
     const patches: OwnerPatch[] = [];
     const table = this.b.owners;
@@ -112,6 +117,7 @@ export class PartCutter {
       patches.push(p);
     }
     part.end = { lines, droppedErrors: this.b.droppedErrors, counters: [...this.b.counters], patches };
+    if (state !== undefined) part.end.state = state;
     return part;
   }
 }
