@@ -1486,7 +1486,8 @@ export class EventStore {
       if (Math.floor(t) !== t) return null;
     }
     if (lo > hi) lo = hi = 0;
-    if (!(hi - lo < NAN32 - 1)) return null;
+    // Keys run from 1 to hi - lo + 1, which must fit 32 bits.
+    if (!(hi - lo <= NAN32 - 1)) return null;
     const key = new Uint32Array(n);
     let last = 0;
     let lastFile = -1;
