@@ -46,8 +46,8 @@ Options:
   --cache DIR              keep a persisted index of each trace in DIR (keyed by path, size and mtime):
                            reopening an unchanged trace loads it instead of parsing
   --threads 1|2            2 (default): a single big (>= 16 MiB) line-local trace is parsed on a second
-                           thread while this one analyses what it parsed so far; a page_owner dump is
-                           cut at a record past its middle and its halves parsed on the two threads
+                           thread while this one analyses what it parsed so far; a page_owner dump from
+                           256 MiB is cut at a record past its middle, its halves parsed on the two threads
 
 Rules: ${ANOMALY_KINDS.join(', ')}`;
 

@@ -14,7 +14,7 @@ import { TraceBuilder, type ParseError } from '../../src/core/model/traceBuilder
 import { rng } from '../helpers';
 import { synthesize } from '../../src/core/synth/scenarios';
 import { fileSource } from '../../src/node/fileSource';
-import { defaultMainShare, openTraceParallel } from '../../src/node/parallelParse';
+import { defaultMainShare, MIN_RECORD_SPLIT_BYTES, openTraceParallel } from '../../src/node/parallelParse';
 import { viewInit } from '../../src/core/view/viewRequests';
 
 const dir = mkdtempSync(join(tmpdir(), 'pl-parallel-'));
@@ -276,6 +276,18 @@ describe('parallel parse', () => {
     expect(lines[errors[0].line - 1]).toMatch(/^Page allocated via order 99, /);
     for (const e of errors) expect(e.line).toBeGreaterThan(text.slice(0, text.length / 2).split('\n').length);
     await compare('po-errors.txt', text, dumpSplits, 3, sites);
+  });
+
+  it('reads a page_owner dump below 256 MiB on one thread, and cuts it from there', async () => {
+    // 17 MiB: over the line-local formats' 16 MiB, under the size from which a cut dump gains.
+    const block = dumpText(poRecords(2000, 14));
+    const path = join(dir, 'po-17mib.txt');
+    writeFileSync(path, block.repeat(Math.ceil((17 * 2 ** 20) / block.length)));
+    const r = await openTraceParallel([fileSource(path)], { workerScript });
+    expect([r.threads, r.why]).toEqual([1, `page_owner below ${MIN_RECORD_SPLIT_BYTES >> 20} MiB`]);
+    const cut = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 16 * 2 ** 20 });
+    expect(cut.threads).toBe(2);
+    expect(plain(cut.model)).toEqual(plain(r.model));
   });
 
   it('falls back to one thread when no record starts after a blank line past the split', async () => {
