@@ -1068,22 +1068,30 @@ export function argsortStable(t: Float64Array, idx: Uint32Array): Uint32Array {
   let dst: Uint32Array = new Uint32Array(n);
   const count = new Uint32Array(65537);
   for (let pass = 0; pass < 4; pass++) {
-    const key = pass < 2 ? lo : hi;
-    const shift = (pass & 1) * 16;
-    count.fill(0);
-    for (let k = 0; k < n; k++) count[((key[src[k]] >>> shift) & 0xffff) + 1]++;
-    // All keys share this digit: the pass would not move anything.
-    if (count[((key[src[0]] >>> shift) & 0xffff) + 1] === n) continue;
-    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
-    for (let k = 0; k < n; k++) {
-      const i = src[k];
-      dst[count[(key[i] >>> shift) & 0xffff]++] = i;
-    }
+    if (!radixPass(pass < 2 ? lo : hi, (pass & 1) * 16, src, dst, count)) continue;
     const tmp = src;
     src = dst;
     dst = tmp;
   }
   return src;
+}
+
+/**
+ * One stable pass of an LSD radix sort: the indices in src, ordered by the 16-bit digit of key[i] at
+ * `shift`, into dst (`count`: 65537 slots of scratch). False, and dst untouched, when every key shares
+ * the digit: the pass would not move anything.
+ */
+function radixPass(key: Uint32Array, shift: number, src: Uint32Array, dst: Uint32Array, count: Uint32Array): boolean {
+  const n = src.length;
+  count.fill(0);
+  for (let k = 0; k < n; k++) count[((key[src[k]] >>> shift) & 0xffff) + 1]++;
+  if (count[((key[src[0]] >>> shift) & 0xffff) + 1] === n) return false;
+  for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+  for (let k = 0; k < n; k++) {
+    const i = src[k];
+    dst[count[(key[i] >>> shift) & 0xffff]++] = i;
+  }
+  return true;
 }
 
 /** Indices 0..n-1 ordered by key, ties in index order: argsortStable's radix passes over one 32-bit key. */
@@ -1095,14 +1103,7 @@ export function argsortStable32(key: Uint32Array): Uint32Array {
   let dst = new Uint32Array(n);
   const count = new Uint32Array(65537);
   for (let shift = 0; shift < 32; shift += 16) {
-    count.fill(0);
-    for (let k = 0; k < n; k++) count[((key[src[k]] >>> shift) & 0xffff) + 1]++;
-    if (count[((key[src[0]] >>> shift) & 0xffff) + 1] === n) continue;
-    for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
-    for (let k = 0; k < n; k++) {
-      const i = src[k];
-      dst[count[(key[i] >>> shift) & 0xffff]++] = i;
-    }
+    if (!radixPass(key, shift, src, dst, count)) continue;
     const tmp = src;
     src = dst;
     dst = tmp;
