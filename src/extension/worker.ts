@@ -81,6 +81,10 @@ const handlers: Handlers = {
     // cloned before the host could say the trace is loaded; the long lists now come a page at a time.
     return l.digest();
   },
+  flushIndexes() {
+    idle.flushAll();
+    return null;
+  },
   close({ traceId }) {
     idle.flush(traceId);
     models.delete(traceId);

@@ -76,6 +76,20 @@ describe('analysis worker', () => {
     expect(readdirSync(cacheDir).length).toBe(2);
   });
 
+  it('writes the indexes it put off before it stops', async () => {
+    const cacheDir = join(dir, 'index-stop');
+    const file = join(dir, 'stop.pltrace');
+    writeFileSync(file, native('100 alloc pfn=0x10 order=0 pid=7 comm=app'));
+    const own = new WorkerClient(join(dir, 'worker.js'));
+    await own.call('open', { traceId: 's1', paths: [file], rules: {}, cacheDir });
+    expect(existsSync(cacheDir)).toBe(false);
+    await own.stop();
+    expect(readdirSync(cacheDir).length).toBe(1);
+    // Stopping twice, or a stopped client, is harmless.
+    await own.stop();
+    own.dispose();
+  });
+
   it('answers open with a digest and pages the long lists the summary holds', async () => {
     const file = join(dir, 'paged.pltrace');
     await client.call('synth', { scenario: 'cow-snapshots', seed: 1, events: 20000, path: file });
