@@ -470,6 +470,14 @@ describe('fixed strings read 4 bytes at a time', () => {
     expect(s.anomalies).toEqual([]);
   });
 
+  it('reads a pid of any length as its digits read left to right', async () => {
+    const pids = ['7', '4242', '123456789012345', '1234567890123456', '98765432109876543210'];
+    const text = pids.map((p, k) => ft(`a-${p}`, `mm_page_alloc: page=1 pfn=0x${(k + 1).toString(16)} order=0 gfp_flags=GFP_KERNEL`)).join('\n');
+    const s = await analyzeText(text, 'pids.txt', { format: 'ftrace' });
+    const want = pids.map((p) => [...p].reduce((v, d) => v * 10 + Number(d), 0));
+    expect(s.owners.filter((o) => o.kind === 'process').map((o) => o.pid)).toEqual(want);
+  });
+
   it('reads a line cut at any byte the same at the end of the text as with more lines after it', async () => {
     const full = ft('kworker/u16:2-1051', 'mm_page_alloc: page=00000000070e6d80 pfn=0x1c39b6 order=0 migratetype=1 gfp_flags=GFP_KERNEL');
     const next = ft('b-2', 'mm_page_free: page=0000000000000000 pfn=0x77 order=0');

@@ -402,10 +402,18 @@ class FtraceParser implements LineParser {
       while (j >= i && (b[j] === 0x20 || b[j] === 0x09)) j--;
     }
     const numEnd = j + 1;
-    while (j >= i && b[j] >= 0x30 && b[j] <= 0x39) j--;
+    // The pid read as its digits are found, right to left (exact: at most 15 digits, else parseUint).
+    let pid = 0;
+    let place = 1;
+    for (; j >= i; j--) {
+      const d = b[j] - 0x30;
+      if (d < 0 || d > 9) break;
+      pid += d * place;
+      place *= 10;
+    }
     if (j + 1 === numEnd) return false;
-    let pid = parseUint(b, j + 1, numEnd);
-    if (b[j] === 0x2f /* / */) {
+    if (numEnd - j - 1 > 15) pid = parseUint(b, j + 1, numEnd);
+    if (j >= i && b[j] === 0x2f /* / */) {
       // perf `pid/tid`: the thread is the task, the process its thread group.
       const tidPid = pid;
       const pEnd = j;
