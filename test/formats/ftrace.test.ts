@@ -478,6 +478,21 @@ describe('fixed strings read 4 bytes at a time', () => {
     expect(s.owners.filter((o) => o.kind === 'process').map((o) => o.pid)).toEqual(want);
   });
 
+  it('reads a hex pfn of any length two digits at a time, and no pfn with any other byte in it', async () => {
+    const good: string[] = [];
+    const bad: string[] = [];
+    for (let len = 1; len <= 13; len++) {
+      const digits = Array.from({ length: len }, (_, m) => '0123456789abcdefABCDEF'[(m * 5 + len) % 22]).join('');
+      good.push(digits);
+      for (let k = 0; k < len; k++) for (const c of ['g', 'G', 'x', '/', ':', '@']) bad.push(`${digits.slice(0, k)}${c}${digits.slice(k + 1)}`);
+    }
+    const lines = [...good, ...bad].map((h, k) => ft('a-1', `mm_page_free: page=1 pfn=0x${h}${k % 2 ? '\t' : ' '}order=0`));
+    const m = await openText(lines.join('\n'), 'hexpfn.txt', { format: 'ftrace' });
+    const ev = m.builder.events;
+    expect(Array.from({ length: ev.length }, (_, i) => [ev.line.get(i), ev.pfn.get(i)])).toEqual(good.map((h, k) => [k + 1, parseInt(h, 16)]));
+    expect(m.builder.errors.map((e) => e.line)).toEqual(bad.map((_, k) => good.length + k + 1));
+  });
+
   it('reads a line cut at any byte the same at the end of the text as with more lines after it', async () => {
     const full = ft('kworker/u16:2-1051', 'mm_page_alloc: page=00000000070e6d80 pfn=0x1c39b6 order=0 migratetype=1 gfp_flags=GFP_KERNEL');
     const next = ft('b-2', 'mm_page_free: page=0000000000000000 pfn=0x77 order=0');

@@ -77,6 +77,21 @@ const WORD_ORDE = wordsOf('orde')[0];
 const WORD_ZEROS = wordsOf('0000')[0];
 
 /**
+ * The value of two hex digits by the two bytes as DataView.getUint16(at, true) reads them (the first in
+ * the low byte), -1 unless both are hex digits: a pfn's digits two at a time. Exact as two steps of
+ * `v * 16 + d` below 2^53; above it the pfn is past PFN_LIMIT either way.
+ */
+const HEX_PAIR = new Int16Array(65536).fill(-1);
+for (let first = 0; first < 256; first++) {
+  const a = HEX_DIGIT[first];
+  if (a < 0 || a === HEX_END) continue;
+  for (let second = 0; second < 256; second++) {
+    const c = HEX_DIGIT[second];
+    if (c >= 0 && c !== HEX_END) HEX_PAIR[(second << 8) | first] = a * 16 + c;
+  }
+}
+
+/**
  * Whether one of the four bytes of w is a blank (space or tab): the zero-byte test `(x - 0x01..) & ~x &
  * 0x80..` on w xor the blank repeated, exact as a yes or no.
  */
@@ -632,7 +647,14 @@ class FtraceParser implements LineParser {
     let k = i;
     let v = 0;
     if (k < end && b[k] === 0x30 && k + 2 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58) && b[k + 2] !== 0x20 && b[k + 2] !== 0x09) {
-      for (k += 2; k < end; k++) {
+      // Two digits a read while both are hex digits (HEX_PAIR), then the last digit, the end or a bad byte.
+      const dv = this.dv;
+      for (k += 2; k + 2 <= end; k += 2) {
+        const p = HEX_PAIR[dv.getUint16(k, true)];
+        if (p < 0) break;
+        v = v * 256 + p;
+      }
+      for (; k < end; k++) {
         const d = HEX_DIGIT[b[k]];
         if (d === HEX_END) break;
         v = d >= 0 ? v * 16 + d : NaN;
