@@ -251,6 +251,61 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
   });
 });
 
+describe('ownership index checkpoints', () => {
+  /** Per-owner counts and pages seen after the first c changes, straight from the change log. */
+  const fromLog = (ix: ReturnType<typeof ownershipIndexOf>, c: number): [number[], number] => {
+    const counts = new Array<number>(ix.ownerCount).fill(0);
+    let seen = 0;
+    for (let k = 0; k < c; k++) {
+      if (ix.prev[k] >= 0) counts[ix.prev[k]]--;
+      else seen++;
+      counts[ix.owner[k]]++;
+    }
+    return [counts, seen];
+  };
+
+  it('builds none for the first view and its whole-trace chart, then exactly the ones a window needs, in any order', async () => {
+    const m = await model('cow-snapshots', 3, 40000);
+    const init = viewInit(m);
+    const ix = ownershipIndexOf(m);
+    const total = Math.ceil(ix.changes / ix.checkpointEvery);
+    expect(total).toBeGreaterThan(4);
+    expect(ix.checkpointsBuilt).toBe(0);
+    answerViewRequest(m, { kind: 'series', t0: m.result.timeStart, t1: m.result.timeEnd, n: 50, top: 8 });
+    answerViewRequest(m, { kind: 'map', t0: m.result.timeStart, t1: m.result.timeEnd, nx: 20, y0: 0, y1: init.rows, ny: 10 });
+    expect(ix.checkpointsBuilt).toBeLessThanOrEqual(1);
+    // Asked out of order: a late one first, then earlier ones, the last, one past the end and the start.
+    const every = ix.checkpointEvery;
+    const asked = [3 * every + 17, every + 1, 2 * every, ix.changes, ix.changes - 1, (total - 1) * every, 0, 5, every - 1];
+    const counts = new Int32Array(ix.ownerCount);
+    let built = ix.checkpointsBuilt;
+    for (const c of asked) {
+      const seen = ix.countsAt(c, counts);
+      expect([c, Array.from(counts), seen]).toEqual([c, ...fromLog(ix, c)]);
+      expect(ix.checkpointsBuilt).toBeGreaterThanOrEqual(Math.min(total, Math.floor(c / every) + 1));
+      expect(ix.checkpointsBuilt).toBeGreaterThanOrEqual(built);
+      built = ix.checkpointsBuilt;
+    }
+    ix.buildCheckpoints();
+    expect(ix.checkpointsBuilt).toBe(total);
+    for (const c of [every * 2 + 5, ix.changes]) {
+      const seen = ix.countsAt(c, counts);
+      expect([c, Array.from(counts), seen]).toEqual([c, ...fromLog(ix, c)]);
+    }
+  });
+
+  it('answers a zoomed series the same with the checkpoints built on demand as with all of them built first', async () => {
+    const lazy = await model('cow-snapshots', 4, 40000);
+    const eager = await model('cow-snapshots', 4, 40000);
+    ownershipIndexOf(eager).buildCheckpoints();
+    const { timeStart: a, timeEnd: z } = lazy.result;
+    for (const [t0, t1] of [[a + (z - a) * 0.7, a + (z - a) * 0.8], [a + (z - a) * 0.2, a + (z - a) * 0.25], [a + (z - a) * 0.9, z]]) {
+      const q = { kind: 'series', t0, t1, n: 30, top: 6 } as const;
+      expect(answerViewRequest(lazy, q)).toEqual(answerViewRequest(eager, q));
+    }
+  });
+});
+
 describe('view requests', () => {
   it('returns anomaly markers in the window, spread when capped', async () => {
     const m = await model('cow-snapshots', 3, 3000);

@@ -8,7 +8,8 @@ import { ANOMALY_KINDS, type Anomaly } from './anomalies';
  * Ownership of every page at any moment, for the views. Built once per trace by replaying it with an
  * observer that logs every page change (time, page, new owner, previous owner, event); then
  *  - per-owner page counts are checkpointed every K changes, so the counts at any time cost one copy plus
- *    at most K changes;
+ *    at most K changes; the checkpoints are built on first need (a series of the whole trace needs none,
+ *    a map window never does), or all at once with `buildCheckpoints` when the worker is idle;
  *  - the log is indexed per page (pages sorted by pfn), so one page's state at a time is a binary search.
  * A window query costs O(changes in the window + one checkpoint), never a pass over the trace.
  */
@@ -387,7 +388,12 @@ export class OwnershipIndex {
   /** Owner kinds by id, so the index can tell process pages (for "shared") without the owner table. */
   readonly isProcess: Uint8Array;
   readonly checkpointEvery: number;
-  /** Per-owner counts (index 0 = free pages) and pages seen, before change c*checkpointEvery. */
+  /**
+   * Per-owner counts (index 0 = free pages) and pages seen, before change c*checkpointEvery, for c below
+   * checkpoints.length: the first ones of ceil(changes / checkpointEvery), the rest built when asked for.
+   * Built with the index, they were 69-84 ms of a 103 MB trace's first view (227 of them, 67 MB) that its
+   * first chart does not use.
+   */
   private readonly checkpoints: Int32Array[] = [];
   private readonly checkpointSeen: number[] = [];
   readonly segments: MapSegment[];
@@ -409,7 +415,7 @@ export class OwnershipIndex {
     for (let r = 0; r < pages; r++) rank[rec.slots.find(this.pfns[r])] = r;
     const pos = (this.pos = rec.pos);
     const owner = (this.owner = rec.owner);
-    const prev = (this.prev = rec.prev);
+    this.prev = rec.prev;
     const page = rec.pageCol;
     const flags = rec.flags;
     const eventTimes = (this.eventTimes = rec.eventTimes);
@@ -438,15 +444,8 @@ export class OwnershipIndex {
     for (let k = 0; k < buckets; k++) bucketAt[k] = start[k << shift];
     const low = shift <= 16 ? new Uint16Array(n) : new Uint32Array(n);
     const mask = (1 << shift) - 1;
-    // The first pass also checkpoints the per-owner counts.
     this.checkpointEvery = Math.max(MIN_CHECKPOINT_EVERY, Math.ceil((n * this.ownerCount) / CHECKPOINT_BUDGET));
-    const counts = new Int32Array(this.ownerCount);
-    let seen = 0;
     for (let c = 0; c < n; c++) {
-      if (c % this.checkpointEvery === 0) {
-        this.checkpoints.push(counts.slice());
-        this.checkpointSeen.push(seen);
-      }
       const r = page[c];
       const at = bucketAt[r >>> shift]++;
       low[at] = r & mask;
@@ -455,10 +454,6 @@ export class OwnershipIndex {
       permPos[at] = ps;
       permTime[at] = eventTimes[ps];
       permState[at] = o * 2 + ((flags[c] & REFD) !== 0 && isProcess[o] === 1 ? 1 : 0);
-      const p = prev[c];
-      if (p >= 0) counts[p]--;
-      else seen++;
-      counts[o]++;
     }
     let widest = 0;
     for (let k = 0; k < buckets; k++) widest = Math.max(widest, start[Math.min(pages, (k + 1) << shift)] - start[k << shift]);
@@ -526,13 +521,46 @@ export class OwnershipIndex {
     return lo;
   }
 
+  /** Checkpoints the index holds: ceil(changes / checkpointEvery) once all are built. */
+  get checkpointsBuilt(): number {
+    return this.checkpoints.length;
+  }
+
+  /** Build every checkpoint not built yet (the worker runs it when idle, so a zoom does not pay for it). */
+  buildCheckpoints(): void {
+    this.checkpointsUpTo(Math.ceil(this.pos.length / this.checkpointEvery) - 1);
+  }
+
+  /** Build the checkpoints up to number cp, going on from the last one built. */
+  private checkpointsUpTo(cp: number): void {
+    const every = this.checkpointEvery;
+    const built = this.checkpoints.length;
+    if (cp < built) return;
+    const counts = built === 0 ? new Int32Array(this.ownerCount) : this.checkpoints[built - 1].slice();
+    let seen = built === 0 ? 0 : this.checkpointSeen[built - 1];
+    let c = built === 0 ? 0 : (built - 1) * every;
+    const owner = this.owner;
+    const prev = this.prev;
+    for (let next = built; next <= cp; next++) {
+      for (const end = next * every; c < end; c++) {
+        const p = prev[c];
+        if (p >= 0) counts[p]--;
+        else seen++;
+        counts[owner[c]]++;
+      }
+      this.checkpoints.push(next === cp ? counts : counts.slice());
+      this.checkpointSeen.push(seen);
+    }
+  }
+
   /** Per-owner counts (0 = free) and pages seen after the first `c` changes; `counts` is overwritten. */
   countsAt(c: number, counts: Int32Array): number {
-    const cp = Math.min(Math.floor(c / this.checkpointEvery), this.checkpoints.length - 1);
+    const cp = Math.min(Math.floor(c / this.checkpointEvery), Math.ceil(this.pos.length / this.checkpointEvery) - 1);
     if (cp < 0) {
       counts.fill(0);
       return 0;
     }
+    this.checkpointsUpTo(cp);
     counts.set(this.checkpoints[cp]);
     let seen = this.checkpointSeen[cp];
     for (let k = cp * this.checkpointEvery; k < c; k++) {
