@@ -251,6 +251,29 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
   });
 });
 
+describe('ownership index pages', () => {
+  it('ranks the pages seen by pfn, across 4096-page chunks found by index and by map, seen in any order', async () => {
+    // Chunk keys below 2^16 (pfns below 2^28) are array slots, the rest map keys: both kinds, each first
+    // seen out of pfn order, pages at both ends of a chunk, and a page freed and taken again.
+    const pfns = [0x30000000, 0x1000, 0xfff, 0x5, 0x1000000000, 0x10000000, 0xfffffff, 0x2000000000, 0x0, 0x1fff, 0x20000000];
+    const lines = ['pageledger-trace 1'];
+    pfns.forEach((pfn, k) => lines.push(`${10 + k} alloc pfn=0x${pfn.toString(16)} order=0 pid=${100 + (k % 3)} comm=p${k % 3}`));
+    lines.push(`50 free pfn=0x${(0x1000).toString(16)} order=0`, `60 alloc pfn=0x${(0x1000).toString(16)} order=0 pid=200 comm=q`);
+    const m = await openText(lines.join('\n') + '\n', 'ranked.pltrace', { recordOwnership: true });
+    expect(m.builder.errors).toEqual([]);
+    const ix = ownershipIndexOf(m);
+    const sorted = [...pfns].sort((x, y) => x - y);
+    expect(Array.from(ix.pfns)).toEqual(sorted);
+    sorted.forEach((pfn, r) => expect(ix.rankOf(pfn)).toBe(r));
+    // Each rank's changes are that page's: the owner after each change is the allocating process's.
+    const pidOf = (o: number): number | undefined => m.builder.owners.get(o).pid;
+    pfns.forEach((pfn, k) => {
+      const h = ix.history(ix.rankOf(pfn)).map((c) => (c.owner === 0 ? 0 : pidOf(c.owner)));
+      expect([pfn, h]).toEqual([pfn, pfn === 0x1000 ? [100 + (k % 3), 0, 200] : [100 + (k % 3)]]);
+    });
+  });
+});
+
 describe('ownership index checkpoints', () => {
   /** Per-owner counts and pages seen after the first c changes, straight from the change log. */
   const fromLog = (ix: ReturnType<typeof ownershipIndexOf>, c: number): [number[], number] => {

@@ -135,6 +135,33 @@ class PageSlots {
     return c ? c[PageSlots.slot(pfn)] : -1;
   }
 
+  /**
+   * Every page seen in pfn order and the rank of each id in it, from a walk over the chunks in pfn order:
+   * a walk costs as much as the chunks' setup did (4096 slots each), where the sort of 311 k pfns and a
+   * lookup of each one took 57-120 ms of the 103 MB trace's first view.
+   */
+  ranked(): { pfns: Float64Array; rank: Uint32Array } {
+    const pages = this.pfns.n;
+    const pfns = new Float64Array(pages);
+    const rank = new Uint32Array(pages);
+    let r = 0;
+    const walk = (key: number, c: Int32Array): void => {
+      const base = key * 4096;
+      for (let s = 0; s < c.length; s += SLOT) {
+        const id = c[s];
+        if (id < 0) continue;
+        pfns[r] = base + s / SLOT;
+        rank[id] = r++;
+      }
+    };
+    for (let key = 0; key < LOW_KEYS; key++) {
+      const c = this.low[key];
+      if (c) walk(key, c);
+    }
+    for (const key of [...this.high.keys()].sort((x, y) => x - y)) walk(key, this.high.get(key)!);
+    return { pfns, rank };
+  }
+
   /** Give the page at slot s of chunk c an id when it has none. */
   ensure(c: Int32Array, s: number, pfn: number): void {
     if (c[s] < 0) {
@@ -406,13 +433,10 @@ export class OwnershipIndex {
   private constructor(b: TraceBuilder, rec: OwnershipRecorder, order: Uint32Array | null, anomalies: Anomaly[]) {
     rec.trim();
     const n = rec.n;
-    const ids = rec.slots.pfns.done();
-    const pages = ids.length;
-    // Rank pages by pfn so a pfn range is a contiguous run of ranks. A numeric sort of the pfns themselves
-    // (no comparator) and a lookup of each one's id: the comparator sort of ids took about 1 s a million pages.
-    this.pfns = ids.slice().sort();
-    const rank = new Uint32Array(pages);
-    for (let r = 0; r < pages; r++) rank[rec.slots.find(this.pfns[r])] = r;
+    const pages = rec.slots.pfns.n;
+    // Rank pages by pfn so a pfn range is a contiguous run of ranks.
+    const { pfns, rank } = rec.slots.ranked();
+    this.pfns = pfns;
     const pos = (this.pos = rec.pos);
     const owner = (this.owner = rec.owner);
     this.prev = rec.prev;
