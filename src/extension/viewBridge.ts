@@ -12,7 +12,12 @@ export function answerViewRequestFor(model: TraceModel, request: ViewRequest): V
   return answerViewRequest(model, request);
 }
 
-/** The view's index work put off past its first chart (the checkpoints a zoomed chart needs), run when idle. */
+/**
+ * The view's index work put off past its first chart, run when idle: the log in page order (maps, page
+ * histories) and the checkpoints a zoomed chart needs.
+ */
 export function finishViewIndex(model: TraceModel): void {
-  ownershipIndexOf(model).buildCheckpoints();
+  const ix = ownershipIndexOf(model);
+  ix.pageOrder();
+  ix.buildCheckpoints();
 }

@@ -274,6 +274,32 @@ describe('ownership index pages', () => {
   });
 });
 
+describe('ownership index page order', () => {
+  it('is built by the first request that reads pages, whichever it is, and the same as one built first', async () => {
+    const reference = await model('cow-snapshots', 5, 6000);
+    const want = ownershipIndexOf(reference);
+    want.pageOrder();
+    const { timeStart: a, timeEnd: z } = reference.result;
+    const mid = want.pfns[Math.floor(want.pfns.length / 2)];
+    const init = viewInit(reference);
+    const firsts = [
+      { kind: 'page', pfn: mid },
+      { kind: 'nearest', time: (a + z) / 2, pfn0: mid - 100, pfn1: mid + 100 },
+      { kind: 'map', t0: a, t1: z, nx: 7, y0: 0, y1: init.rows, ny: 5 },
+    ] as const;
+    for (const q of firsts) {
+      const m = await model('cow-snapshots', 5, 6000);
+      viewInit(m);
+      const ix = ownershipIndexOf(m);
+      expect([q.kind, ix.pageOrderBuilt]).toEqual([q.kind, false]);
+      expect(answerViewRequest(m, q)).toEqual(answerViewRequest(reference, q));
+      expect([q.kind, ix.pageOrderBuilt]).toEqual([q.kind, true]);
+      for (const k of ['pageStart', 'permPos', 'permTime', 'permState'] as const) expect([k, Array.from(ix[k])]).toEqual([k, Array.from(want[k])]);
+      expect(ix.stateAt(ix.rankOf(mid), (a + z) / 2)).toEqual(want.stateAt(want.rankOf(mid), (a + z) / 2));
+    }
+  });
+});
+
 describe('ownership index checkpoints', () => {
   /** Per-owner counts and pages seen after the first c changes, straight from the change log. */
   const fromLog = (ix: ReturnType<typeof ownershipIndexOf>, c: number): [number[], number] => {
@@ -295,8 +321,10 @@ describe('ownership index checkpoints', () => {
     expect(total).toBeGreaterThan(4);
     expect(ix.checkpointsBuilt).toBe(0);
     answerViewRequest(m, { kind: 'series', t0: m.result.timeStart, t1: m.result.timeEnd, n: 50, top: 8 });
+    expect(ix.pageOrderBuilt).toBe(false);
     answerViewRequest(m, { kind: 'map', t0: m.result.timeStart, t1: m.result.timeEnd, nx: 20, y0: 0, y1: init.rows, ny: 10 });
     expect(ix.checkpointsBuilt).toBeLessThanOrEqual(1);
+    expect(ix.pageOrderBuilt).toBe(true);
     // Asked out of order: a late one first, then earlier ones, the last, one past the end and the start.
     const every = ix.checkpointEvery;
     const asked = [3 * every + 17, every + 1, 2 * every, ix.changes, ix.changes - 1, (total - 1) * every, 0, 5, every - 1];

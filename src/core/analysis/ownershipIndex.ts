@@ -68,6 +68,14 @@ export interface MapCells {
   shared: Uint8Array;
 }
 
+/** The change log in page order (see OwnershipIndex.pageStart and the perm columns). */
+interface PageOrder {
+  pageStart: Uint32Array;
+  permPos: Uint32Array;
+  permTime: Float64Array;
+  permState: Int32Array;
+}
+
 /** A typed array that grows by half as it fills. */
 class Growable<T extends Float64Array | Int32Array | Uint32Array | Uint8Array> {
   a: T;
@@ -395,19 +403,13 @@ export class OwnershipIndex {
   readonly prev: Int32Array;
   /** Every page seen, sorted. */
   readonly pfns: Float64Array;
-  /** Changes of page rank p: entries pageStart[p] .. pageStart[p+1] of the perm columns, in time order. */
-  readonly pageStart: Uint32Array;
-  /** Replay position of each change in page order. */
-  readonly permPos: Uint32Array;
-  /** Time of each change in page order (for binary searches inside one page). */
-  readonly permTime: Float64Array;
   /**
-   * State after each change in page order: owner * 2 + 1 when shared (process-held while a live snapshot
-   * references it). Kept beside permTime so a map window reads both in one sequential sweep: gathering
-   * the owner through the time-ordered log cost a cache miss a change, most of the 19.5 s full-view window
-   * at 10 M events.
+   * The log in page order (pageStart, permPos, permTime, permState), built on first use: a view's init
+   * and its first chart read only the log in time order, and the sort by page was 50-60 ms of the
+   * 103 MB trace's first view. Until then, the page id of each change and the rank of each id.
    */
-  readonly permState: Int32Array;
+  private byPage: PageOrder | undefined;
+  private unsorted: { pageCol: Uint32Array; rank: Uint32Array; flags: Uint8Array } | undefined;
   /** Effective event times in replay order, and the replay order (null: store order). */
   readonly eventTimes: Float64Array;
   readonly order: Uint32Array | null;
@@ -433,32 +435,85 @@ export class OwnershipIndex {
   private constructor(b: TraceBuilder, rec: OwnershipRecorder, order: Uint32Array | null, anomalies: Anomaly[]) {
     rec.trim();
     const n = rec.n;
-    const pages = rec.slots.pfns.n;
     // Rank pages by pfn so a pfn range is a contiguous run of ranks.
     const { pfns, rank } = rec.slots.ranked();
     this.pfns = pfns;
-    const pos = (this.pos = rec.pos);
-    const owner = (this.owner = rec.owner);
-    this.prev = rec.prev;
-    const page = rec.pageCol;
-    const flags = rec.flags;
-    const eventTimes = (this.eventTimes = rec.eventTimes);
+    // The recorder's columns may run past its last change (trim leaves up to an eighth unused).
+    this.pos = rec.pos.subarray(0, n);
+    this.owner = rec.owner.subarray(0, n);
+    this.prev = rec.prev.subarray(0, n);
+    this.eventTimes = rec.eventTimes;
     this.order = order;
+    this.unsorted = { pageCol: rec.pageCol.subarray(0, n), rank, flags: rec.flags.subarray(0, n) };
 
     this.ownerCount = b.owners.size;
     const isProcess = (this.isProcess = new Uint8Array(this.ownerCount));
     for (let o = 0; o < this.ownerCount; o++) isProcess[o] = b.owners.kindOf(o) === 'process' ? 1 : 0;
+    this.checkpointEvery = Math.max(MIN_CHECKPOINT_EVERY, Math.ceil((n * this.ownerCount) / CHECKPOINT_BUDGET));
+
+    this.segments = buildSegments(b, this.pfns);
+    this.rows = this.segments.reduce((s, g) => s + g.pages, 0);
+    this.blocks = buildBlocks(b, rec.toggles());
+    this.placedAnomalies = anomalies.filter((a) => a.time === a.time && a.pfn === a.pfn).sort((x, y) => x.time - y.time);
+  }
+
+  /** Changes of page rank p: entries pageStart[p] .. pageStart[p+1] of the perm columns, in time order. */
+  get pageStart(): Uint32Array {
+    return this.pageOrder().pageStart;
+  }
+
+  /** Replay position of each change in page order. */
+  get permPos(): Uint32Array {
+    return this.pageOrder().permPos;
+  }
+
+  /** Time of each change in page order (for binary searches inside one page). */
+  get permTime(): Float64Array {
+    return this.pageOrder().permTime;
+  }
+
+  /**
+   * State after each change in page order: owner * 2 + 1 when shared (process-held while a live snapshot
+   * references it). Kept beside permTime so a map window reads both in one sequential sweep: gathering
+   * the owner through the time-ordered log cost a cache miss a change, most of the 19.5 s full-view window
+   * at 10 M events.
+   */
+  get permState(): Int32Array {
+    return this.pageOrder().permState;
+  }
+
+  /** Whether the log in page order is built yet. */
+  get pageOrderBuilt(): boolean {
+    return this.byPage !== undefined;
+  }
+
+  /** The log in page order, sorted on first use. */
+  pageOrder(): PageOrder {
+    if (!this.byPage) {
+      this.byPage = this.sortByPage(this.unsorted!);
+      this.unsorted = undefined;
+    }
+    return this.byPage;
+  }
+
+  private sortByPage({ pageCol: page, rank, flags }: { pageCol: Uint32Array; rank: Uint32Array; flags: Uint8Array }): PageOrder {
+    const n = this.pos.length;
+    const pages = this.pfns.length;
+    const pos = this.pos;
+    const owner = this.owner;
+    const eventTimes = this.eventTimes;
+    const isProcess = this.isProcess;
 
     // Counting sort of the log by page keeps each page's changes in time order.
-    const start = (this.pageStart = new Uint32Array(pages + 1));
+    const start = new Uint32Array(pages + 1);
     for (let c = 0; c < n; c++) {
       const r = (page[c] = rank[page[c]]);
       start[r + 1]++;
     }
     for (let p = 0; p < pages; p++) start[p + 1] += start[p];
-    const permPos = (this.permPos = new Uint32Array(n));
-    const permTime = (this.permTime = new Float64Array(n));
-    const permState = (this.permState = new Int32Array(n));
+    const permPos = new Uint32Array(n);
+    const permTime = new Float64Array(n);
+    const permState = new Int32Array(n);
     // Two passes, first into at most 1024 buckets of consecutive ranks (so the write streams stay in cache),
     // then inside each bucket by exact rank. Writing each change straight to its place cost a cache miss a
     // column: 1.6 s of CPU for 10 M changes over 1 M pages.
@@ -468,7 +523,6 @@ export class OwnershipIndex {
     for (let k = 0; k < buckets; k++) bucketAt[k] = start[k << shift];
     const low = shift <= 16 ? new Uint16Array(n) : new Uint32Array(n);
     const mask = (1 << shift) - 1;
-    this.checkpointEvery = Math.max(MIN_CHECKPOINT_EVERY, Math.ceil((n * this.ownerCount) / CHECKPOINT_BUDGET));
     for (let c = 0; c < n; c++) {
       const r = page[c];
       const at = bucketAt[r >>> shift]++;
@@ -502,11 +556,7 @@ export class OwnershipIndex {
         permState[at] = sState[i];
       }
     }
-
-    this.segments = buildSegments(b, this.pfns);
-    this.rows = this.segments.reduce((s, g) => s + g.pages, 0);
-    this.blocks = buildBlocks(b, rec.toggles());
-    this.placedAnomalies = anomalies.filter((a) => a.time === a.time && a.pfn === a.pfn).sort((x, y) => x.time - y.time);
+    return { pageStart: start, permPos, permTime, permState };
   }
 
   /**
@@ -685,19 +735,21 @@ export class OwnershipIndex {
 
   /** State of page rank p after every change at or before t. */
   stateAt(p: number, t: number): PageState {
-    const a = this.pageStart[p];
-    const j = upperBound(this.permTime, t, a, this.pageStart[p + 1]) - 1;
+    const { pageStart, permTime, permState } = this.pageOrder();
+    const a = pageStart[p];
+    const j = upperBound(permTime, t, a, pageStart[p + 1]) - 1;
     if (j < a) return { owner: -1, shared: false };
-    const st = this.permState[j];
+    const st = permState[j];
     return { owner: st >> 1, shared: (st & 1) === 1 };
   }
 
   /** Every change of page rank p, oldest first. */
   history(p: number): PageChange[] {
     const out: PageChange[] = [];
-    for (let j = this.pageStart[p]; j < this.pageStart[p + 1]; j++) {
-      const st = this.permState[j];
-      out.push({ owner: st >> 1, time: this.permTime[j], event: this.eventAt(this.permPos[j]), shared: (st & 1) === 1 });
+    const { pageStart, permTime, permState, permPos } = this.pageOrder();
+    for (let j = pageStart[p]; j < pageStart[p + 1]; j++) {
+      const st = permState[j];
+      out.push({ owner: st >> 1, time: permTime[j], event: this.eventAt(permPos[j]), shared: (st & 1) === 1 });
     }
     return out;
   }
@@ -771,9 +823,7 @@ export class OwnershipIndex {
     const h = (y1 - y0) / ny;
     const tally = new CellTally(this.ownerCount);
     const ranges: number[] = [];
-    const pageStart = this.pageStart;
-    const permTime = this.permTime;
-    const permState = this.permState;
+    const { pageStart, permTime, permState } = this.pageOrder();
     // Switches of the current row, linked per column (order inside a column does not matter: the counts
     // after a column are the same whatever order its switches are applied in).
     const head = new Int32Array(nx);
