@@ -15,7 +15,7 @@ import { pageHistory } from './logic/pageHistory';
 import { DiffCache } from './logic/diffCache';
 import { IdleTasks } from './logic/idleTasks';
 import { SummaryLists } from './logic/summaryPages';
-import { answerViewRequestFor, viewInitFor } from './viewBridge';
+import { answerViewRequestFor, finishViewIndex, viewInitFor } from './viewBridge';
 
 // Progress messages at most this often: each one wakes the host, and 10 per second is smooth enough for a
 // progress bar.
@@ -30,6 +30,12 @@ const diffs = new DiffCache(model);
  * view's init and its first chart do not wait for them.
  */
 const idle = new IdleTasks(1000, 10_000);
+/**
+ * The ownership index's checkpoints a zoomed chart needs, built when the worker is quiet after a view's
+ * init (the first chart, over the whole trace, needs none). Apart from the index writes: an open or a
+ * stop that flushes those has no use for them.
+ */
+const viewIdle = new IdleTasks(1000, 10_000);
 
 function post(m: WorkerToHost): void {
   parentPort?.postMessage(m);
@@ -107,7 +113,12 @@ const handlers: Handlers = {
     return pageHistory(model(traceId), pfn, maxTouches);
   },
   viewInit({ traceId }) {
-    return viewInitFor(model(traceId));
+    const init = viewInitFor(model(traceId));
+    viewIdle.add(traceId, () => {
+      const m = models.get(traceId);
+      if (m) finishViewIndex(m);
+    });
+    return init;
   },
   view({ traceId, request }) {
     return answerViewRequestFor(model(traceId), request);
@@ -143,6 +154,7 @@ const SLOW_CALL_MS = 100;
 
 async function dispatch(msg: CallMessage): Promise<void> {
   idle.touch();
+  viewIdle.touch();
   try {
     const started = performance.now();
     // The union of handlers is indexed by the message's own method, so params and result stay paired.
@@ -152,6 +164,7 @@ async function dispatch(msg: CallMessage): Promise<void> {
     if (ms >= SLOW_CALL_MS && msg.method !== 'open') post({ type: 'log', message: `worker: ${msg.method} took ${Math.round(ms)} ms` });
     post({ type: 'result', callId: msg.callId, result });
     idle.touch();
+    viewIdle.touch();
   } catch (e) {
     const isCancel = e instanceof CancelledError;
     post({ type: 'error', callId: msg.callId, message: isCancel ? 'cancelled' : e instanceof Error ? e.message : String(e), cancelled: isCancel });

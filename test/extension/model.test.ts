@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { synthesize } from '../../src/core/synth/scenarios';
 import { memorySource } from '../../src/core/io/memorySource';
-import { openTrace, summarize, type TraceModel } from '../../src/core/trace';
+import { openTrace, ownerSummary, rankedOwnerIds, snapshotSummary, summarize, topOwnerIds, type TraceModel } from '../../src/core/trace';
 import { eventAtLine } from '../../src/extension/logic/lineTime';
 import { detectTraceLanguage, languageForFormat, wantsContentDetection } from '../../src/extension/logic/languages';
 import { DOCUMENT_SYNC_MAX_BYTES, isLargeTraceTab, traceLanguageByName } from '../../src/extension/logic/tabTraces';
@@ -71,6 +71,45 @@ function treeOf(m: TraceModel, filter = ''): { traces: TreeTrace[]; children: (k
   };
   return { traces, children };
 }
+
+describe('digest of an open', () => {
+  it('ranks the first owners as the whole ranking does, whatever k, ties included', async () => {
+    const m = await openText(cowTrace(), 'cow.pltrace');
+    const all = rankedOwnerIds(m);
+    expect(all.length).toBeGreaterThan(DIGEST_HEAD);
+    // Owners with equal live and peak counts are ranked by id: make sure the trace has such ties.
+    const key = (id: number): string => `${m.result.ownerLive[id] ?? 0}/${m.result.ownerPeak[id] ?? 0}`;
+    expect(new Set(all.map(key)).size).toBeLessThan(all.length);
+    for (const k of [0, 1, 7, DIGEST_HEAD, all.length - 1, all.length, all.length + 5]) expect([k, topOwnerIds(m, k)]).toEqual([k, all.slice(0, k)]);
+  });
+
+  it('is the digest the whole ranking gives: top owners, counts by kind in rank order, snapshots with their comm', async () => {
+    const m = await openText(cowTrace(), 'cow.pltrace');
+    const d = new SummaryLists(m).digest();
+    const all = rankedOwnerIds(m);
+    expect(d.topOwners).toEqual(all.slice(0, DIGEST_HEAD).map((id) => ownerSummary(m, id)));
+    expect(d.ownerCount).toBe(all.length);
+    const kinds: Record<string, number> = {};
+    for (const id of all) kinds[m.builder.owners.kindOf(id)] = (kinds[m.builder.owners.kindOf(id)] ?? 0) + 1;
+    expect(Object.entries(d.ownerKindCounts)).toEqual(Object.entries(kinds));
+    // A snapshot naming only a pid takes the comm of the best-ranked process owner with that pid.
+    const comm = new Map<number, string>();
+    for (const id of all) {
+      const o = m.builder.owners.get(id);
+      if (o.kind === 'process' && o.pid !== undefined && o.comm && !comm.has(o.pid)) comm.set(o.pid, o.comm);
+    }
+    const want = d.firstSnapshots.map((_, k) => {
+      const s = snapshotSummary(m, k);
+      return s.comm === undefined && s.pid !== undefined && comm.has(s.pid) ? { ...s, comm: comm.get(s.pid) } : s;
+    });
+    expect(d.firstSnapshots.some((s, k) => s.comm !== undefined && snapshotSummary(m, k).comm === undefined)).toBe(true);
+    expect(d.firstSnapshots).toEqual(want);
+    // Once the owners' pages have ranked them all, the digest is the same.
+    const lists = new SummaryLists(m);
+    lists.ownerPage({ offset: 0, limit: 1 });
+    expect(lists.digest()).toEqual(d);
+  });
+});
 
 describe("tree model over a seed-scenario digest and the worker's pages", () => {
   it('lists layout, owners, snapshots and anomalies grouped by kind with counts', async () => {

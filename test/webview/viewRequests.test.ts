@@ -251,6 +251,112 @@ describe.each(cases)('ownership index against a brute-force replay: %s seed %i',
   });
 });
 
+describe('ownership index pages', () => {
+  it('ranks the pages seen by pfn, across 4096-page chunks found by index and by map, seen in any order', async () => {
+    // Chunk keys below 2^16 (pfns below 2^28) are array slots, the rest map keys: both kinds, each first
+    // seen out of pfn order, pages at both ends of a chunk, and a page freed and taken again.
+    const pfns = [0x30000000, 0x1000, 0xfff, 0x5, 0x1000000000, 0x10000000, 0xfffffff, 0x2000000000, 0x0, 0x1fff, 0x20000000];
+    const lines = ['pageledger-trace 1'];
+    pfns.forEach((pfn, k) => lines.push(`${10 + k} alloc pfn=0x${pfn.toString(16)} order=0 pid=${100 + (k % 3)} comm=p${k % 3}`));
+    lines.push(`50 free pfn=0x${(0x1000).toString(16)} order=0`, `60 alloc pfn=0x${(0x1000).toString(16)} order=0 pid=200 comm=q`);
+    const m = await openText(lines.join('\n') + '\n', 'ranked.pltrace', { recordOwnership: true });
+    expect(m.builder.errors).toEqual([]);
+    const ix = ownershipIndexOf(m);
+    const sorted = [...pfns].sort((x, y) => x - y);
+    expect(Array.from(ix.pfns)).toEqual(sorted);
+    sorted.forEach((pfn, r) => expect(ix.rankOf(pfn)).toBe(r));
+    // Each rank's changes are that page's: the owner after each change is the allocating process's.
+    const pidOf = (o: number): number | undefined => m.builder.owners.get(o).pid;
+    pfns.forEach((pfn, k) => {
+      const h = ix.history(ix.rankOf(pfn)).map((c) => (c.owner === 0 ? 0 : pidOf(c.owner)));
+      expect([pfn, h]).toEqual([pfn, pfn === 0x1000 ? [100 + (k % 3), 0, 200] : [100 + (k % 3)]]);
+    });
+  });
+});
+
+describe('ownership index page order', () => {
+  it('is built by the first request that reads pages, whichever it is, and the same as one built first', async () => {
+    const reference = await model('cow-snapshots', 5, 6000);
+    const want = ownershipIndexOf(reference);
+    want.pageOrder();
+    const { timeStart: a, timeEnd: z } = reference.result;
+    const mid = want.pfns[Math.floor(want.pfns.length / 2)];
+    const init = viewInit(reference);
+    const firsts = [
+      { kind: 'page', pfn: mid },
+      { kind: 'nearest', time: (a + z) / 2, pfn0: mid - 100, pfn1: mid + 100 },
+      { kind: 'map', t0: a, t1: z, nx: 7, y0: 0, y1: init.rows, ny: 5 },
+    ] as const;
+    for (const q of firsts) {
+      const m = await model('cow-snapshots', 5, 6000);
+      viewInit(m);
+      const ix = ownershipIndexOf(m);
+      expect([q.kind, ix.pageOrderBuilt]).toEqual([q.kind, false]);
+      expect(answerViewRequest(m, q)).toEqual(answerViewRequest(reference, q));
+      expect([q.kind, ix.pageOrderBuilt]).toEqual([q.kind, true]);
+      for (const k of ['pageStart', 'permPos', 'permTime', 'permState'] as const) expect([k, Array.from(ix[k])]).toEqual([k, Array.from(want[k])]);
+      expect(ix.stateAt(ix.rankOf(mid), (a + z) / 2)).toEqual(want.stateAt(want.rankOf(mid), (a + z) / 2));
+    }
+  });
+});
+
+describe('ownership index checkpoints', () => {
+  /** Per-owner counts and pages seen after the first c changes, straight from the change log. */
+  const fromLog = (ix: ReturnType<typeof ownershipIndexOf>, c: number): [number[], number] => {
+    const counts = new Array<number>(ix.ownerCount).fill(0);
+    let seen = 0;
+    for (let k = 0; k < c; k++) {
+      if (ix.prev[k] >= 0) counts[ix.prev[k]]--;
+      else seen++;
+      counts[ix.owner[k]]++;
+    }
+    return [counts, seen];
+  };
+
+  it('builds none for the first view and its whole-trace chart, then exactly the ones a window needs, in any order', async () => {
+    const m = await model('cow-snapshots', 3, 40000);
+    const init = viewInit(m);
+    const ix = ownershipIndexOf(m);
+    const total = Math.ceil(ix.changes / ix.checkpointEvery);
+    expect(total).toBeGreaterThan(4);
+    expect(ix.checkpointsBuilt).toBe(0);
+    answerViewRequest(m, { kind: 'series', t0: m.result.timeStart, t1: m.result.timeEnd, n: 50, top: 8 });
+    expect(ix.pageOrderBuilt).toBe(false);
+    answerViewRequest(m, { kind: 'map', t0: m.result.timeStart, t1: m.result.timeEnd, nx: 20, y0: 0, y1: init.rows, ny: 10 });
+    expect(ix.checkpointsBuilt).toBeLessThanOrEqual(1);
+    expect(ix.pageOrderBuilt).toBe(true);
+    // Asked out of order: a late one first, then earlier ones, the last, one past the end and the start.
+    const every = ix.checkpointEvery;
+    const asked = [3 * every + 17, every + 1, 2 * every, ix.changes, ix.changes - 1, (total - 1) * every, 0, 5, every - 1];
+    const counts = new Int32Array(ix.ownerCount);
+    let built = ix.checkpointsBuilt;
+    for (const c of asked) {
+      const seen = ix.countsAt(c, counts);
+      expect([c, Array.from(counts), seen]).toEqual([c, ...fromLog(ix, c)]);
+      expect(ix.checkpointsBuilt).toBeGreaterThanOrEqual(Math.min(total, Math.floor(c / every) + 1));
+      expect(ix.checkpointsBuilt).toBeGreaterThanOrEqual(built);
+      built = ix.checkpointsBuilt;
+    }
+    ix.buildCheckpoints();
+    expect(ix.checkpointsBuilt).toBe(total);
+    for (const c of [every * 2 + 5, ix.changes]) {
+      const seen = ix.countsAt(c, counts);
+      expect([c, Array.from(counts), seen]).toEqual([c, ...fromLog(ix, c)]);
+    }
+  });
+
+  it('answers a zoomed series the same with the checkpoints built on demand as with all of them built first', async () => {
+    const lazy = await model('cow-snapshots', 4, 40000);
+    const eager = await model('cow-snapshots', 4, 40000);
+    ownershipIndexOf(eager).buildCheckpoints();
+    const { timeStart: a, timeEnd: z } = lazy.result;
+    for (const [t0, t1] of [[a + (z - a) * 0.7, a + (z - a) * 0.8], [a + (z - a) * 0.2, a + (z - a) * 0.25], [a + (z - a) * 0.9, z]]) {
+      const q = { kind: 'series', t0, t1, n: 30, top: 6 } as const;
+      expect(answerViewRequest(lazy, q)).toEqual(answerViewRequest(eager, q));
+    }
+  });
+});
+
 describe('view requests', () => {
   it('returns anomaly markers in the window, spread when capped', async () => {
     const m = await model('cow-snapshots', 3, 3000);

@@ -8,7 +8,8 @@ import { ANOMALY_KINDS, type Anomaly } from './anomalies';
  * Ownership of every page at any moment, for the views. Built once per trace by replaying it with an
  * observer that logs every page change (time, page, new owner, previous owner, event); then
  *  - per-owner page counts are checkpointed every K changes, so the counts at any time cost one copy plus
- *    at most K changes;
+ *    at most K changes; the checkpoints are built on first need (a series of the whole trace needs none,
+ *    a map window never does), or all at once with `buildCheckpoints` when the worker is idle;
  *  - the log is indexed per page (pages sorted by pfn), so one page's state at a time is a binary search.
  * A window query costs O(changes in the window + one checkpoint), never a pass over the trace.
  */
@@ -65,6 +66,14 @@ export interface MapCells {
   owner: Int32Array;
   fill: Uint8Array;
   shared: Uint8Array;
+}
+
+/** The change log in page order (see OwnershipIndex.pageStart and the perm columns). */
+interface PageOrder {
+  pageStart: Uint32Array;
+  permPos: Uint32Array;
+  permTime: Float64Array;
+  permState: Int32Array;
 }
 
 /** A typed array that grows by half as it fills. */
@@ -132,6 +141,33 @@ class PageSlots {
   find(pfn: number): number {
     const c = this.peek(pfn);
     return c ? c[PageSlots.slot(pfn)] : -1;
+  }
+
+  /**
+   * Every page seen in pfn order and the rank of each id in it, from a walk over the chunks in pfn order:
+   * a walk costs as much as the chunks' setup did (4096 slots each), where the sort of 311 k pfns and a
+   * lookup of each one took 57-120 ms of the 103 MB trace's first view.
+   */
+  ranked(): { pfns: Float64Array; rank: Uint32Array } {
+    const pages = this.pfns.n;
+    const pfns = new Float64Array(pages);
+    const rank = new Uint32Array(pages);
+    let r = 0;
+    const walk = (key: number, c: Int32Array): void => {
+      const base = key * 4096;
+      for (let s = 0; s < c.length; s += SLOT) {
+        const id = c[s];
+        if (id < 0) continue;
+        pfns[r] = base + s / SLOT;
+        rank[id] = r++;
+      }
+    };
+    for (let key = 0; key < LOW_KEYS; key++) {
+      const c = this.low[key];
+      if (c) walk(key, c);
+    }
+    for (const key of [...this.high.keys()].sort((x, y) => x - y)) walk(key, this.high.get(key)!);
+    return { pfns, rank };
   }
 
   /** Give the page at slot s of chunk c an id when it has none. */
@@ -367,19 +403,13 @@ export class OwnershipIndex {
   readonly prev: Int32Array;
   /** Every page seen, sorted. */
   readonly pfns: Float64Array;
-  /** Changes of page rank p: entries pageStart[p] .. pageStart[p+1] of the perm columns, in time order. */
-  readonly pageStart: Uint32Array;
-  /** Replay position of each change in page order. */
-  readonly permPos: Uint32Array;
-  /** Time of each change in page order (for binary searches inside one page). */
-  readonly permTime: Float64Array;
   /**
-   * State after each change in page order: owner * 2 + 1 when shared (process-held while a live snapshot
-   * references it). Kept beside permTime so a map window reads both in one sequential sweep: gathering
-   * the owner through the time-ordered log cost a cache miss a change, most of the 19.5 s full-view window
-   * at 10 M events.
+   * The log in page order (pageStart, permPos, permTime, permState), built on first use: a view's init
+   * and its first chart read only the log in time order, and the sort by page was 50-60 ms of the
+   * 103 MB trace's first view. Until then, the page id of each change and the rank of each id.
    */
-  readonly permState: Int32Array;
+  private byPage: PageOrder | undefined;
+  private unsorted: { pageCol: Uint32Array; rank: Uint32Array; flags: Uint8Array } | undefined;
   /** Effective event times in replay order, and the replay order (null: store order). */
   readonly eventTimes: Float64Array;
   readonly order: Uint32Array | null;
@@ -387,7 +417,12 @@ export class OwnershipIndex {
   /** Owner kinds by id, so the index can tell process pages (for "shared") without the owner table. */
   readonly isProcess: Uint8Array;
   readonly checkpointEvery: number;
-  /** Per-owner counts (index 0 = free pages) and pages seen, before change c*checkpointEvery. */
+  /**
+   * Per-owner counts (index 0 = free pages) and pages seen, before change c*checkpointEvery, for c below
+   * checkpoints.length: the first ones of ceil(changes / checkpointEvery), the rest built when asked for.
+   * Built with the index, they were 69-84 ms of a 103 MB trace's first view (227 of them, 67 MB) that its
+   * first chart does not use.
+   */
   private readonly checkpoints: Int32Array[] = [];
   private readonly checkpointSeen: number[] = [];
   readonly segments: MapSegment[];
@@ -400,35 +435,85 @@ export class OwnershipIndex {
   private constructor(b: TraceBuilder, rec: OwnershipRecorder, order: Uint32Array | null, anomalies: Anomaly[]) {
     rec.trim();
     const n = rec.n;
-    const ids = rec.slots.pfns.done();
-    const pages = ids.length;
-    // Rank pages by pfn so a pfn range is a contiguous run of ranks. A numeric sort of the pfns themselves
-    // (no comparator) and a lookup of each one's id: the comparator sort of ids took about 1 s a million pages.
-    this.pfns = ids.slice().sort();
-    const rank = new Uint32Array(pages);
-    for (let r = 0; r < pages; r++) rank[rec.slots.find(this.pfns[r])] = r;
-    const pos = (this.pos = rec.pos);
-    const owner = (this.owner = rec.owner);
-    const prev = (this.prev = rec.prev);
-    const page = rec.pageCol;
-    const flags = rec.flags;
-    const eventTimes = (this.eventTimes = rec.eventTimes);
+    // Rank pages by pfn so a pfn range is a contiguous run of ranks.
+    const { pfns, rank } = rec.slots.ranked();
+    this.pfns = pfns;
+    // The recorder's columns may run past its last change (trim leaves up to an eighth unused).
+    this.pos = rec.pos.subarray(0, n);
+    this.owner = rec.owner.subarray(0, n);
+    this.prev = rec.prev.subarray(0, n);
+    this.eventTimes = rec.eventTimes;
     this.order = order;
+    this.unsorted = { pageCol: rec.pageCol.subarray(0, n), rank, flags: rec.flags.subarray(0, n) };
 
     this.ownerCount = b.owners.size;
     const isProcess = (this.isProcess = new Uint8Array(this.ownerCount));
     for (let o = 0; o < this.ownerCount; o++) isProcess[o] = b.owners.kindOf(o) === 'process' ? 1 : 0;
+    this.checkpointEvery = Math.max(MIN_CHECKPOINT_EVERY, Math.ceil((n * this.ownerCount) / CHECKPOINT_BUDGET));
+
+    this.segments = buildSegments(b, this.pfns);
+    this.rows = this.segments.reduce((s, g) => s + g.pages, 0);
+    this.blocks = buildBlocks(b, rec.toggles());
+    this.placedAnomalies = anomalies.filter((a) => a.time === a.time && a.pfn === a.pfn).sort((x, y) => x.time - y.time);
+  }
+
+  /** Changes of page rank p: entries pageStart[p] .. pageStart[p+1] of the perm columns, in time order. */
+  get pageStart(): Uint32Array {
+    return this.pageOrder().pageStart;
+  }
+
+  /** Replay position of each change in page order. */
+  get permPos(): Uint32Array {
+    return this.pageOrder().permPos;
+  }
+
+  /** Time of each change in page order (for binary searches inside one page). */
+  get permTime(): Float64Array {
+    return this.pageOrder().permTime;
+  }
+
+  /**
+   * State after each change in page order: owner * 2 + 1 when shared (process-held while a live snapshot
+   * references it). Kept beside permTime so a map window reads both in one sequential sweep: gathering
+   * the owner through the time-ordered log cost a cache miss a change, most of the 19.5 s full-view window
+   * at 10 M events.
+   */
+  get permState(): Int32Array {
+    return this.pageOrder().permState;
+  }
+
+  /** Whether the log in page order is built yet. */
+  get pageOrderBuilt(): boolean {
+    return this.byPage !== undefined;
+  }
+
+  /** The log in page order, sorted on first use. */
+  pageOrder(): PageOrder {
+    if (!this.byPage) {
+      this.byPage = this.sortByPage(this.unsorted!);
+      this.unsorted = undefined;
+    }
+    return this.byPage;
+  }
+
+  private sortByPage({ pageCol: page, rank, flags }: { pageCol: Uint32Array; rank: Uint32Array; flags: Uint8Array }): PageOrder {
+    const n = this.pos.length;
+    const pages = this.pfns.length;
+    const pos = this.pos;
+    const owner = this.owner;
+    const eventTimes = this.eventTimes;
+    const isProcess = this.isProcess;
 
     // Counting sort of the log by page keeps each page's changes in time order.
-    const start = (this.pageStart = new Uint32Array(pages + 1));
+    const start = new Uint32Array(pages + 1);
     for (let c = 0; c < n; c++) {
       const r = (page[c] = rank[page[c]]);
       start[r + 1]++;
     }
     for (let p = 0; p < pages; p++) start[p + 1] += start[p];
-    const permPos = (this.permPos = new Uint32Array(n));
-    const permTime = (this.permTime = new Float64Array(n));
-    const permState = (this.permState = new Int32Array(n));
+    const permPos = new Uint32Array(n);
+    const permTime = new Float64Array(n);
+    const permState = new Int32Array(n);
     // Two passes, first into at most 1024 buckets of consecutive ranks (so the write streams stay in cache),
     // then inside each bucket by exact rank. Writing each change straight to its place cost a cache miss a
     // column: 1.6 s of CPU for 10 M changes over 1 M pages.
@@ -438,15 +523,7 @@ export class OwnershipIndex {
     for (let k = 0; k < buckets; k++) bucketAt[k] = start[k << shift];
     const low = shift <= 16 ? new Uint16Array(n) : new Uint32Array(n);
     const mask = (1 << shift) - 1;
-    // The first pass also checkpoints the per-owner counts.
-    this.checkpointEvery = Math.max(MIN_CHECKPOINT_EVERY, Math.ceil((n * this.ownerCount) / CHECKPOINT_BUDGET));
-    const counts = new Int32Array(this.ownerCount);
-    let seen = 0;
     for (let c = 0; c < n; c++) {
-      if (c % this.checkpointEvery === 0) {
-        this.checkpoints.push(counts.slice());
-        this.checkpointSeen.push(seen);
-      }
       const r = page[c];
       const at = bucketAt[r >>> shift]++;
       low[at] = r & mask;
@@ -455,10 +532,6 @@ export class OwnershipIndex {
       permPos[at] = ps;
       permTime[at] = eventTimes[ps];
       permState[at] = o * 2 + ((flags[c] & REFD) !== 0 && isProcess[o] === 1 ? 1 : 0);
-      const p = prev[c];
-      if (p >= 0) counts[p]--;
-      else seen++;
-      counts[o]++;
     }
     let widest = 0;
     for (let k = 0; k < buckets; k++) widest = Math.max(widest, start[Math.min(pages, (k + 1) << shift)] - start[k << shift]);
@@ -483,11 +556,7 @@ export class OwnershipIndex {
         permState[at] = sState[i];
       }
     }
-
-    this.segments = buildSegments(b, this.pfns);
-    this.rows = this.segments.reduce((s, g) => s + g.pages, 0);
-    this.blocks = buildBlocks(b, rec.toggles());
-    this.placedAnomalies = anomalies.filter((a) => a.time === a.time && a.pfn === a.pfn).sort((x, y) => x.time - y.time);
+    return { pageStart: start, permPos, permTime, permState };
   }
 
   /**
@@ -526,13 +595,46 @@ export class OwnershipIndex {
     return lo;
   }
 
+  /** Checkpoints the index holds: ceil(changes / checkpointEvery) once all are built. */
+  get checkpointsBuilt(): number {
+    return this.checkpoints.length;
+  }
+
+  /** Build every checkpoint not built yet (the worker runs it when idle, so a zoom does not pay for it). */
+  buildCheckpoints(): void {
+    this.checkpointsUpTo(Math.ceil(this.pos.length / this.checkpointEvery) - 1);
+  }
+
+  /** Build the checkpoints up to number cp, going on from the last one built. */
+  private checkpointsUpTo(cp: number): void {
+    const every = this.checkpointEvery;
+    const built = this.checkpoints.length;
+    if (cp < built) return;
+    const counts = built === 0 ? new Int32Array(this.ownerCount) : this.checkpoints[built - 1].slice();
+    let seen = built === 0 ? 0 : this.checkpointSeen[built - 1];
+    let c = built === 0 ? 0 : (built - 1) * every;
+    const owner = this.owner;
+    const prev = this.prev;
+    for (let next = built; next <= cp; next++) {
+      for (const end = next * every; c < end; c++) {
+        const p = prev[c];
+        if (p >= 0) counts[p]--;
+        else seen++;
+        counts[owner[c]]++;
+      }
+      this.checkpoints.push(next === cp ? counts : counts.slice());
+      this.checkpointSeen.push(seen);
+    }
+  }
+
   /** Per-owner counts (0 = free) and pages seen after the first `c` changes; `counts` is overwritten. */
   countsAt(c: number, counts: Int32Array): number {
-    const cp = Math.min(Math.floor(c / this.checkpointEvery), this.checkpoints.length - 1);
+    const cp = Math.min(Math.floor(c / this.checkpointEvery), Math.ceil(this.pos.length / this.checkpointEvery) - 1);
     if (cp < 0) {
       counts.fill(0);
       return 0;
     }
+    this.checkpointsUpTo(cp);
     counts.set(this.checkpoints[cp]);
     let seen = this.checkpointSeen[cp];
     for (let k = cp * this.checkpointEvery; k < c; k++) {
@@ -633,19 +735,21 @@ export class OwnershipIndex {
 
   /** State of page rank p after every change at or before t. */
   stateAt(p: number, t: number): PageState {
-    const a = this.pageStart[p];
-    const j = upperBound(this.permTime, t, a, this.pageStart[p + 1]) - 1;
+    const { pageStart, permTime, permState } = this.pageOrder();
+    const a = pageStart[p];
+    const j = upperBound(permTime, t, a, pageStart[p + 1]) - 1;
     if (j < a) return { owner: -1, shared: false };
-    const st = this.permState[j];
+    const st = permState[j];
     return { owner: st >> 1, shared: (st & 1) === 1 };
   }
 
   /** Every change of page rank p, oldest first. */
   history(p: number): PageChange[] {
     const out: PageChange[] = [];
-    for (let j = this.pageStart[p]; j < this.pageStart[p + 1]; j++) {
-      const st = this.permState[j];
-      out.push({ owner: st >> 1, time: this.permTime[j], event: this.eventAt(this.permPos[j]), shared: (st & 1) === 1 });
+    const { pageStart, permTime, permState, permPos } = this.pageOrder();
+    for (let j = pageStart[p]; j < pageStart[p + 1]; j++) {
+      const st = permState[j];
+      out.push({ owner: st >> 1, time: permTime[j], event: this.eventAt(permPos[j]), shared: (st & 1) === 1 });
     }
     return out;
   }
@@ -719,9 +823,7 @@ export class OwnershipIndex {
     const h = (y1 - y0) / ny;
     const tally = new CellTally(this.ownerCount);
     const ranges: number[] = [];
-    const pageStart = this.pageStart;
-    const permTime = this.permTime;
-    const permState = this.permState;
+    const { pageStart, permTime, permState } = this.pageOrder();
     // Switches of the current row, linked per column (order inside a column does not matter: the counts
     // after a column are the same whatever order its switches are applied in).
     const head = new Int32Array(nx);

@@ -252,14 +252,15 @@ function nearest(model: TraceModel, q: NearestRequest): NearestReply {
     let bestJ = -1;
     let bestP = -1;
     let bestD = Infinity;
+    const { pageStart, permTime, permPos } = ix.pageOrder();
     for (let p = r0; p < r1; p++) {
-      const a = ix.pageStart[p];
-      const b = ix.pageStart[p + 1];
-      const j = lowerBound(ix.permTime, q.time, a, b);
+      const a = pageStart[p];
+      const b = pageStart[p + 1];
+      const j = lowerBound(permTime, q.time, a, b);
       for (const k of [j - 1, j]) {
         if (k < a || k >= b) continue;
-        const d = Math.abs(ix.permTime[k] - q.time);
-        if (d < bestD || (d === bestD && ix.permPos[k] < ix.permPos[bestJ])) {
+        const d = Math.abs(permTime[k] - q.time);
+        if (d < bestD || (d === bestD && permPos[k] < permPos[bestJ])) {
           bestD = d;
           bestJ = k;
           bestP = p;
@@ -267,7 +268,7 @@ function nearest(model: TraceModel, q: NearestRequest): NearestReply {
       }
     }
     if (bestJ < 0) return none;
-    return { ...answer(ix.eventAt(ix.permPos[bestJ]), ix.permTime[bestJ]), pfn: ix.pfns[bestP] };
+    return { ...answer(ix.eventAt(permPos[bestJ]), permTime[bestJ]), pfn: ix.pfns[bestP] };
   }
   const times = ix.eventTimes;
   if (times.length === 0) return none;
