@@ -57,9 +57,11 @@ export async function openTraceFiles(given: InputSource[], opts: OpenFilesOption
   const r = opts.threads === 1 ? { model: await openTrace(sources, opts), threads: 1, why: 'one thread asked for' } : await openTraceParallel(sources, opts);
   const cacheDir = opts.cacheDir;
   if (!cacheDir) return { ...r, fromCache: false };
+  // The model as opened: the views take its recorded page changes over (ownershipIndexOf) before a later write.
+  const model = { ...r.model };
   const save = (): void => {
     try {
-      saveIndex(cacheDir, paths, keyOpts, r.model);
+      saveIndex(cacheDir, paths, keyOpts, model);
     } catch (e) {
       opts.onCacheError?.(`cannot write the index to ${cacheDir}: ${(e as Error).message}`);
     }

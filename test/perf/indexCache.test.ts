@@ -121,4 +121,19 @@ describe('index cache', () => {
     expect(s2.events).toBe(s1.events);
     expect((await openTraceFiles([fileSource(path)], { saveIndexLater: true })).saveIndex).toBeUndefined();
   });
+
+  it('keeps the recorded page changes in an index written after the views used them', async () => {
+    const path = trace('later-rec.pltrace', 20000);
+    const cache = join(dir, 'cache-later-rec');
+    const first = await openTraceFiles([fileSource(path)], { cacheDir: cache, saveIndexLater: true, recordOwnership: true, threads: 1 });
+    // The views take the recording over and sort it by page before the worker goes idle and writes.
+    const a = ownershipIndexOf(first.model);
+    expect(a.permPos.length).toBeGreaterThan(0);
+    expect(first.model.ownershipRecording).toBeUndefined();
+    first.saveIndex!();
+    const back = loadIndex(cache, [path])!;
+    expect(back.ownershipRecording).toBeDefined();
+    const arrays = (ix: OwnershipIndex): unknown[] => [ix.pos, ix.owner, ix.prev, ix.pfns, ix.pageStart, ix.permPos, ix.permTime, ix.permState].map((x) => Array.from(x));
+    expect(arrays(ownershipIndexOf(back))).toEqual(arrays(a));
+  });
 });

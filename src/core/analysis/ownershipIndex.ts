@@ -506,10 +506,9 @@ export class OwnershipIndex {
 
     // Counting sort of the log by page keeps each page's changes in time order.
     const start = new Uint32Array(pages + 1);
-    for (let c = 0; c < n; c++) {
-      const r = (page[c] = rank[page[c]]);
-      start[r + 1]++;
-    }
+    // The recorder's page column is read, not rewritten to ranks: an index written after the view opened
+    // still saves the recording (src/node/openFiles.ts, saveIndexLater).
+    for (let c = 0; c < n; c++) start[rank[page[c]] + 1]++;
     for (let p = 0; p < pages; p++) start[p + 1] += start[p];
     const permPos = new Uint32Array(n);
     const permTime = new Float64Array(n);
@@ -524,7 +523,7 @@ export class OwnershipIndex {
     const low = shift <= 16 ? new Uint16Array(n) : new Uint32Array(n);
     const mask = (1 << shift) - 1;
     for (let c = 0; c < n; c++) {
-      const r = page[c];
+      const r = rank[page[c]];
       const at = bucketAt[r >>> shift]++;
       low[at] = r & mask;
       const ps = pos[c];
