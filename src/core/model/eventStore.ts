@@ -1326,13 +1326,15 @@ export class EventStore {
   }
 
   /**
-   * Hand over the full chunks as plain data (the last one packed now if it is full) and keep only the
-   * chunk being filled: a parse worker sends its events off a chunk at a time, with no copy on either side
-   * (`adoptData`).
+   * Hand over the full chunks (at most `max` of them, the first) as plain data (the last one packed now if
+   * it is full and taken) and keep the rest: a parse worker sends its events off a chunk at a time, with no
+   * copy on either side (`adoptData`).
    */
-  takeFullChunks(): EventStoreData {
-    const full = this.length >>> CHUNK_BITS;
-    if ((this.length & MASK) === 0 && full > 0 && !this.packedTail) {
+  takeFullChunks(max = Infinity): EventStoreData {
+    const all = this.length >>> CHUNK_BITS;
+    // At most `max` chunks from the front (a part of bounded size).
+    const full = Math.min(all, max);
+    if (full === all && (this.length & MASK) === 0 && full > 0 && !this.packedTail) {
       // The last chunk is full but still raw (a chunk is packed when the next one begins).
       for (const name of COMPACT_COLUMNS) {
         this[name].setFilled(CHUNK);
