@@ -558,4 +558,34 @@ describe('gather', () => {
     s.orderCol.gather(idx, 4990, 5000, orders);
     expect([...orders]).toEqual([...idx.subarray(4990)].map((i) => i % 7));
   });
+
+  it('gives every form the values get() gives, blocks large and small, indices repeated, a raw last chunk', () => {
+    const same = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
+    for (let kind = 0; kind <= 7; kind++) {
+      for (const seed of [1, 2, 3]) {
+        // Four chunks of one shape each (every form the shape makes), and a last chunk left raw.
+        const values = [...shape(kind, seed), ...shape(kind, seed + 10), ...shape(kind, seed + 20), ...shape(kind, seed + 30)];
+        const col = columnOf(values);
+        const raw = col.begin();
+        for (let j = 0; j < 500; j++) raw[j] = values[j] * 3 + 0.5;
+        col.setFilled(500);
+        const all = [...values, ...Array.from({ length: 500 }, (_, j) => values[j] * 3 + 0.5)];
+        const r = rng(kind * 7 + seed);
+        const idx = Uint32Array.from({ length: 9000 }, (_, k) => (k % 97 === 0 ? 4 * CHUNK + 499 : Math.floor(r() * all.length)));
+        for (const [from, to] of [
+          [0, 9000],
+          [17, 80],
+          [100, 163],
+          [5000, 5003],
+        ]) {
+          const out = new Float64Array(to - from).fill(-7);
+          col.gather(idx, from, to, out);
+          for (let k = from; k < to; k++) {
+            const want = col.get(idx[k]);
+            if (!same(out[k - from], want) || !same(want, all[idx[k]])) expect([kind, seed, k, out[k - from]]).toEqual([kind, seed, k, want]);
+          }
+        }
+      }
+    }
+  });
 });
