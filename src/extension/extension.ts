@@ -37,6 +37,7 @@ export function activate(context: vscode.ExtensionContext): void {
   let settings = readSettings(log);
   const settingsChanged = new vscode.EventEmitter<ExtensionSettings>();
   const worker = new WorkerClient(context.asAbsolutePath(path.join('dist', 'worker.js')));
+  stopWorker = () => worker.stop();
   const store = new TraceStore(worker, () => settings, path.join(context.globalStorageUri.fsPath, 'index'), log);
   worker.onLog = (message) => log.appendLine(message);
   const navigator = new Navigator(worker, store, () => settings);
@@ -151,5 +152,10 @@ function activeFileUri(): vscode.Uri | undefined {
   return vscode.window.activeTextEditor?.document.uri;
 }
 
-/** Nothing to do: the worker and the views are disposed with the subscriptions. */
-export function deactivate(): void {}
+/** Stops the worker of the active extension, once it has written the indexes it put off. */
+let stopWorker: (() => Promise<void>) | undefined;
+
+/** The views are disposed with the subscriptions; the worker is given time to write its pending indexes. */
+export function deactivate(): Promise<void> | undefined {
+  return stopWorker?.();
+}

@@ -13,6 +13,7 @@ import { collectLines } from './logic/excerpt';
 import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
 import { DiffCache } from './logic/diffCache';
+import { IdleTasks } from './logic/idleTasks';
 import { SummaryLists } from './logic/summaryPages';
 import { answerViewRequestFor, viewInitFor } from './viewBridge';
 
@@ -24,6 +25,11 @@ const models = new Map<string, TraceModel>();
 const lists = new Map<string, SummaryLists>();
 const cancelled = new Set<string>();
 const diffs = new DiffCache(model);
+/**
+ * Index writes of traces just opened, run when no call has come for a second: the open's answer, the
+ * view's init and its first chart do not wait for them.
+ */
+const idle = new IdleTasks(1000, 10_000);
 
 function post(m: WorkerToHost): void {
   parentPort?.postMessage(m);
@@ -48,10 +54,13 @@ const handlers: Handlers = {
     // A cancel of an earlier load was cleared when this call arrived (below); one that came after it
     // applies to this load, even if it came before the load's turn in the queue.
     let last = 0;
+    // An index still to be written for these files is written first, so that this open can load it.
+    idle.flushAll();
     // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
     // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
-    const { model: m } = await openTraceFiles(paths.map(fileSource), {
+    const { model: m, saveIndex } = await openTraceFiles(paths.map(fileSource), {
       cacheDir,
+      saveIndexLater: true,
       recordOwnership: true,
       onCacheError: (message) => post({ type: 'log', message }),
       rules,
@@ -65,13 +74,19 @@ const handlers: Handlers = {
       },
     });
     models.set(traceId, m);
+    if (saveIndex) idle.add(traceId, saveIndex);
     const l = new SummaryLists(m);
     lists.set(traceId, l);
     // A digest, not summarize(m): the whole summary was 11.3 MB of JSON for a 103 MB trace, built and
     // cloned before the host could say the trace is loaded; the long lists now come a page at a time.
     return l.digest();
   },
+  flushIndexes() {
+    idle.flushAll();
+    return null;
+  },
   close({ traceId }) {
+    idle.flush(traceId);
     models.delete(traceId);
     lists.delete(traceId);
     return null;
@@ -127,6 +142,7 @@ const handlers: Handlers = {
 const SLOW_CALL_MS = 100;
 
 async function dispatch(msg: CallMessage): Promise<void> {
+  idle.touch();
   try {
     const started = performance.now();
     // The union of handlers is indexed by the message's own method, so params and result stay paired.
@@ -135,6 +151,7 @@ async function dispatch(msg: CallMessage): Promise<void> {
     const ms = performance.now() - started;
     if (ms >= SLOW_CALL_MS && msg.method !== 'open') post({ type: 'log', message: `worker: ${msg.method} took ${Math.round(ms)} ms` });
     post({ type: 'result', callId: msg.callId, result });
+    idle.touch();
   } catch (e) {
     const isCancel = e instanceof CancelledError;
     post({ type: 'error', callId: msg.callId, message: isCancel ? 'cancelled' : e instanceof Error ? e.message : String(e), cancelled: isCancel });

@@ -19,6 +19,8 @@ interface Pending {
  */
 export class WorkerClient {
   private worker: Worker | null = null;
+  /** The stop under way, if any. */
+  private stopping: Promise<void> | undefined;
   private nextCallId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly progressListeners = new Map<string, (bytesRead: number, bytesTotal: number) => void>();
@@ -55,10 +57,31 @@ export class WorkerClient {
   }
 
   dispose(): void {
+    void this.stop();
+  }
+
+  /**
+   * Stop the worker once it has written the indexes it put off until idle (a window reloaded a second
+   * after an open would otherwise lose that trace's index), or after `timeoutMs`; deactivate waits on it.
+   */
+  stop(timeoutMs = 3000): Promise<void> {
+    if (this.stopping) return this.stopping;
     const w = this.worker;
-    this.worker = null;
-    this.failAll('the extension is shutting down');
-    void w?.terminate();
+    if (!w) return Promise.resolve();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const flushed = this.call('flushIndexes', {}).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.stopping = Promise.race([flushed, late]).then(() => {
+      clearTimeout(timer);
+      this.stopping = undefined;
+      if (this.worker === w) this.worker = null;
+      this.failAll('the extension is shutting down');
+      void w.terminate();
+    });
+    return this.stopping;
   }
 
   private send(m: HostToWorker): void {

@@ -123,6 +123,8 @@ export interface WorkerMethods {
   stepAnomaly: { params: { traceId: string; from: { file: string; line: number } | null; direction: 1 | -1 }; result: { index: number; total: number; anomaly: AnomalySummary } | null };
   /** Forget a trace. */
   close: { params: { traceId: string }; result: null };
+  /** Write now every index the worker put off until it was idle (the extension is shutting down). */
+  flushIndexes: { params: Record<string, never>; result: null };
   /** The ownership history of one page frame. */
   pageHistory: { params: { traceId: string; pfn: number; maxTouches: number }; result: PageHistory };
   /** The ownership webview's first-paint data. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeText, native } from '../helpers';
+import { analyzeText, native, openText } from '../helpers';
 
 describe('native format', () => {
   it('parses alloc/free and reports live pages per owner', async () => {
@@ -128,5 +128,39 @@ describe('native format limits', () => {
     expect(s.livePages).toBe(2 ** 18);
     expect(s.anomalies.map((a) => [a.kind, a.line])).toEqual([['parse-error', 3]]);
     expect(s.anomalies[0].message).toContain('expected 0..18');
+  });
+
+  it('gives each line the owner of its own pid, for pids that share a slot of the parser cache', async () => {
+    // 5, 1029 and 2053 agree in their low 10 bits; pid 9 is first seen without a comm and learns it later.
+    const pids = [5, 1029, 2053, 5, 2053, 1029, 9, 9, 5];
+    const lines = pids.map((pid, k) => (pid === 9 && k === 6 ? `${k + 1} map pid=9 vaddr=0x1000 pfn=0x${(0x100 + k).toString(16)}` : `${k + 1} alloc pfn=0x${(0x100 + k).toString(16)} order=0 pid=${pid} comm=c${pid}`));
+    lines.push('20 write pid=9 vaddr=0x1000 pfn=0x107', '21 unmap pid=1029 vaddr=0x2000 pfn=0x105');
+    const m = await openText(native(...lines));
+    const ev = m.builder.events;
+    const owners = m.builder.owners;
+    const want = [...pids, 9, 1029];
+    expect(ev.length).toBe(want.length);
+    for (let i = 0; i < ev.length; i++) expect([i, owners.get(ev.owner.get(i)).pid]).toEqual([i, want[i]]);
+    expect(owners.get(owners.findProcess(9)!).comm).toBe('c9');
+    expect(new Set(want.map((pid) => owners.findProcess(pid))).size).toBe(4);
+  });
+
+  it('gives each snapshot reference the owner of its own snapshot, across runs of references', async () => {
+    const m = await openText(
+      native(
+        '1 snapshot-begin snap=1 pid=3',
+        '2 snapref snap=1 pfn=0x10',
+        '3 snapshot-begin snap=2 pid=3',
+        '4 snapref snap=2 pfn=0x11',
+        '5 snapref snap=2 pfn=0x12',
+        '6 snapref snap=1 pfn=0x13',
+        '7 snapshot-end snap=1',
+        '8 snapshot-drop snap=2',
+      ),
+    );
+    const ev = m.builder.events;
+    const owners = m.builder.owners;
+    const snaps = Array.from({ length: ev.length }, (_, i) => owners.get(ev.owner.get(i)).snap);
+    expect(snaps).toEqual([1, 1, 2, 2, 2, 1, 1, 2]);
   });
 });

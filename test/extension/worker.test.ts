@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -52,11 +52,42 @@ describe('analysis worker', () => {
     const cacheDir = join(dir, 'index');
     writeFileSync(file, native('100 alloc pfn=0x10 order=0 pid=7 comm=app', '200 free pfn=0x10 order=0', '300 free pfn=0x10 order=0'));
     const first = await client.call('open', { traceId: 'c1', paths: [file], rules: {}, cacheDir });
+    // The index is written once the worker has had no call for a second, after the open was answered.
+    expect(existsSync(cacheDir) ? readdirSync(cacheDir).length : 0).toBe(0);
+    for (let waited = 0; !(existsSync(cacheDir) && readdirSync(cacheDir).length > 0) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     expect(readdirSync(cacheDir).length).toBe(1);
     const again = await client.call('open', { traceId: 'c2', paths: [file], rules: {}, cacheDir });
     expect({ ...again, stats: null }).toEqual({ ...first, stats: null });
     const h = await client.call('pageHistory', { traceId: 'c2', pfn: 0x10, maxTouches: 10 });
     expect(h.pfn).toBe(0x10);
+  });
+
+  it('writes an index still waiting before the next open, and when its trace is closed', async () => {
+    const cacheDir = join(dir, 'index-waiting');
+    const a = join(dir, 'waiting-a.pltrace');
+    const b = join(dir, 'waiting-b.pltrace');
+    writeFileSync(a, native('100 alloc pfn=0x10 order=0 pid=7 comm=app'));
+    writeFileSync(b, native('100 alloc pfn=0x20 order=0 pid=8 comm=other'));
+    await client.call('open', { traceId: 'w1', paths: [a], rules: {}, cacheDir });
+    expect(existsSync(cacheDir)).toBe(false);
+    await client.call('open', { traceId: 'w2', paths: [b], rules: {}, cacheDir });
+    expect(readdirSync(cacheDir).length).toBe(1);
+    await client.call('close', { traceId: 'w2' });
+    expect(readdirSync(cacheDir).length).toBe(2);
+  });
+
+  it('writes the indexes it put off before it stops', async () => {
+    const cacheDir = join(dir, 'index-stop');
+    const file = join(dir, 'stop.pltrace');
+    writeFileSync(file, native('100 alloc pfn=0x10 order=0 pid=7 comm=app'));
+    const own = new WorkerClient(join(dir, 'worker.js'));
+    await own.call('open', { traceId: 's1', paths: [file], rules: {}, cacheDir });
+    expect(existsSync(cacheDir)).toBe(false);
+    await own.stop();
+    expect(readdirSync(cacheDir).length).toBe(1);
+    // Stopping twice, or a stopped client, is harmless.
+    await own.stop();
+    own.dispose();
   });
 
   it('answers open with a digest and pages the long lists the summary holds', async () => {

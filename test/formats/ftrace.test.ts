@@ -418,6 +418,93 @@ describe('event names', () => {
   });
 });
 
+describe('fixed strings read 4 bytes at a time', () => {
+  /** Kind and pfn of each event, and the errors, of a forced-ftrace text. */
+  async function eventsOf(text: string): Promise<unknown> {
+    const b = (await openText(text, 'words.txt', { format: 'ftrace' })).builder;
+    const ev = b.events;
+    return {
+      events: Array.from({ length: ev.length }, (_, i) => [ev.line.get(i), ev.kind.get(i), ev.pfn.get(i)]),
+      errors: b.errors.map((e) => [e.line, e.message]),
+      unknown: b.counters.get('unknownEvents') ?? 0,
+    };
+  }
+
+  it('tells a known name from one differing in any single byte, after a line of that name', async () => {
+    for (const name of ['mm_page_alloc', 'mm_page_free', 'mm_page_free_batched', 'mm_page_alloc_zone_locked']) {
+      const lines = [ft('a-1', `${name}: page=1 pfn=0x1 order=0`)];
+      for (let k = 0; k < name.length; k++) lines.push(ft('a-1', `${name.slice(0, k)}${name[k] === 'z' ? 'y' : 'z'}${name.slice(k + 1)}: page=1 pfn=0x2 order=0`));
+      const r = (await eventsOf(lines.join('\n'))) as { events: unknown[]; unknown: number };
+      expect(r.events, name).toHaveLength(1);
+      expect(r.unknown, name).toBe(name.length);
+    }
+  });
+
+  it('reads a page pointer of any length as NULL exactly when it is only zeros, after an optional 0x', async () => {
+    const pointers: string[] = [];
+    for (let n = 1; n <= 20; n++) {
+      pointers.push('0'.repeat(n), `0x${'0'.repeat(n)}`);
+      // One digit that is not a zero at each place, and a pointer that runs into the end of the line.
+      for (let k = 0; k < n; k++) pointers.push(`${'0'.repeat(k)}1${'0'.repeat(n - k - 1)}`);
+      pointers.push(`${'0'.repeat(n - 1)}f`, `0X${'0'.repeat(n - 1)}a`);
+    }
+    const isNull = (p: string): boolean => /^(0[xX])?0+$/.test(p);
+    for (const sep of [' ', '\t', '  ']) {
+      const lines = pointers.map((p, k) => ft('a-1', `mm_page_alloc: page=${p}${sep}pfn=0x${(k + 16).toString(16)} order=0 gfp_flags=GFP_KERNEL`));
+      const r = (await eventsOf(lines.join('\n'))) as { events: [number, number, number][]; errors: unknown[] };
+      expect(r.errors).toEqual([]);
+      expect(r.events.map(([line, kind]) => [line, kind])).toEqual(pointers.map((p, k) => [k + 1, isNull(p) ? EventKind.AllocFailed : EventKind.Alloc]));
+    }
+  });
+
+  it('finds the CPU column wherever a bracket stands in the comm, at every offset', async () => {
+    const text: string[] = [];
+    const want: [number, string][] = [];
+    for (let k = 0; k < 9; k++) {
+      const comm = `${'x'.repeat(k)} [1] [${'y'.repeat(k)}`;
+      text.push(ft(`${comm}-${100 + k}`, `mm_page_alloc: page=1 pfn=0x${(k + 1).toString(16)} order=0 gfp_flags=GFP_KERNEL`));
+      want.push([100 + k, comm.trim()]);
+    }
+    const s = await analyzeText(text.join('\n'), 'brackets.txt', { format: 'ftrace' });
+    expect(s.owners.filter((o) => o.kind === 'process').map((o) => [o.pid, o.comm]).sort()).toEqual(want.sort());
+    expect(s.anomalies).toEqual([]);
+  });
+
+  it('reads a pid of any length as its digits read left to right', async () => {
+    const pids = ['7', '4242', '123456789012345', '1234567890123456', '98765432109876543210'];
+    const text = pids.map((p, k) => ft(`a-${p}`, `mm_page_alloc: page=1 pfn=0x${(k + 1).toString(16)} order=0 gfp_flags=GFP_KERNEL`)).join('\n');
+    const s = await analyzeText(text, 'pids.txt', { format: 'ftrace' });
+    const want = pids.map((p) => [...p].reduce((v, d) => v * 10 + Number(d), 0));
+    expect(s.owners.filter((o) => o.kind === 'process').map((o) => o.pid)).toEqual(want);
+  });
+
+  it('reads a hex pfn of any length two digits at a time, and no pfn with any other byte in it', async () => {
+    const good: string[] = [];
+    const bad: string[] = [];
+    for (let len = 1; len <= 13; len++) {
+      const digits = Array.from({ length: len }, (_, m) => '0123456789abcdefABCDEF'[(m * 5 + len) % 22]).join('');
+      good.push(digits);
+      for (let k = 0; k < len; k++) for (const c of ['g', 'G', 'x', '/', ':', '@']) bad.push(`${digits.slice(0, k)}${c}${digits.slice(k + 1)}`);
+    }
+    const lines = [...good, ...bad].map((h, k) => ft('a-1', `mm_page_free: page=1 pfn=0x${h}${k % 2 ? '\t' : ' '}order=0`));
+    const m = await openText(lines.join('\n'), 'hexpfn.txt', { format: 'ftrace' });
+    const ev = m.builder.events;
+    expect(Array.from({ length: ev.length }, (_, i) => [ev.line.get(i), ev.pfn.get(i)])).toEqual(good.map((h, k) => [k + 1, parseInt(h, 16)]));
+    expect(m.builder.errors.map((e) => e.line)).toEqual(bad.map((_, k) => good.length + k + 1));
+  });
+
+  it('reads a line cut at any byte the same at the end of the text as with more lines after it', async () => {
+    const full = ft('kworker/u16:2-1051', 'mm_page_alloc: page=00000000070e6d80 pfn=0x1c39b6 order=0 migratetype=1 gfp_flags=GFP_KERNEL');
+    const next = ft('b-2', 'mm_page_free: page=0000000000000000 pfn=0x77 order=0');
+    for (let n = 1; n <= full.length; n++) {
+      const cut = full.slice(0, n);
+      const alone = (await eventsOf(cut)) as { events: unknown[]; errors: unknown[]; unknown: number };
+      const before = (await eventsOf(`${cut}\n${next}`)) as { events: [number][]; errors: [number][]; unknown: number };
+      expect({ events: before.events.filter(([line]) => line === 1), errors: before.errors.filter(([line]) => line === 1), unknown: before.unknown }, cut).toEqual(alone);
+    }
+  });
+});
+
 describe('trace-cmd report and perf script quirks', () => {
   it('trace-cmd: header lines and padded event names', async () => {
     const text = [

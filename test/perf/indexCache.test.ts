@@ -104,4 +104,21 @@ describe('index cache', () => {
     expect(loadIndex(cache, [path])).toBeNull();
     expect(readdirSync(cache).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('writes the index only when asked, with saveIndexLater', async () => {
+    const path = trace('later.pltrace', 2000);
+    const cache = join(dir, 'cache-later');
+    const first = await openTraceFiles([fileSource(path)], { cacheDir: cache, saveIndexLater: true });
+    expect(first.saveIndex).toBeDefined();
+    expect(loadIndex(cache, [path])).toBeNull();
+    first.saveIndex!();
+    const again = await openTraceFiles([fileSource(path)], { cacheDir: cache, saveIndexLater: true });
+    expect(again.fromCache).toBe(true);
+    expect(again.saveIndex).toBeUndefined();
+    const { stats: s1, ...a } = summarize(first.model);
+    const { stats: s2, ...b } = summarize(again.model);
+    expect(b).toEqual(a);
+    expect(s2.events).toBe(s1.events);
+    expect((await openTraceFiles([fileSource(path)], { saveIndexLater: true })).saveIndex).toBeUndefined();
+  });
 });

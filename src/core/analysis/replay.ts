@@ -79,7 +79,11 @@ export interface ReplayResult {
  * change through it, so ownership at any time can be rebuilt without a second copy of the rules.
  */
 export interface ReplayObserver {
-  /** Called before event i (store index), read into e, is applied. */
+  /**
+   * Called before event i (store index) is applied. `e` holds its kind, order and time and the fields the
+   * replay reads for its kind (NEEDS): all of them but for alloc, free, fsfree, map, write, unmap and dump
+   * records, whose other fields are left from an earlier event.
+   */
   event(i: number, e: EventRecord): void;
   /** Page pfn now has `owner` (0 = none) in `state` (LIVE or FREE), set by event ev. */
   page(pfn: number, owner: number, state: number, ev: number): void;
@@ -167,8 +171,7 @@ export class Replay {
     }
     this.sync();
     const n = ev.length;
-    if (this.observer !== undefined) for (let k = 0; k < n; k++) this.step(order[k]);
-    else this.stepBlocks(order, 0, n);
+    this.stepBlocks(order, 0, n);
     this.applied = n;
     this.order = order;
     return this.finish();
@@ -214,8 +217,7 @@ export class Replay {
   advance(upTo: number): void {
     this.sync();
     const n = Math.min(upTo, this.b.events.length);
-    if (this.observer !== undefined) for (let i = this.applied; i < n; i++) this.step(i);
-    else if (n > this.applied) this.stepBlocks(null, this.applied, n);
+    if (n > this.applied) this.stepBlocks(null, this.applied, n);
     if (n > this.applied) this.applied = n;
   }
 
@@ -325,28 +327,6 @@ export class Replay {
         this.stepRead(order !== null ? order[k0 + k] : k0 + k);
       }
     }
-  }
-
-  /** Apply event i (store index). */
-  private step(i: number): void {
-    const e = this.e;
-    const ev = this.b.events;
-    if (this.observer !== undefined) ev.read(i, e);
-    else {
-      // Only the fields the event's handler reads: a free needs 4 of the 12 columns.
-      const kind = (e.kind = ev.kind.get(i) as EventKind);
-      e.order = ev.orderCol.get(i);
-      e.time = ev.time.get(i);
-      const need = kind < NEEDS.length ? NEEDS[kind] : ALL;
-      if (need & F.pfn) e.pfn = ev.pfn.get(i);
-      if (need & F.owner) e.owner = ev.owner.get(i);
-      if (need & F.pid) e.pid = ev.pid.get(i);
-      if (need & F.node) e.node = ev.node.get(i);
-      if (need & F.ref) e.ref = ev.ref.get(i);
-      if (need & F.arg) e.arg = ev.arg.get(i);
-      if (need & F.arg2) e.arg2 = ev.arg2.get(i);
-    }
-    this.stepRead(i);
   }
 
   /** Apply event i (store index) once its fields are in this.e. */

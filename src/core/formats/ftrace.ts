@@ -59,6 +59,48 @@ function hashOf(name: string): number {
   return h;
 }
 
+/** The first 4 * floor(length / 4) characters of an ASCII string as little-endian int32 words. */
+function wordsOf(t: string): Int32Array {
+  const w = new Int32Array(t.length >>> 2);
+  for (let q = 0; q < w.length; q++) {
+    const k = q * 4;
+    w[q] = t.charCodeAt(k) | (t.charCodeAt(k + 1) << 8) | (t.charCodeAt(k + 2) << 16) | (t.charCodeAt(k + 3) << 24);
+  }
+  return w;
+}
+
+/** `page`, `pfn=` and `orde` as DataView.getInt32(at, true) reads them. */
+const WORD_PAGE = wordsOf('page')[0];
+const WORD_PFN = wordsOf('pfn=')[0];
+const WORD_ORDE = wordsOf('orde')[0];
+/** Four `0` digits, a null pointer's usual words. */
+const WORD_ZEROS = wordsOf('0000')[0];
+
+/**
+ * The value of two hex digits by the two bytes as DataView.getUint16(at, true) reads them (the first in
+ * the low byte), -1 unless both are hex digits: a pfn's digits two at a time. Exact as two steps of
+ * `v * 16 + d` below 2^53; above it the pfn is past PFN_LIMIT either way.
+ */
+const HEX_PAIR = new Int16Array(65536).fill(-1);
+for (let first = 0; first < 256; first++) {
+  const a = HEX_DIGIT[first];
+  if (a < 0 || a === HEX_END) continue;
+  for (let second = 0; second < 256; second++) {
+    const c = HEX_DIGIT[second];
+    if (c >= 0 && c !== HEX_END) HEX_PAIR[(second << 8) | first] = a * 16 + c;
+  }
+}
+
+/**
+ * Whether one of the four bytes of w is a blank (space or tab): the zero-byte test `(x - 0x01..) & ~x &
+ * 0x80..` on w xor the blank repeated, exact as a yes or no.
+ */
+function hasBlank(w: number): boolean {
+  const s = w ^ 0x20202020;
+  const t = w ^ 0x09090909;
+  return ((((s - 0x01010101) & ~s) | ((t - 0x01010101) & ~t)) & 0x80808080) !== 0;
+}
+
 /**
  * The known event names in an open-addressing table by the hash `scanName` computes: a slot holds the
  * hash, the Ev (0: empty) and the name's bytes, so a line's name is matched with byte compares and no
@@ -68,6 +110,8 @@ const NAME_SLOTS = 128;
 const nameHash = new Int32Array(NAME_SLOTS);
 const nameEv = new Uint8Array(NAME_SLOTS);
 const nameBytes: Uint8Array[] = [];
+/** The first 4 * floor(length / 4) bytes of each name as little-endian int32 words (guessName). */
+const nameWords: Int32Array[] = [];
 const nameText: string[] = [];
 {
   const seen = new Set<number>();
@@ -80,6 +124,7 @@ const nameText: string[] = [];
     nameHash[slot] = h;
     nameEv[slot] = ev;
     nameBytes[slot] = Uint8Array.from(name, (c) => c.charCodeAt(0));
+    nameWords[slot] = wordsOf(name);
     nameText[slot] = name;
   }
 }
@@ -130,6 +175,13 @@ class FtraceParser implements LineParser {
   private readonly names = new NameCache(1024);
   /** The slot of the known event last found by the byte at GUESS_AT of its name (-1 none): guessName. */
   private readonly guess = new Int16Array(256).fill(-1);
+  /**
+   * A DataView of the bytes the current line is in (dvBytes), made when a line comes from another array:
+   * fixed strings are compared 4 bytes a read. A Uint8Array read costs about 20 instructions a byte in
+   * V8's optimized loops (the array's map, base and length reloaded each time).
+   */
+  private dvBytes: Uint8Array | null = null;
+  private dv: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   // Fields of the current line's prefix.
   private pid = 0;
   private tgid = -1;
@@ -154,6 +206,10 @@ class FtraceParser implements LineParser {
   }
 
   line(b: Uint8Array, start: number, end: number, lineNo: number): void {
+    if (b !== this.dvBytes) {
+      this.dvBytes = b;
+      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    }
     // perf script call chains are tab-indented under their event; event lines are space-padded.
     if (start < end && b[start] === 0x09) return;
     const i = skipSpaces(b, start, end);
@@ -192,7 +248,14 @@ class FtraceParser implements LineParser {
     // A comm may itself hold `[0]`: a candidate column must stand between blanks and have a task before it.
     let cpuClose = -1;
     let firstCandidate = -1;
+    const dv = this.dv;
     for (let k = i + 1; k < end; k++) {
+      // 4 bytes a read while none of them is a `[` (the zero-byte test on the word xor `[[[[`).
+      for (; k + 4 <= end; k += 4) {
+        const x = dv.getInt32(k, true) ^ 0x5b5b5b5b;
+        if (((x - 0x01010101) & ~x & 0x80808080) !== 0) break;
+      }
+      if (k >= end) break;
       if (b[k] !== 0x5b /* [ */ || (b[k - 1] !== 0x20 && b[k - 1] !== 0x09)) continue;
       let m = k + 1;
       while (m < end && b[m] >= 0x30 && b[m] <= 0x39) m++;
@@ -268,7 +331,12 @@ class FtraceParser implements LineParser {
     const n = nameBytes[slot];
     const colon = s + n.length;
     if (colon >= end || b[colon] !== 0x3a || (colon + 1 < end && b[colon + 1] !== 0x20 && b[colon + 1] !== 0x09)) return -1;
-    for (let k = 0; k < n.length; k++) if (n[k] !== b[s + k]) return -1;
+    // 4 bytes a read (the words end before the colon, so within the line), then the last 0-3 bytes.
+    const w = nameWords[slot];
+    const dv = this.dv;
+    let k = 0;
+    for (let q = 0; q < w.length; q++, k += 4) if (dv.getInt32(s + k, true) !== w[q]) return -1;
+    for (; k < n.length; k++) if (n[k] !== b[s + k]) return -1;
     return slot;
   }
 
@@ -349,10 +417,18 @@ class FtraceParser implements LineParser {
       while (j >= i && (b[j] === 0x20 || b[j] === 0x09)) j--;
     }
     const numEnd = j + 1;
-    while (j >= i && b[j] >= 0x30 && b[j] <= 0x39) j--;
+    // The pid read as its digits are found, right to left (exact: at most 15 digits, else parseUint).
+    let pid = 0;
+    let place = 1;
+    for (; j >= i; j--) {
+      const d = b[j] - 0x30;
+      if (d < 0 || d > 9) break;
+      pid += d * place;
+      place *= 10;
+    }
     if (j + 1 === numEnd) return false;
-    let pid = parseUint(b, j + 1, numEnd);
-    if (b[j] === 0x2f /* / */) {
+    if (numEnd - j - 1 > 15) pid = parseUint(b, j + 1, numEnd);
+    if (j >= i && b[j] === 0x2f /* / */) {
       // perf `pid/tid`: the thread is the task, the process its thread group.
       const tidPid = pid;
       const pEnd = j;
@@ -511,8 +587,9 @@ class FtraceParser implements LineParser {
    */
   private pageFields(b: Uint8Array, i: number, end: number): boolean {
     i = skipSpaces(b, i, end);
+    const dv = this.dv;
     let pageNull = false;
-    if (i + 5 <= end && b[i] === 0x70 && b[i + 1] === 0x61 && b[i + 2] === 0x67 && b[i + 3] === 0x65 && b[i + 4] === 0x3d) {
+    if (i + 5 <= end && dv.getInt32(i, true) === WORD_PAGE && b[i + 4] === 0x3d) {
       const vs = i + 5;
       // `page= (null)`: the padded form is left to `fields`.
       if (vs >= end || b[vs] === 0x20 || b[vs] === 0x09) return false;
@@ -527,6 +604,13 @@ class FtraceParser implements LineParser {
           k += 2;
           if (k >= end || b[k] === 0x20 || b[k] === 0x09) zeros = false; // `0x` alone is no number
         }
+        // 4 bytes a read while they hold no blank (the pointer is 8 or 16 digits), then byte by byte.
+        for (; k + 4 <= end; k += 4) {
+          const w = dv.getInt32(k, true);
+          if (w === WORD_ZEROS) continue;
+          if (hasBlank(w)) break;
+          zeros = false;
+        }
         for (; k < end; k++) {
           const c = b[k];
           if (c === 0x20 || c === 0x09) break;
@@ -536,12 +620,12 @@ class FtraceParser implements LineParser {
       }
       i = skipSpaces(b, k, end);
     }
-    if (i + 4 > end || b[i] !== 0x70 || b[i + 1] !== 0x66 || b[i + 2] !== 0x6e || b[i + 3] !== 0x3d) return false;
+    if (i + 4 > end || dv.getInt32(i, true) !== WORD_PFN) return false;
     const pfn = this.number(b, i + 4, end);
     if (pfn !== pfn) return false;
     let ve = this.numberEnd;
     i = skipSpaces(b, ve, end);
-    if (i + 6 > end || b[i] !== 0x6f || b[i + 1] !== 0x72 || b[i + 2] !== 0x64 || b[i + 3] !== 0x65 || b[i + 4] !== 0x72 || b[i + 5] !== 0x3d) return false;
+    if (i + 6 > end || dv.getInt32(i, true) !== WORD_ORDE || b[i + 4] !== 0x72 || b[i + 5] !== 0x3d) return false;
     ve = skipToken(b, i + 6, end);
     const order = parseUint(b, i + 6, ve);
     this.pfn = pfn;
@@ -563,7 +647,14 @@ class FtraceParser implements LineParser {
     let k = i;
     let v = 0;
     if (k < end && b[k] === 0x30 && k + 2 < end && (b[k + 1] === 0x78 || b[k + 1] === 0x58) && b[k + 2] !== 0x20 && b[k + 2] !== 0x09) {
-      for (k += 2; k < end; k++) {
+      // Two digits a read while both are hex digits (HEX_PAIR), then the last digit, the end or a bad byte.
+      const dv = this.dv;
+      for (k += 2; k + 2 <= end; k += 2) {
+        const p = HEX_PAIR[dv.getUint16(k, true)];
+        if (p < 0) break;
+        v = v * 256 + p;
+      }
+      for (; k < end; k++) {
         const d = HEX_DIGIT[b[k]];
         if (d === HEX_END) break;
         v = d >= 0 ? v * 16 + d : NaN;

@@ -140,6 +140,36 @@ function same(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
+/** rangeOf's answer: least and greatest value (NaN aside), and the count of NaNs. */
+const RANGE = new Float64Array(3);
+
+/**
+ * The range of raw[0, n) into RANGE. A loop of its own, apart from the choice of form in pack: that
+ * choice takes a new branch now and then and is compiled again each time (17 deoptimizations of pack on
+ * the 103 MB native trace), and a loop inside it ran unoptimized for a while after each.
+ */
+function rangeOf(raw: Float64Array, n: number): void {
+  // The run of slots equal to the first, with one compare a slot: most columns of most chunks are one
+  // value (file, and on ftrace node, pid, ref, arg and arg2), and the range loop below costs three.
+  const first = raw[0];
+  let j0 = 1;
+  if (first === first) while (j0 < n && raw[j0] === first) j0++;
+  else while (j0 < n && raw[j0] !== raw[j0]) j0++;
+  // Range and NaNs (comparisons with NaN are false, so NaN never moves lo or hi).
+  let lo = first === first ? first : Infinity;
+  let hi = first === first ? first : -Infinity;
+  let nans = first === first ? 0 : j0;
+  for (let j = j0; j < n; j++) {
+    const x = raw[j];
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    if (x !== x) nans++;
+  }
+  RANGE[0] = lo;
+  RANGE[1] = hi;
+  RANGE[2] = nans;
+}
+
 /**
  * A numeric column whose chunks each take the narrowest form their values allow: a constant or `base +
  * slot` (no array), 1-, 2- or 4-byte offsets from the chunk's minimum, page numbers (value / 4096) with
@@ -221,20 +251,10 @@ export class CompactColumn implements ColumnView {
     const raw = this.data[c] as Float64Array;
     // The run of slots equal to the first, with one compare a slot: most columns of most chunks are one
     // value (file, and on ftrace node, pid, ref, arg and arg2), and the range loop below costs three.
-    const first = raw[0];
-    let j0 = 1;
-    if (first === first) while (j0 < n && raw[j0] === first) j0++;
-    else while (j0 < n && raw[j0] !== raw[j0]) j0++;
-    // Pass 1: range and NaNs (comparisons with NaN are false, so NaN never moves lo or hi).
-    let lo = first === first ? first : Infinity;
-    let hi = first === first ? first : -Infinity;
-    let nans = first === first ? 0 : j0;
-    for (let j = j0; j < n; j++) {
-      const x = raw[j];
-      if (x < lo) lo = x;
-      if (x > hi) hi = x;
-      if (x !== x) nans++;
-    }
+    rangeOf(raw, n);
+    const lo = RANGE[0];
+    const hi = RANGE[1];
+    const nans = RANGE[2];
     this.rc = -1;
     if (lo > hi || (lo === hi && nans === 0)) {
       // Every value the same (or every one NaN).
