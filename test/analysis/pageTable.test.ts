@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FREE, LIVE, PageMarks, PageTable, slotOf, UNKNOWN, type PageChunk } from '../../src/core/analysis/pageTable';
+import { FREE, HeldChunk, LIVE, PageChunk, PageMarks, PageTable, slotOf, SpareMemory, UNKNOWN } from '../../src/core/analysis/pageTable';
 import { rng } from '../helpers';
 
 describe('PageTable', () => {
@@ -184,6 +184,60 @@ describe('PageTable', () => {
     expect(t.touch(Float64Array.from([0x1010, 0x1012, 0x1fff]), 3)).toBe(0);
   });
 
+  it('cuts typed arrays from spare buffers, aligned and apart, then makes new ones', () => {
+    const a = new ArrayBuffer(20);
+    const b = new ArrayBuffer(8);
+    const m = new SpareMemory([a, b]);
+    const x = m.uint8(3);
+    const y = m.int32(3);
+    const z = m.int32(2);
+    const w = m.uint8(1);
+    expect([x.buffer, x.byteOffset, x.length]).toEqual([a, 0, 3]);
+    // The int32 array starts at the next multiple of 4, and fits the rest of the first buffer.
+    expect([y.buffer, y.byteOffset, y.length]).toEqual([a, 4, 3]);
+    expect([z.buffer, z.byteOffset, z.length]).toEqual([b, 0, 2]);
+    // Used up: a new array of its own.
+    expect(w.buffer).not.toBe(a);
+    expect(w.buffer).not.toBe(b);
+    expect(w.length).toBe(1);
+    expect(new SpareMemory([]).int32(5)).toEqual(new Int32Array(5));
+  });
+
+  it('makes reserved chunks in spare buffers as they would be in new ones, whatever the buffers held', () => {
+    const marks = new PageMarks();
+    for (const [p, n] of [
+      [0x1000, 8],
+      [0x2000, 4096],
+      [0x3ff0, 32],
+    ] as const)
+      marks.add(p, n);
+    const spare = [new ArrayBuffer(1 << 16), new ArrayBuffer(1 << 16)];
+    for (const b of spare) new Uint8Array(b).fill(0x5a);
+    const t = new PageTable();
+    t.reserve(marks, spare);
+    const fresh = new PageTable();
+    fresh.reserve(marks);
+    for (const p of [0x1000, 0x2000, 0x3000, 0x4000]) {
+      const c = t.chunk(p);
+      expect(c.slots.buffer === spare[0] || c.slots.buffer === spare[1]).toBe(true);
+      expect(c.columns()).toEqual(fresh.chunk(p).columns());
+    }
+    expect(t.chunk(0x1000)).toBeInstanceOf(HeldChunk);
+    // A full chunk is dense, of the plain class, and in spare memory too.
+    expect(t.chunk(0x2000).constructor).toBe(PageChunk);
+    // Writes to one chunk leave the others (cut from the same buffer) as they were.
+    const c = t.chunk(0x1000);
+    for (let s = 0; s < 8; s++) {
+      c.set(s, 3, LIVE, s);
+      c.setHeadOrder(s, 0);
+    }
+    c.set(100, 4, FREE, 9);
+    expect(t.chunk(0x3000).columns()).toEqual(fresh.chunk(0x3000).columns());
+    expect(t.chunk(0x2000).columns()).toEqual(fresh.chunk(0x2000).columns());
+    expect(fields(c, 7)).toEqual([3, LIVE, 7, 0]);
+    expect(fields(c, 100)).toEqual([4, FREE, 9, 255]);
+  });
+
   it('gives a held chunk the same fields as a dense one under any writes (property)', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const r = rng(seed);
@@ -191,7 +245,9 @@ describe('PageTable', () => {
       const runs = 1 + Math.floor(r() * 60);
       for (let k = 0; k < runs; k++) marks.add(Math.floor(r() * 4096), 2 ** Math.floor(r() * 6));
       const t = new PageTable();
-      t.reserve(marks);
+      // Half the time in spare memory holding other values.
+      const spare = seed % 2 === 0 ? [new Int32Array(Math.floor(r() * 20000)).fill(-7).buffer] : [];
+      t.reserve(marks, spare);
       const held = t.chunk(0);
       const dense = new PageTable().chunk(0);
       const marked = [...Array(4096).keys()].filter((s) => (marks.words.get(0)![s >>> 5] >>> (s & 31)) & 1);

@@ -511,6 +511,27 @@ describe('EventStore.order', () => {
     const files = times.map(() => 0);
     expect([...(storeOf(times, files).order() ?? [])]).toEqual(naiveOrder(times, files));
   });
+
+  it('hands over the scratch buffers of the sort when asked, none of them the buffer of the order', () => {
+    const r = rng(11);
+    const n = CHUNK + 77;
+    const times = Array.from({ length: n }, () => 1e9 + Math.floor(r() * 100000));
+    const files = times.map(() => 0);
+    const spare: ArrayBuffer[] = [];
+    const order = storeOf(times, files).order(spare)!;
+    expect([...order]).toEqual(naiveOrder(times, files));
+    // The key and the other array of the radix passes: 4 bytes an event each.
+    expect(spare.map((b) => b.byteLength)).toEqual([4 * n, 4 * n]);
+    expect(spare[0]).not.toBe(spare[1]);
+    for (const b of spare) expect(b).not.toBe(order.buffer);
+    // Writing over them leaves the order as it was.
+    for (const b of spare) new Uint8Array(b).fill(0xa5);
+    expect([...order]).toEqual(naiveOrder(times, files));
+    // Times that are not whole take the float path, which hands over nothing.
+    const none: ArrayBuffer[] = [];
+    expect([...(storeOf(times.map((t) => t + 0.5), files).order(none) ?? [])]).toEqual(naiveOrder(times, files));
+    expect(none).toEqual([]);
+  });
 });
 
 describe('range', () => {

@@ -32,23 +32,14 @@ const HELD_MAX = 3968;
  * cost up to four cache misses, in one slot one. Nine bytes a page instead of twelve (state and head
  * order in a third int32): the 2.5 M-record page_owner dump sees 5.9 M pfns, 71 to 53 MB.
  *
- * A chunk made by PageTable.reserve is in the held form: it keeps slots only for the pages a bitmap marks
- * (the pages a dump's records cover), at their rank among the marked pages, and one more slot at the end
- * that stays as a page never seen reads. A page_owner dump lists 58% of the frames its chunks span
- * (2.5 M records, 3.4 M pages in 1445 chunks of 4096): 53 MB dense, 32 MB held. A write to a page the
- * bitmap does not mark turns the chunk dense (`densify`), so any event of any trace still finds a slot.
+ * This class is the dense form, a page's fields at its slot. The held form (HeldChunk, made by
+ * PageTable.reserve) is a subclass, so that a replay that never meets one (every trace but a page_owner
+ * dump) runs the dense accessors alone, with no test of the form per access: with the test in the dense
+ * accessors the replay of ftrace kmem-1 took about 0.1 s more (of 1.2 s).
  */
 export class PageChunk {
-  /** Two int32 a page (dense: at slot s; held: at the page's rank), then, held, the unseen page's two. */
   slots: Int32Array;
-  /** Head order a page, indexed as slots (by two). */
   heads: Uint8Array;
-  /** Held form: one bit a page of the chunk, set for the pages that have slots; null when dense. */
-  private held: Int32Array | null = null;
-  /** Held form: the pages marked in the bitmap's words before each word. */
-  private rank: Uint16Array | null = null;
-  /** Held form: the index of the slot every unmarked page reads (the count of marked pages). */
-  private unseen = 0;
   /** In PageTable.all(): a reserved chunk is listed when the replay first asks for it. */
   listed = true;
   /**
@@ -57,111 +48,65 @@ export class PageChunk {
    */
   refHead: Int32Array | null = null;
   refTail: Int32Array | null = null;
-  /** A dense chunk, every page unseen; or, given a bitmap of 128 words, a held chunk of the marked pages. */
+  /**
+   * A chunk of `pages` slots (the dense form: one a page), every one as a page never seen; in `store`'s
+   * memory when given (its contents are overwritten).
+   */
   constructor(
     readonly base: number,
-    held?: Int32Array,
+    pages = SIZE,
+    store?: SpareMemory,
   ) {
-    if (held === undefined) {
-      this.slots = new Int32Array(SIZE * 2);
-      this.heads = new Uint8Array(SIZE).fill(255);
+    if (store === undefined) {
+      this.slots = new Int32Array(pages * 2);
+      this.heads = new Uint8Array(pages);
     } else {
-      const rank = new Uint16Array(WORDS);
-      let m = 0;
-      for (let w = 0; w < WORDS; w++) {
-        rank[w] = m;
-        m += popcount(held[w]);
-      }
-      this.held = held;
-      this.rank = rank;
-      this.unseen = m;
-      this.slots = new Int32Array(m * 2 + 2);
-      this.heads = new Uint8Array(m + 1).fill(255);
+      this.slots = store.int32(pages * 2);
+      this.heads = store.uint8(pages);
+      this.slots.fill(0);
     }
+    this.heads.fill(255);
     const a = this.slots;
     for (let o = 1; o < a.length; o += 2) a[o] = -1;
   }
 
   /** Pages this chunk keeps slots for: 4096 dense, the marked ones held. */
   get capacity(): number {
-    return this.held === null ? SIZE : this.unseen;
+    return SIZE;
   }
 
-  /**
-   * Where page slot s's fields are (slots at twice it, heads at it): s itself when dense; held, its rank
-   * among the marked pages, or the unseen slot when it is not marked.
-   */
+  /** Where page slot s's fields are (slots at twice it, heads at it): s itself in the dense form. */
   at(s: number): number {
-    // The dense case in a few bytes of code, so that the replay's hot paths still inline it: with the
-    // held case inline too, the ftrace kmem-1 replay took 20% longer.
-    return this.held === null ? s : this.heldAt(this.held, s);
+    return s;
   }
 
-  private heldAt(h: Int32Array, s: number): number {
-    const w = s >>> 5;
-    const bit = 1 << (s & 31);
-    const word = h[w];
-    if ((word & bit) === 0) return this.unseen;
-    return this.rank![w] + popcount(word & (bit - 1));
-  }
-
-  /** at(s) for a write: a page the held form has no slot for turns the chunk dense first. */
+  /** at(s) for a write (a held chunk may turn dense first). */
   slotFor(s: number): number {
-    return this.held === null ? s : this.heldSlotFor(this.held, s);
-  }
-
-  private heldSlotFor(h: Int32Array, s: number): number {
-    if ((h[s >>> 5] & (1 << (s & 31))) === 0) {
-      this.densify();
-      return s;
-    }
-    return this.heldAt(h, s);
-  }
-
-  /** Turn a held chunk dense, keeping every page's fields. */
-  private densify(): void {
-    const slots = new Int32Array(SIZE * 2);
-    const heads = new Uint8Array(SIZE);
-    for (let s = 0; s < SIZE; s++) {
-      const k = this.at(s);
-      slots[s * 2] = this.slots[k * 2];
-      slots[s * 2 + 1] = this.slots[k * 2 + 1];
-      heads[s] = this.heads[k];
-    }
-    this.slots = slots;
-    this.heads = heads;
-    this.held = null;
-    this.rank = null;
+    return s;
   }
 
   /** Owner of page slot s (0 none). */
   owner(s: number): number {
-    return this.slots[this.at(s) * 2] & OWNER_MASK;
+    return this.slots[s * 2] & OWNER_MASK;
   }
   /** UNKNOWN, LIVE or FREE. */
   state(s: number): number {
-    return this.slots[this.at(s) * 2] >>> OWNER_BITS;
+    return this.slots[s * 2] >>> OWNER_BITS;
   }
   /** Index of the event that gave the page its current owner (or freed it), -1 none. */
   since(s: number): number {
-    return this.slots[this.at(s) * 2 + 1];
+    return this.slots[s * 2 + 1];
   }
   /** Order of the allocation when this page is its head page, 255 otherwise. */
   headOrder(s: number): number {
-    return this.heads[this.at(s)];
+    return this.heads[s];
   }
   /** Set owner, state and since of page slot s (the head order stays). */
   set(s: number, owner: number, state: number, since: number): void {
-    // An owner table of 2^30 entries would not fit in memory: a larger id is a bug, not a trace.
-    if (owner > OWNER_MASK) throw new RangeError(`owner id ${owner} above ${OWNER_MASK}: the page table holds 30 bits`);
-    const o = this.slotFor(s) * 2;
-    this.slots[o] = owner | (state << OWNER_BITS);
-    this.slots[o + 1] = since;
+    this.setAt(s, owner, state, since);
   }
   setHeadOrder(s: number, order: number): void {
-    // slotFor first: it may replace this.heads (a held chunk turning dense).
-    const k = this.slotFor(s);
-    this.heads[k] = order;
+    this.heads[s] = order;
   }
 
   // The same fields by where they are (at(s), or slotFor(s) before a write): a page visited for several
@@ -177,6 +122,7 @@ export class PageChunk {
   }
   /** set() at k, from slotFor(s). */
   setAt(k: number, owner: number, state: number, since: number): void {
+    // An owner table of 2^30 entries would not fit in memory: a larger id is a bug, not a trace.
     if (owner > OWNER_MASK) throw new RangeError(`owner id ${owner} above ${OWNER_MASK}: the page table holds 30 bits`);
     const o = k * 2;
     this.slots[o] = owner | (state << OWNER_BITS);
@@ -204,13 +150,147 @@ export class PageChunk {
 
   /** Take the chunk's state from one array per field (4096 values each), as columns() gives them. */
   load(c: PageColumns): void {
-    if (this.held !== null) this.densify();
     const a = this.slots;
     for (let s = 0, o = 0; s < SIZE; s++, o += 2) {
       a[o] = c.owner[s] | (c.state[s] << OWNER_BITS);
       a[o + 1] = c.since[s];
     }
     this.heads.set(c.headOrder);
+  }
+}
+
+/**
+ * A chunk in the held form: it keeps slots only for the pages a bitmap marks (the pages a dump's records
+ * cover), at their rank among the marked pages, and one more slot at the end that stays as a page never
+ * seen reads. A page_owner dump lists 58% of the frames its chunks span (2.5 M records, 3.4 M pages in
+ * 1445 chunks of 4096): 53 MB dense, 32 MB held. A write to a page the bitmap does not mark turns the
+ * chunk dense (`densify`: the same object, its accessors then take the dense path), so any event of any
+ * trace still finds a slot.
+ */
+export class HeldChunk extends PageChunk {
+  /** One bit a page of the chunk, set for the pages that have slots; null once dense. */
+  private held: Int32Array | null;
+  /** The pages marked in the bitmap's words before each word. */
+  private rank: Uint16Array | null;
+  /** The index of the slot every unmarked page reads (the count of marked pages). */
+  private unseen: number;
+
+  /** A held chunk of the pages marked in `held` (128 words), which it keeps; its slots in `store` if given. */
+  constructor(base: number, held: Int32Array, store?: SpareMemory) {
+    const rank = new Uint16Array(WORDS);
+    let m = 0;
+    for (let w = 0; w < WORDS; w++) {
+      rank[w] = m;
+      m += popcount(held[w]);
+    }
+    super(base, m + 1, store);
+    this.held = held;
+    this.rank = rank;
+    this.unseen = m;
+  }
+
+  override get capacity(): number {
+    return this.held === null ? SIZE : this.unseen;
+  }
+
+  /** Held: the page's rank among the marked pages, or the unseen slot when it is not marked. */
+  override at(s: number): number {
+    const h = this.held;
+    if (h === null) return s;
+    const w = s >>> 5;
+    const bit = 1 << (s & 31);
+    const word = h[w];
+    if ((word & bit) === 0) return this.unseen;
+    return this.rank![w] + popcount(word & (bit - 1));
+  }
+
+  /** at(s) for a write: a page the held form has no slot for turns the chunk dense first. */
+  override slotFor(s: number): number {
+    const h = this.held;
+    if (h === null) return s;
+    if ((h[s >>> 5] & (1 << (s & 31))) === 0) {
+      this.densify();
+      return s;
+    }
+    return this.at(s);
+  }
+
+  /** Turn the chunk dense, keeping every page's fields. */
+  private densify(): void {
+    const slots = new Int32Array(SIZE * 2);
+    const heads = new Uint8Array(SIZE);
+    for (let s = 0; s < SIZE; s++) {
+      const k = this.at(s);
+      slots[s * 2] = this.slots[k * 2];
+      slots[s * 2 + 1] = this.slots[k * 2 + 1];
+      heads[s] = this.heads[k];
+    }
+    this.slots = slots;
+    this.heads = heads;
+    this.held = null;
+    this.rank = null;
+  }
+
+  override owner(s: number): number {
+    return this.ownerAt(this.at(s));
+  }
+  override state(s: number): number {
+    return this.stateAt(this.at(s));
+  }
+  override since(s: number): number {
+    return this.sinceAt(this.at(s));
+  }
+  override headOrder(s: number): number {
+    return this.heads[this.at(s)];
+  }
+  override set(s: number, owner: number, state: number, since: number): void {
+    this.setAt(this.slotFor(s), owner, state, since);
+  }
+  override setHeadOrder(s: number, order: number): void {
+    // slotFor first: it may replace this.heads (the chunk turning dense).
+    const k = this.slotFor(s);
+    this.heads[k] = order;
+  }
+
+  override load(c: PageColumns): void {
+    if (this.held !== null) this.densify();
+    super.load(c);
+  }
+}
+
+/**
+ * Buffers nothing holds any more (the time sort's scratch, EventStore.order), handed out in pieces as typed
+ * arrays, and new arrays once they are used up. The replay of a page_owner dump sorts its 2.5 M records
+ * (two scratch arrays of 10 MB) and then reserves its page table (about 20 MB): without a collection
+ * between them, which a replay's few heap objects do not bring, the table came on top of the scratch.
+ */
+export class SpareMemory {
+  private k = 0;
+  private off = 0;
+  constructor(private readonly buffers: readonly ArrayBuffer[]) {}
+
+  int32(n: number): Int32Array {
+    const at = this.take(n * 4, 4);
+    return at === null ? new Int32Array(n) : new Int32Array(this.buffers[this.k], at, n);
+  }
+
+  uint8(n: number): Uint8Array {
+    const at = this.take(n, 1);
+    return at === null ? new Uint8Array(n) : new Uint8Array(this.buffers[this.k], at, n);
+  }
+
+  /** The offset of `bytes` bytes aligned to `align` in buffer k (moving on to the next as needed), or null. */
+  private take(bytes: number, align: number): number | null {
+    while (this.k < this.buffers.length) {
+      const at = Math.ceil(this.off / align) * align;
+      if (at + bytes <= this.buffers[this.k].byteLength) {
+        this.off = at + bytes;
+        return at;
+      }
+      this.k++;
+      this.off = 0;
+    }
+    return null;
   }
 }
 
@@ -297,14 +377,16 @@ export class PageTable {
   /**
    * Make, before a replay, the chunks of the pages marked, each in the held form (slots for the marked
    * pages only) unless it is nearly full; chunks made already stay as they are. A reserved chunk joins
-   * `all()` when `chunk()` first gives it out, so the order of `all()` is the one the replay makes.
+   * `all()` when `chunk()` first gives it out, so the order of `all()` is the one the replay makes. The
+   * chunks' arrays are cut from `spare` (buffers nobody holds) while it lasts.
    */
-  reserve(marks: PageMarks): void {
+  reserve(marks: PageMarks, spare: readonly ArrayBuffer[] = []): void {
+    const store = new SpareMemory(spare);
     for (const [key, words] of marks.words) {
       if (this.find(key) !== undefined) continue;
       let m = 0;
       for (let w = 0; w < WORDS; w++) m += popcount(words[w]);
-      const c = m <= HELD_MAX ? new PageChunk(key * SIZE, words) : new PageChunk(key * SIZE);
+      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, words, store) : new PageChunk(key * SIZE, SIZE, store);
       c.listed = false;
       this.place(key, c);
     }

@@ -1239,7 +1239,7 @@ function radixPass(key: Uint32Array, shift: number, src: Uint32Array, dst: Uint3
 }
 
 /** Indices 0..n-1 ordered by key, ties in index order: argsortStable's radix passes over one 32-bit key. */
-export function argsortStable32(key: Uint32Array): Uint32Array {
+export function argsortStable32(key: Uint32Array, spare?: ArrayBuffer[]): Uint32Array {
   const n = key.length;
   let src = new Uint32Array(n);
   for (let i = 0; i < n; i++) src[i] = i;
@@ -1252,6 +1252,8 @@ export function argsortStable32(key: Uint32Array): Uint32Array {
     src = dst;
     dst = tmp;
   }
+  // The other array of the passes is no longer needed: given to the caller to use for something else.
+  spare?.push(dst.buffer as ArrayBuffer);
   return src;
 }
 
@@ -1607,10 +1609,13 @@ export class EventStore {
   /**
    * Event indices in time order, stable (ties keep file order, then line order). Events without a
    * time keep the time of the event before them in the same file. Null when pushes were already in order.
+   * Given `spare`, the sort puts there the buffers of its scratch arrays, which nothing holds any more,
+   * for the caller to fill with something else: a typed array's memory goes back only when the garbage
+   * collector finds its wrapper dead, and a replay allocates too little on the heap to make it look.
    */
-  order(): Uint32Array | null {
+  order(spare?: ArrayBuffer[]): Uint32Array | null {
     if (this.sorted) return null;
-    return this.orderByWholeTimes() ?? this.orderByTimes();
+    return this.orderByWholeTimes(spare) ?? this.orderByTimes();
   }
 
   /**
@@ -1619,7 +1624,7 @@ export class EventStore {
    * a float64, two 32-bit halves and four passes. 2.5 M page_owner records: the sort's arrays 24 to 12
    * bytes an event. Null when the times do not fit.
    */
-  private orderByWholeTimes(): Uint32Array | null {
+  private orderByWholeTimes(spare?: ArrayBuffer[]): Uint32Array | null {
     const n = this.length;
     // Pass 1: range of the times (an event without one keeps the time before it in its file; the first
     // of a file without one sorts before every time: key 0).
@@ -1659,7 +1664,9 @@ export class EventStore {
         key[i] = last;
       }
     }
-    return argsortStable32(key);
+    const order = argsortStable32(key, spare);
+    spare?.push(key.buffer as ArrayBuffer);
+    return order;
   }
 
   private orderByTimes(): Uint32Array {
