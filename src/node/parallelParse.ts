@@ -1,12 +1,13 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { OwnershipRecorder } from '../core/analysis/ownershipIndex';
 import { Replay, type ReplayResult } from '../core/analysis/replay';
 import { NATIVE_HEADER } from '../core/formats/native';
 import { detectFormat, formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
-import { PartAppender, PartCutter, type StreamPart } from '../core/model/partStream';
+import { CHUNK } from '../core/model/eventStore';
+import { eventBuffers, PartAppender, PartCutter, type StreamPart } from '../core/model/partStream';
 import { LineReader } from '../core/formats/lineReader';
 import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
 import { fileChunks } from './fileChunks';
@@ -27,6 +28,15 @@ export interface PartRequest {
 
 /** A parse worker's messages: parts in order, the last with `end` set; or why it failed. */
 export type PartMessage = { ok: true; part: StreamPart } | { ok: false; message: string };
+
+/**
+ * Event chunks (of 65536 events) in a part of the main thread's own range as it is copied after the
+ * workers'. page_owner-1 (1.25 M events in that range): copied whole, the range's 19 MB of columns stayed
+ * beside their copy until a full collection that came only during the replay: 175-177 MB peak RSS on two
+ * threads; copied in parts of 4 chunks, each part's columns released before the next, 157-164 MB (parts
+ * of 1 chunk: 157-163 MB).
+ */
+const LOCAL_PART_CHUNKS = 4;
 
 /** A multi-line format is read on two threads from this size on (see openTraceParallel). */
 export const MIN_RECORD_SPLIT_BYTES = 256 * 2 ** 20;
@@ -181,9 +191,15 @@ class LocalRange {
     void this.chunks.return?.();
   }
 
-  /** Everything the range gave, as one part (after it is finished). */
-  part(): StreamPart {
-    return new PartCutter(this.b).end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
+  /**
+   * Everything the range gave (after it is finished), as parts of at most LOCAL_PART_CHUNKS event chunks
+   * but the last: each is copied after the workers' ranges and its columns released before the next
+   * (releaseBuffers), so the copies take the memory the range's own columns leave.
+   */
+  *parts(): Generator<StreamPart> {
+    const cutter = new PartCutter(this.b);
+    while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
+    yield cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
   }
 }
 
@@ -269,6 +285,8 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   // The replay advances while every event so far is in time order and the layout it read is complete.
   let streaming = true;
   let patched = false;
+  /** The last release of a copied part's buffers (see take). */
+  let released: Promise<void> = Promise.resolve();
   let lines = 0;
   let done = 0;
   /**
@@ -279,6 +297,10 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     // A later range that declares layout would have needed it while parsing the ranges before: one thread.
     if (k > 0 && part.layout) return false;
     const effect = app.append(part);
+    // A copied part's columns are dead now (the main thread's own range is always copied: its owner ids
+    // and lines are its own), but as old objects they would wait for a full collection, which did not
+    // come before the replay's page table grew (LOCAL_PART_CHUNKS). Freed at once instead.
+    if (effect.copied) released = releaseBuffers(eventBuffers(part.events));
     if (recordSplit && part.end) recordSplit.mergeRange(builder, part.end.state, first);
     if (effect.layout && replay) streaming = false;
     if (effect.patched) patched = true;
@@ -323,10 +345,17 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         await local.step();
         if (opts.isCancelled?.()) throw new CancelledError();
       }
-      const part = local.part();
-      if (!take(part, queues.length, new PartAppender(builder, lines), builder.events.length)) return single('layout lines after the split');
-      lines += part.end!.lines;
-      done += part.bytes;
+      const app = new PartAppender(builder, lines);
+      const first = builder.events.length;
+      for (const part of local.parts()) {
+        if (!take(part, queues.length, app, first)) return single('layout lines after the split');
+        // The part's columns, copied, are freed before the next part is copied (releaseBuffers).
+        await released;
+        if (part.end) {
+          lines += part.end.lines;
+          done += part.bytes;
+        }
+      }
       local = null;
       progress();
     }
@@ -354,6 +383,21 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     model: { builder, result, format: format.name, stats: { bytes: size, lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) }, ...(recording ? { ownershipRecording: recording } : {}) },
     threads: queues.length + 1,
   };
+}
+
+/**
+ * Free the memory of array buffers nothing uses any more, without waiting for a garbage collection:
+ * posted (transferred) on a channel that is then closed, they are detached at once and their memory goes
+ * with the channel. Resolves when it has gone (both ends closed, a turn or two of the event loop later).
+ */
+export function releaseBuffers(buffers: ArrayBuffer[]): Promise<void> {
+  if (buffers.length === 0) return Promise.resolve();
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(null, buffers);
+  const closed = Promise.all([new Promise((resolve) => port1.once('close', resolve)), new Promise((resolve) => port2.once('close', resolve))]);
+  port1.close();
+  port2.close();
+  return closed.then(() => undefined);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FREE, LIVE, PageTable, slotOf, UNKNOWN } from '../../src/core/analysis/pageTable';
+import { FREE, HeldChunk, LIVE, PageChunk, PageMarks, PageTable, slotOf, SpareMemory, UNKNOWN } from '../../src/core/analysis/pageTable';
+import { rng } from '../helpers';
 
 describe('PageTable', () => {
   it('starts every page unknown, unowned, with no event and no head order', () => {
@@ -83,5 +84,190 @@ describe('PageTable', () => {
     }
     expect(slotOf(NaN)).toBeNaN();
     expect(slotOf(-4097)).toBe(-4097 % 4096);
+  });
+
+  /** A table whose chunks for the marked ranges [pfn, pages] are reserved (held unless nearly full). */
+  const reserved = (ranges: [number, number][]): PageTable => {
+    const marks = new PageMarks();
+    for (const [p, n] of ranges) marks.add(p, n);
+    const t = new PageTable();
+    t.reserve(marks);
+    return t;
+  };
+  const fields = (c: PageChunk, s: number): number[] => [c.owner(s), c.state(s), c.since(s), c.headOrder(s)];
+
+  it('holds only the marked pages of a reserved chunk; the others read as never seen', () => {
+    const t = reserved([
+      [0x1000, 1],
+      [0x1008, 8],
+      [0x1fff, 1],
+    ]);
+    const c = t.chunk(0x1000);
+    expect(c.capacity).toBe(10);
+    for (const s of [0, 1, 7, 8, 15, 16, 4095]) expect(fields(c, s)).toEqual([0, UNKNOWN, -1, 255]);
+    c.set(8, 5, LIVE, 77);
+    c.setHeadOrder(8, 3);
+    c.set(15, 5, LIVE, 77);
+    c.set(4095, 6, FREE, 2 ** 31 - 1);
+    expect(fields(c, 8)).toEqual([5, LIVE, 77, 3]);
+    expect(fields(c, 15)).toEqual([5, LIVE, 77, 255]);
+    expect(fields(c, 4095)).toEqual([6, FREE, 2 ** 31 - 1, 255]);
+    // The unmarked pages between still read as never seen: the unseen slot is not written through.
+    for (const s of [1, 7, 16, 4094]) expect(fields(c, s)).toEqual([0, UNKNOWN, -1, 255]);
+    expect(c.capacity).toBe(10);
+  });
+
+  it('turns a held chunk dense on a write to a page it does not hold, keeping every page', () => {
+    const t = reserved([[0x2020, 4]]);
+    const c = t.chunk(0x2020);
+    c.set(0x20, 9, LIVE, 1);
+    c.setHeadOrder(0x20, 2);
+    c.set(0x23, 9, LIVE, 1);
+    const before = c.columns();
+    c.set(0x24, 4, FREE, 3);
+    expect(c.capacity).toBe(4096);
+    expect(fields(c, 0x20)).toEqual([9, LIVE, 1, 2]);
+    expect(fields(c, 0x23)).toEqual([9, LIVE, 1, 255]);
+    expect(fields(c, 0x24)).toEqual([4, FREE, 3, 255]);
+    const after = c.columns();
+    after.owner[0x24] = 0;
+    after.state[0x24] = UNKNOWN;
+    after.since[0x24] = -1;
+    expect(after).toEqual(before);
+    // A head order written first to an unheld page turns it dense as well.
+    const d = reserved([[0x3000, 1]]).chunk(0x3000);
+    d.setHeadOrder(9, 0);
+    expect([d.capacity, d.headOrder(9), d.state(9)]).toEqual([4096, 0, UNKNOWN]);
+  });
+
+  it('marks a block across a chunk border in both chunks, and makes a nearly full chunk dense', () => {
+    // An order-10 block from 0x4e00: 512 pages in chunk 4, 512 in chunk 5.
+    const t = reserved([
+      [0x4e00, 1024],
+      [0x6000, 4096],
+      [0x7000, 3968],
+      [0x8000, 3969],
+    ]);
+    expect(t.peek(0x4000)!.capacity).toBe(512);
+    expect(t.peek(0x5000)!.capacity).toBe(512);
+    expect(t.peek(0x6000)!.capacity).toBe(4096);
+    expect(t.peek(0x7000)!.capacity).toBe(3968);
+    expect(t.peek(0x8000)!.capacity).toBe(4096);
+    for (let p = 0x4e00; p < 0x5200; p++) t.chunk(p).set(slotOf(p), 3, LIVE, p);
+    for (let p = 0x4e00; p < 0x5200; p++) expect(t.peek(p)!.since(slotOf(p))).toBe(p);
+    expect(t.peek(0x4000)!.capacity).toBe(512);
+    expect(fields(t.peek(0x4dff)!, 0xdff)).toEqual([0, UNKNOWN, -1, 255]);
+    expect(fields(t.peek(0x5200)!, 0x200)).toEqual([0, UNKNOWN, -1, 255]);
+  });
+
+  it('lists a reserved chunk when it is first asked for, and keeps chunks made before', () => {
+    const t = new PageTable();
+    const made = t.chunk(0x9000);
+    made.set(1, 1, LIVE, 0);
+    const marks = new PageMarks();
+    for (const p of [0x9001, 0x3000, 0x1000, 2 ** 36 + 5]) marks.add(p, 1);
+    t.reserve(marks);
+    expect(t.peek(0x9000)).toBe(made);
+    expect(made.capacity).toBe(4096);
+    expect([...t.all()].map((c) => c.base)).toEqual([0x9000]);
+    expect(t.size).toBe(4096);
+    for (const p of [2 ** 36 + 5, 0x1000, 0x3000]) t.chunk(p);
+    expect([...t.all()].map((c) => c.base)).toEqual([0x9000, 2 ** 36, 0x1000, 0x3000]);
+    expect(t.peek(2 ** 36)!.capacity).toBe(1);
+  });
+
+  it('reads through touch() the slot of a held page, and 0 for one it does not hold', () => {
+    const t = reserved([[0x1010, 2]]);
+    const c = t.chunk(0x1000);
+    c.set(0x11, 7, LIVE, 4);
+    expect(t.touch(Float64Array.from([0x1011]), 1)).toBe(7 | (LIVE << 30));
+    expect(t.touch(Float64Array.from([0x1010, 0x1012, 0x1fff]), 3)).toBe(0);
+  });
+
+  it('cuts typed arrays from spare buffers, aligned and apart, then makes new ones', () => {
+    const a = new ArrayBuffer(20);
+    const b = new ArrayBuffer(8);
+    const m = new SpareMemory([a, b]);
+    const x = m.uint8(3);
+    const y = m.int32(3);
+    const z = m.int32(2);
+    const w = m.uint8(1);
+    expect([x.buffer, x.byteOffset, x.length]).toEqual([a, 0, 3]);
+    // The int32 array starts at the next multiple of 4, and fits the rest of the first buffer.
+    expect([y.buffer, y.byteOffset, y.length]).toEqual([a, 4, 3]);
+    expect([z.buffer, z.byteOffset, z.length]).toEqual([b, 0, 2]);
+    // Used up: a new array of its own.
+    expect(w.buffer).not.toBe(a);
+    expect(w.buffer).not.toBe(b);
+    expect(w.length).toBe(1);
+    expect(new SpareMemory([]).int32(5)).toEqual(new Int32Array(5));
+  });
+
+  it('makes reserved chunks in spare buffers as they would be in new ones, whatever the buffers held', () => {
+    const marks = new PageMarks();
+    for (const [p, n] of [
+      [0x1000, 8],
+      [0x2000, 4096],
+      [0x3ff0, 32],
+    ] as const)
+      marks.add(p, n);
+    const spare = [new ArrayBuffer(1 << 16), new ArrayBuffer(1 << 16)];
+    for (const b of spare) new Uint8Array(b).fill(0x5a);
+    const t = new PageTable();
+    t.reserve(marks, spare);
+    const fresh = new PageTable();
+    fresh.reserve(marks);
+    for (const p of [0x1000, 0x2000, 0x3000, 0x4000]) {
+      const c = t.chunk(p);
+      expect(c.slots.buffer === spare[0] || c.slots.buffer === spare[1]).toBe(true);
+      expect(c.columns()).toEqual(fresh.chunk(p).columns());
+    }
+    expect(t.chunk(0x1000)).toBeInstanceOf(HeldChunk);
+    // A full chunk is dense, of the plain class, and in spare memory too.
+    expect(t.chunk(0x2000).constructor).toBe(PageChunk);
+    // Writes to one chunk leave the others (cut from the same buffer) as they were.
+    const c = t.chunk(0x1000);
+    for (let s = 0; s < 8; s++) {
+      c.set(s, 3, LIVE, s);
+      c.setHeadOrder(s, 0);
+    }
+    c.set(100, 4, FREE, 9);
+    expect(t.chunk(0x3000).columns()).toEqual(fresh.chunk(0x3000).columns());
+    expect(t.chunk(0x2000).columns()).toEqual(fresh.chunk(0x2000).columns());
+    expect(fields(c, 7)).toEqual([3, LIVE, 7, 0]);
+    expect(fields(c, 100)).toEqual([4, FREE, 9, 255]);
+  });
+
+  it('gives a held chunk the same fields as a dense one under any writes (property)', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const r = rng(seed);
+      const marks = new PageMarks();
+      const runs = 1 + Math.floor(r() * 60);
+      for (let k = 0; k < runs; k++) marks.add(Math.floor(r() * 4096), 2 ** Math.floor(r() * 6));
+      const t = new PageTable();
+      // Half the time in spare memory holding other values.
+      const spare = seed % 2 === 0 ? [new Int32Array(Math.floor(r() * 20000)).fill(-7).buffer] : [];
+      t.reserve(marks, spare);
+      const held = t.chunk(0);
+      const dense = new PageTable().chunk(0);
+      const marked = [...Array(4096).keys()].filter((s) => (marks.words.get(0)![s >>> 5] >>> (s & 31)) & 1);
+      const writes = Math.floor(r() * 300);
+      // Mostly marked pages (as a replay of a dump writes); now and then any page.
+      const densifyAt = seed % 3 === 0 ? Math.floor(r() * writes) : -1;
+      for (let w = 0; w < writes; w++) {
+        const s = w === densifyAt ? Math.floor(r() * 4096) : marked[Math.floor(r() * marked.length)];
+        if (r() < 0.8) {
+          const args: [number, number, number, number] = [s, Math.floor(r() * 2 ** 30), Math.floor(r() * 3), Math.floor(r() * 2 ** 31) - 1];
+          held.set(...args);
+          dense.set(...args);
+        } else {
+          const o = r() < 0.5 ? 255 : Math.floor(r() * 11);
+          held.setHeadOrder(s, o);
+          dense.setHeadOrder(s, o);
+        }
+      }
+      expect(held.columns()).toEqual(dense.columns());
+      for (let s = 0; s < 4096; s += 97) expect(fields(held, s)).toEqual(fields(dense, s));
+    }
   });
 });

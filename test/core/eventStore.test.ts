@@ -511,6 +511,27 @@ describe('EventStore.order', () => {
     const files = times.map(() => 0);
     expect([...(storeOf(times, files).order() ?? [])]).toEqual(naiveOrder(times, files));
   });
+
+  it('hands over the scratch buffers of the sort when asked, none of them the buffer of the order', () => {
+    const r = rng(11);
+    const n = CHUNK + 77;
+    const times = Array.from({ length: n }, () => 1e9 + Math.floor(r() * 100000));
+    const files = times.map(() => 0);
+    const spare: ArrayBuffer[] = [];
+    const order = storeOf(times, files).order(spare)!;
+    expect([...order]).toEqual(naiveOrder(times, files));
+    // The key and the other array of the radix passes: 4 bytes an event each.
+    expect(spare.map((b) => b.byteLength)).toEqual([4 * n, 4 * n]);
+    expect(spare[0]).not.toBe(spare[1]);
+    for (const b of spare) expect(b).not.toBe(order.buffer);
+    // Writing over them leaves the order as it was.
+    for (const b of spare) new Uint8Array(b).fill(0xa5);
+    expect([...order]).toEqual(naiveOrder(times, files));
+    // Times that are not whole take the float path, which hands over nothing.
+    const none: ArrayBuffer[] = [];
+    expect([...(storeOf(times.map((t) => t + 0.5), files).order(none) ?? [])]).toEqual(naiveOrder(times, files));
+    expect(none).toEqual([]);
+  });
 });
 
 describe('range', () => {
@@ -557,5 +578,35 @@ describe('gather', () => {
     const orders = new Uint8Array(10);
     s.orderCol.gather(idx, 4990, 5000, orders);
     expect([...orders]).toEqual([...idx.subarray(4990)].map((i) => i % 7));
+  });
+
+  it('gives every form the values get() gives, blocks large and small, indices repeated, a raw last chunk', () => {
+    const same = (a: number, b: number): boolean => a === b || (a !== a && b !== b);
+    for (let kind = 0; kind <= 7; kind++) {
+      for (const seed of [1, 2, 3]) {
+        // Four chunks of one shape each (every form the shape makes), and a last chunk left raw.
+        const values = [...shape(kind, seed), ...shape(kind, seed + 10), ...shape(kind, seed + 20), ...shape(kind, seed + 30)];
+        const col = columnOf(values);
+        const raw = col.begin();
+        for (let j = 0; j < 500; j++) raw[j] = values[j] * 3 + 0.5;
+        col.setFilled(500);
+        const all = [...values, ...Array.from({ length: 500 }, (_, j) => values[j] * 3 + 0.5)];
+        const r = rng(kind * 7 + seed);
+        const idx = Uint32Array.from({ length: 9000 }, (_, k) => (k % 97 === 0 ? 4 * CHUNK + 499 : Math.floor(r() * all.length)));
+        for (const [from, to] of [
+          [0, 9000],
+          [17, 80],
+          [100, 163],
+          [5000, 5003],
+        ]) {
+          const out = new Float64Array(to - from).fill(-7);
+          col.gather(idx, from, to, out);
+          for (let k = from; k < to; k++) {
+            const want = col.get(idx[k]);
+            if (!same(out[k - from], want) || !same(want, all[idx[k]])) expect([kind, seed, k, out[k - from]]).toEqual([kind, seed, k, want]);
+          }
+        }
+      }
+    }
   });
 });

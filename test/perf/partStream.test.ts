@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CHUNK, EventStore } from '../../src/core/model/eventStore';
 import { newEventRecord, type EventRecord } from '../../src/core/model/events';
-import { PartAppender, PartCutter } from '../../src/core/model/partStream';
+import { eventBuffers, PartAppender, PartCutter } from '../../src/core/model/partStream';
+import { releaseBuffers } from '../../src/node/parallelParse';
 import { TraceBuilder } from '../../src/core/model/traceBuilder';
 
 function rec(i: number, time = 1e9 + i * 10): EventRecord {
@@ -111,5 +112,82 @@ describe('PartCutter and PartAppender', () => {
     expect(target.errors).toEqual(reference.errors);
     expect([...target.counters]).toEqual([...reference.counters]);
     expect(target.layout.regions).toEqual(reference.layout.regions);
+  });
+});
+
+describe('parts of bounded size', () => {
+  it('takeFullChunks(max) hands over at most max chunks from the front and keeps the rest in order', () => {
+    const n = 4 * CHUNK + 777;
+    const whole = new EventStore();
+    const src = new EventStore();
+    for (let i = 0; i < n; i++) {
+      whole.push(rec(i), 0);
+      src.push(rec(i), 0);
+    }
+    const main = new EventStore();
+    const first = src.takeFullChunks(1);
+    expect(first.length).toBe(CHUNK);
+    expect(src.length).toBe(n - CHUNK);
+    expect(main.adoptData(first)).toBe(true);
+    const next = src.takeFullChunks(2);
+    expect(next.length).toBe(2 * CHUNK);
+    expect(main.adoptData(next)).toBe(true);
+    // More than there are: the full ones (one), then the partial rest.
+    expect(main.adoptData(src.takeFullChunks(5))).toBe(true);
+    expect(src.length).toBe(777);
+    expect(src.takeFullChunks(3).length).toBe(0);
+    expect(main.adoptData(src.exportData())).toBe(true);
+    expect(allEvents(main)).toEqual(allEvents(whole));
+  });
+
+  it('a range cut in parts of a few chunks and appended part by part makes the store one append of it makes', () => {
+    const n = 3 * CHUNK + 99;
+    const make = (): TraceBuilder => {
+      const b = new TraceBuilder();
+      b.beginFile('f', 'pageledger', 0);
+      for (let i = 0; i < 1000; i++) b.push(rec(i));
+      return b;
+    };
+    const range = (): TraceBuilder => {
+      const b = new TraceBuilder();
+      b.beginFile('f', 'pageledger', 0);
+      for (let i = 0; i < n; i++) {
+        const e = rec(i);
+        e.owner = b.owners.process(1 + (i % 50));
+        b.push(e);
+      }
+      return b;
+    };
+    const one = make();
+    new PartAppender(one, 1000).append(new PartCutter(range()).end(0, n));
+    const parts = make();
+    const cutter = new PartCutter(range());
+    const app = new PartAppender(parts, 1000);
+    let copied = 0;
+    for (;;) {
+      const p = cutter.cut(0, false, 1);
+      if (p.events.length === 0) break;
+      expect(p.events.length).toBe(CHUNK);
+      if (app.append(p).copied) copied++;
+    }
+    expect(app.append(cutter.end(0, n)).copied).toBe(true);
+    expect(copied).toBe(3);
+    expect(parts.events.length).toBe(one.events.length);
+    expect(allEvents(parts.events)).toEqual(allEvents(one.events));
+    expect(parts.owners.size).toBe(one.owners.size);
+  });
+
+  it('lists each buffer of a part once, and releaseBuffers detaches them', async () => {
+    const s = new EventStore();
+    for (let i = 0; i < CHUNK + 5; i++) s.push(rec(i), 0);
+    const d = s.exportData();
+    const bufs = eventBuffers(d);
+    expect(new Set(bufs).size).toBe(bufs.length);
+    expect(bufs).toContain(d.kind[0].buffer);
+    expect(bufs).toContain(d.columns.pfn[1].data!.buffer);
+    await releaseBuffers(bufs);
+    expect(d.kind[0].length).toBe(0);
+    expect(bufs.every((b) => b.byteLength === 0)).toBe(true);
+    await releaseBuffers([]);
   });
 });

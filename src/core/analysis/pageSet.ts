@@ -1,6 +1,7 @@
 import { EventKind } from '../model/events';
 import { ownerLabel, type Owner, type OwnerKind } from '../model/owners';
 import type { TraceModel } from '../trace';
+import { pageOwnerAllocId } from '../formats/pageOwner';
 
 /** Bytes per page frame: every byte figure of a diff assumes 4 KiB pages. */
 export const PAGE_BYTES = 4096;
@@ -264,7 +265,8 @@ export function snapshotPageSet(m: TraceModel, id: number): PageSet {
       // page_owner_sort summaries carry a page count but no frame: nothing to line up.
       if (pfn !== pfn) continue;
       owner = localOf(ev.owner.get(i));
-      allocId = ev.arg2.get(i);
+      // A record's arg is its allocation site.
+      allocId = pageOwnerAllocId(vaddr, order, ev.time.get(i));
       allocOrder = order;
       shared = 0;
     } else {

@@ -8,12 +8,20 @@ export const FREE = 2;
 const BITS = 12;
 const SIZE = 1 << BITS;
 const MASK = SIZE - 1;
+/** 32-bit words of a chunk's page bitmap. */
+const WORDS = SIZE >>> 5;
 /** Chunks of pfns below 2^28 (1 TiB of 4 KiB pages) are found by index, the rest through a Map. */
 const DENSE = 1 << 16;
 
 /** Owner ids a page slot holds: 30 bits, the two above them are the page's state. */
 const OWNER_BITS = 30;
 const OWNER_MASK = (1 << OWNER_BITS) - 1;
+
+/**
+ * Chunks that hold at most this many pages in the held form (PageTable.reserve): its 9 bytes a page plus
+ * 770 bytes of bitmap and counts pass the dense form's 36,864 bytes at 4,010 pages.
+ */
+const HELD_MAX = 3968;
 
 /**
  * The state of 4096 pages, two int32 per page side by side: owner (0 none) | state << 30, and the index of
@@ -23,19 +31,58 @@ const OWNER_MASK = (1 << OWNER_BITS) - 1;
  * bench kmem-0.1 put most of alloc and free at the first read of a page's state: as four arrays a visit
  * cost up to four cache misses, in one slot one. Nine bytes a page instead of twelve (state and head
  * order in a third int32): the 2.5 M-record page_owner dump sees 5.9 M pfns, 71 to 53 MB.
+ *
+ * This class is the dense form, a page's fields at its slot. The held form (HeldChunk, made by
+ * PageTable.reserve) is a subclass, so that a replay that never meets one (every trace but a page_owner
+ * dump) runs the dense accessors alone, with no test of the form per access: with the test in the dense
+ * accessors the replay of ftrace kmem-1 took about 0.1 s more (of 1.2 s).
  */
 export class PageChunk {
-  readonly slots = new Int32Array(SIZE * 2);
-  readonly heads = new Uint8Array(SIZE).fill(255);
+  slots: Int32Array;
+  heads: Uint8Array;
+  /** In PageTable.all(): a reserved chunk is listed when the replay first asks for it. */
+  listed = true;
   /**
    * First and last snapshot reference of each page (-1 none), as nodes of a list the replay keeps; null
    * until a page of the chunk is referenced, so traces without snapshots pay nothing for them.
    */
   refHead: Int32Array | null = null;
   refTail: Int32Array | null = null;
-  constructor(readonly base: number) {
+  /**
+   * A chunk of `pages` slots (the dense form: one a page), every one as a page never seen; in `store`'s
+   * memory when given (its contents are overwritten).
+   */
+  constructor(
+    readonly base: number,
+    pages = SIZE,
+    store?: SpareMemory,
+  ) {
+    if (store === undefined) {
+      this.slots = new Int32Array(pages * 2);
+      this.heads = new Uint8Array(pages);
+    } else {
+      this.slots = store.int32(pages * 2);
+      this.heads = store.uint8(pages);
+      this.slots.fill(0);
+    }
+    this.heads.fill(255);
     const a = this.slots;
     for (let o = 1; o < a.length; o += 2) a[o] = -1;
+  }
+
+  /** Pages this chunk keeps slots for: 4096 dense, the marked ones held. */
+  get capacity(): number {
+    return SIZE;
+  }
+
+  /** Where page slot s's fields are (slots at twice it, heads at it): s itself in the dense form. */
+  at(s: number): number {
+    return s;
+  }
+
+  /** at(s) for a write (a held chunk may turn dense first). */
+  slotFor(s: number): number {
+    return s;
   }
 
   /** Owner of page slot s (0 none). */
@@ -56,24 +103,47 @@ export class PageChunk {
   }
   /** Set owner, state and since of page slot s (the head order stays). */
   set(s: number, owner: number, state: number, since: number): void {
-    // An owner table of 2^30 entries would not fit in memory: a larger id is a bug, not a trace.
-    if (owner > OWNER_MASK) throw new RangeError(`owner id ${owner} above ${OWNER_MASK}: the page table holds 30 bits`);
-    const o = s * 2;
-    this.slots[o] = owner | (state << OWNER_BITS);
-    this.slots[o + 1] = since;
+    this.setAt(s, owner, state, since);
   }
   setHeadOrder(s: number, order: number): void {
     this.heads[s] = order;
   }
 
+  // The same fields by where they are (at(s), or slotFor(s) before a write): a page visited for several
+  // fields finds its place once.
+  ownerAt(k: number): number {
+    return this.slots[k * 2] & OWNER_MASK;
+  }
+  stateAt(k: number): number {
+    return this.slots[k * 2] >>> OWNER_BITS;
+  }
+  sinceAt(k: number): number {
+    return this.slots[k * 2 + 1];
+  }
+  /** set() at k, from slotFor(s). */
+  setAt(k: number, owner: number, state: number, since: number): void {
+    // An owner table of 2^30 entries would not fit in memory: a larger id is a bug, not a trace.
+    if (owner > OWNER_MASK) throw new RangeError(`owner id ${owner} above ${OWNER_MASK}: the page table holds 30 bits`);
+    const o = k * 2;
+    this.slots[o] = owner | (state << OWNER_BITS);
+    this.slots[o + 1] = since;
+  }
+  /** setHeadOrder() at k, from slotFor(s). */
+  setHeadAt(k: number, order: number): void {
+    this.heads[k] = order;
+  }
+
   /** The chunk as one array per field (copies), for storage. */
   columns(): PageColumns {
-    const c: PageColumns = { owner: new Int32Array(SIZE), state: new Uint8Array(SIZE), since: new Int32Array(SIZE), headOrder: this.heads.slice() };
+    const c: PageColumns = { owner: new Int32Array(SIZE), state: new Uint8Array(SIZE), since: new Int32Array(SIZE), headOrder: new Uint8Array(SIZE) };
     const a = this.slots;
-    for (let s = 0, o = 0; s < SIZE; s++, o += 2) {
+    for (let s = 0; s < SIZE; s++) {
+      const k = this.at(s);
+      const o = k * 2;
       c.owner[s] = a[o] & OWNER_MASK;
       c.state[s] = a[o] >>> OWNER_BITS;
       c.since[s] = a[o + 1];
+      c.headOrder[s] = this.heads[k];
     }
     return c;
   }
@@ -86,6 +156,174 @@ export class PageChunk {
       a[o + 1] = c.since[s];
     }
     this.heads.set(c.headOrder);
+  }
+}
+
+/**
+ * A chunk in the held form: it keeps slots only for the pages a bitmap marks (the pages a dump's records
+ * cover), at their rank among the marked pages, and one more slot at the end that stays as a page never
+ * seen reads. A page_owner dump lists 58% of the frames its chunks span (2.5 M records, 3.4 M pages in
+ * 1445 chunks of 4096): 53 MB dense, 32 MB held. A write to a page the bitmap does not mark turns the
+ * chunk dense (`densify`: the same object, its accessors then take the dense path), so any event of any
+ * trace still finds a slot.
+ */
+export class HeldChunk extends PageChunk {
+  /** One bit a page of the chunk, set for the pages that have slots; null once dense. */
+  private held: Int32Array | null;
+  /** The pages marked in the bitmap's words before each word. */
+  private rank: Uint16Array | null;
+  /** The index of the slot every unmarked page reads (the count of marked pages). */
+  private unseen: number;
+
+  /** A held chunk of the pages marked in `held` (128 words), which it keeps; its slots in `store` if given. */
+  constructor(base: number, held: Int32Array, store?: SpareMemory) {
+    const rank = new Uint16Array(WORDS);
+    let m = 0;
+    for (let w = 0; w < WORDS; w++) {
+      rank[w] = m;
+      m += popcount(held[w]);
+    }
+    super(base, m + 1, store);
+    this.held = held;
+    this.rank = rank;
+    this.unseen = m;
+  }
+
+  override get capacity(): number {
+    return this.held === null ? SIZE : this.unseen;
+  }
+
+  /** Held: the page's rank among the marked pages, or the unseen slot when it is not marked. */
+  override at(s: number): number {
+    const h = this.held;
+    if (h === null) return s;
+    const w = s >>> 5;
+    const bit = 1 << (s & 31);
+    const word = h[w];
+    if ((word & bit) === 0) return this.unseen;
+    return this.rank![w] + popcount(word & (bit - 1));
+  }
+
+  /** at(s) for a write: a page the held form has no slot for turns the chunk dense first. */
+  override slotFor(s: number): number {
+    const h = this.held;
+    if (h === null) return s;
+    if ((h[s >>> 5] & (1 << (s & 31))) === 0) {
+      this.densify();
+      return s;
+    }
+    return this.at(s);
+  }
+
+  /** Turn the chunk dense, keeping every page's fields. */
+  private densify(): void {
+    const slots = new Int32Array(SIZE * 2);
+    const heads = new Uint8Array(SIZE);
+    for (let s = 0; s < SIZE; s++) {
+      const k = this.at(s);
+      slots[s * 2] = this.slots[k * 2];
+      slots[s * 2 + 1] = this.slots[k * 2 + 1];
+      heads[s] = this.heads[k];
+    }
+    this.slots = slots;
+    this.heads = heads;
+    this.held = null;
+    this.rank = null;
+  }
+
+  override owner(s: number): number {
+    return this.ownerAt(this.at(s));
+  }
+  override state(s: number): number {
+    return this.stateAt(this.at(s));
+  }
+  override since(s: number): number {
+    return this.sinceAt(this.at(s));
+  }
+  override headOrder(s: number): number {
+    return this.heads[this.at(s)];
+  }
+  override set(s: number, owner: number, state: number, since: number): void {
+    this.setAt(this.slotFor(s), owner, state, since);
+  }
+  override setHeadOrder(s: number, order: number): void {
+    // slotFor first: it may replace this.heads (the chunk turning dense).
+    const k = this.slotFor(s);
+    this.heads[k] = order;
+  }
+
+  override load(c: PageColumns): void {
+    if (this.held !== null) this.densify();
+    super.load(c);
+  }
+}
+
+/**
+ * Buffers nothing holds any more (the time sort's scratch, EventStore.order), handed out in pieces as typed
+ * arrays, and new arrays once they are used up. The replay of a page_owner dump sorts its 2.5 M records
+ * (two scratch arrays of 10 MB) and then reserves its page table (about 20 MB): without a collection
+ * between them, which a replay's few heap objects do not bring, the table came on top of the scratch.
+ */
+export class SpareMemory {
+  private k = 0;
+  private off = 0;
+  constructor(private readonly buffers: readonly ArrayBuffer[]) {}
+
+  int32(n: number): Int32Array {
+    const at = this.take(n * 4, 4);
+    return at === null ? new Int32Array(n) : new Int32Array(this.buffers[this.k], at, n);
+  }
+
+  uint8(n: number): Uint8Array {
+    const at = this.take(n, 1);
+    return at === null ? new Uint8Array(n) : new Uint8Array(this.buffers[this.k], at, n);
+  }
+
+  /** The offset of `bytes` bytes aligned to `align` in buffer k (moving on to the next as needed), or null. */
+  private take(bytes: number, align: number): number | null {
+    while (this.k < this.buffers.length) {
+      const at = Math.ceil(this.off / align) * align;
+      if (at + bytes <= this.buffers[this.k].byteLength) {
+        this.off = at + bytes;
+        return at;
+      }
+      this.k++;
+      this.off = 0;
+    }
+    return null;
+  }
+}
+
+/** Set bits of a 32-bit word. */
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/**
+ * Pages a replay is going to visit, marked before it starts (a bitmap of 4096 bits per chunk), for
+ * PageTable.reserve to make held chunks of.
+ */
+export class PageMarks {
+  readonly words = new Map<number, Int32Array>();
+  private lastKey = -1;
+  private last: Int32Array | null = null;
+
+  /** Mark pages [pfn, pfn + pages). */
+  add(pfn: number, pages: number): void {
+    for (let p = pfn; p < pfn + pages; p++) {
+      const key = Math.floor(p / SIZE);
+      if (key !== this.lastKey) {
+        let w = this.words.get(key);
+        if (w === undefined) this.words.set(key, (w = new Int32Array(WORDS)));
+        this.lastKey = key;
+        this.last = w;
+      }
+      const s = slotOf(p);
+      this.last![s >>> 5] |= 1 << (s & 31);
+    }
   }
 }
 
@@ -118,15 +356,40 @@ export class PageTable {
     let c = this.find(key);
     if (c === undefined) {
       c = new PageChunk(key * SIZE);
-      if (key >= 0 && key < DENSE) {
-        while (this.dense.length <= key) this.dense.push(undefined);
-        this.dense[key] = c;
-      } else this.sparse.set(key, c);
+      this.place(key, c);
+      this.list.push(c);
+    } else if (!c.listed) {
+      c.listed = true;
       this.list.push(c);
     }
     this.lastKey = key;
     this.last = c;
     return c;
+  }
+
+  private place(key: number, c: PageChunk): void {
+    if (key >= 0 && key < DENSE) {
+      while (this.dense.length <= key) this.dense.push(undefined);
+      this.dense[key] = c;
+    } else this.sparse.set(key, c);
+  }
+
+  /**
+   * Make, before a replay, the chunks of the pages marked, each in the held form (slots for the marked
+   * pages only) unless it is nearly full; chunks made already stay as they are. A reserved chunk joins
+   * `all()` when `chunk()` first gives it out, so the order of `all()` is the one the replay makes. The
+   * chunks' arrays are cut from `spare` (buffers nobody holds) while it lasts.
+   */
+  reserve(marks: PageMarks, spare: readonly ArrayBuffer[] = []): void {
+    const store = new SpareMemory(spare);
+    for (const [key, words] of marks.words) {
+      if (this.find(key) !== undefined) continue;
+      let m = 0;
+      for (let w = 0; w < WORDS; w++) m += popcount(words[w]);
+      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, words, store) : new PageChunk(key * SIZE, SIZE, store);
+      c.listed = false;
+      this.place(key, c);
+    }
   }
 
   /**
@@ -143,7 +406,7 @@ export class PageTable {
       const p = pfns[k];
       if (!(p >= 0 && p < limit)) continue;
       const c = dense[p >>> BITS];
-      if (c !== undefined) t ^= c.slots[(p & MASK) * 2];
+      if (c !== undefined) t ^= c.slots[c.at(p & MASK) * 2];
     }
     return t;
   }

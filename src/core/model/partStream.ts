@@ -67,10 +67,13 @@ export class PartCutter {
 
   constructor(private readonly b: TraceBuilder) {}
 
-  /** What was added since the last cut (events: whole chunks only, unless `all`); `bytes` is how much of the range was read. */
-  cut(bytes: number, all = false): StreamPart {
+  /**
+   * What was added since the last cut (events: whole chunks only, at most `maxChunks` of them, unless
+   * `all`); `bytes` is how much of the range was read.
+   */
+  cut(bytes: number, all = false, maxChunks = Infinity): StreamPart {
     const b = this.b;
-    const events = all ? b.takeEvents().exportData() : b.events.takeFullChunks();
+    const events = all ? b.takeEvents().exportData() : b.events.takeFullChunks(maxChunks);
     const table = b.owners;
     const n = table.size;
     if (n > this.sent.length) {
@@ -138,8 +141,30 @@ export function streamPartBuffers(p: StreamPart): ArrayBuffer[] {
   return out;
 }
 
+/**
+ * The ArrayBuffers of a store's columns, each once (a buffer that backs two chunks is listed once, as a
+ * transfer list needs).
+ */
+export function eventBuffers(d: EventStoreData): ArrayBuffer[] {
+  const seen = new Set<ArrayBuffer>();
+  const add = (a: ArrayBufferView | null | undefined): void => {
+    if (a) seen.add(a.buffer as ArrayBuffer);
+  };
+  for (const c of d.kind) add(c);
+  for (const c of d.order) add(c);
+  for (const chunks of Object.values(d.columns)) {
+    for (const ch of chunks) {
+      add(ch.data);
+      add(ch.ex);
+    }
+  }
+  return [...seen];
+}
+
 /** What appending a part changed beyond events. */
 export interface AppendEffect {
+  /** The part's events were copied (not adopted): its event columns are not the builder's. */
+  copied: boolean;
   /** The part brought layout the builder did not have. */
   layout: boolean;
   /** An owner the builder already had got a comm, tgid or pid (so its label changed). */
@@ -165,7 +190,7 @@ export class PartAppender {
 
   append(p: StreamPart): AppendEffect {
     const b = this.b;
-    const effect: AppendEffect = { layout: false, patched: false };
+    const effect: AppendEffect = { copied: false, layout: false, patched: false };
     if (p.layout) effect.layout = mergeLayout(b, p.layout);
     const rows = p.owners.kind.length;
     const need = this.mapped + rows;
@@ -182,6 +207,7 @@ export class PartAppender {
     const same = this.identity && this.lineOffset === 0 && b.currentFile === 0;
     if (p.events.length > 0 && !(same && b.events.adoptData(p.events))) {
       b.events.appendStore(EventStore.fromData(p.events), b.currentFile, this.lineOffset, this.map);
+      effect.copied = true;
     }
     b.addSnapshotColumns(p.snapshots, this.snapStrMap, this.lineOffset);
     for (const err of p.errors) b.error(err.line + this.lineOffset, err.message);
