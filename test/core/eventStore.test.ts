@@ -399,6 +399,66 @@ describe('EventStore with the new forms', () => {
   });
 });
 
+describe('EventStore.compact', () => {
+  const rec = (i: number) => {
+    const e = newEventRecord();
+    e.line = 3 + 9 * i;
+    e.time = (i * 7919) % 100003;
+    e.pfn = 0x100000 + ((i * 31) % 70000);
+    e.owner = 1 + (i % 5);
+    e.pid = i % 3 === 0 ? NaN : 100 + i;
+    return e;
+  };
+  const filled = (n: number) => {
+    const s = new EventStore();
+    for (let i = 0; i < n; i++) s.push(rec(i), 0);
+    return s;
+  };
+  const mismatch = (s: EventStore, n: number) => {
+    const out = newEventRecord();
+    for (let i = 0; i < n; i++) if (JSON.stringify(s.read(i, out)) !== JSON.stringify(rec(i))) return i;
+    return -1;
+  };
+
+  it('packs a partial last chunk and hands over each column\'s kept raw array; pushes after it go on', () => {
+    const n = CHUNK + 700;
+    const s = filled(n);
+    const before = s.bytes();
+    const spare: ArrayBuffer[] = [];
+    s.compact(spare);
+    expect(s.bytes()).toBeLessThan(before);
+    // One kept array per column that packed a chunk (10 compact columns), each a raw chunk's size.
+    expect(spare.length).toBe(10);
+    for (const b of spare) expect(b.byteLength).toBe(CHUNK * 8);
+    // No buffer handed over is still read by the store.
+    for (const b of spare) new Float64Array(b).fill(-1);
+    expect(mismatch(s, n)).toBe(-1);
+    expect(s.order()).toEqual(filled(n).order());
+    for (let i = n; i < n + 10; i++) s.push(rec(i), 0);
+    expect(mismatch(s, n + 10)).toBe(-1);
+    // A second compact hands over only what the pushes made.
+    const again: ArrayBuffer[] = [];
+    s.compact(again);
+    expect(again.length).toBe(10);
+    expect(mismatch(s, n + 10)).toBe(-1);
+  });
+
+  it('packs a full raw last chunk, leaves an empty store alone, and a push after it starts a chunk', () => {
+    const s = filled(2 * CHUNK);
+    const spare: ArrayBuffer[] = [];
+    s.compact(spare);
+    for (const b of spare) new Float64Array(b).fill(-1);
+    expect(mismatch(s, 2 * CHUNK)).toBe(-1);
+    s.push(rec(2 * CHUNK), 0);
+    expect(mismatch(s, 2 * CHUNK + 1)).toBe(-1);
+    const empty = new EventStore();
+    const none: ArrayBuffer[] = [];
+    empty.compact(none);
+    expect(none).toEqual([]);
+    expect(empty.length).toBe(0);
+  });
+});
+
 describe('EventStore.appendStore', () => {
   /** Events of many shapes: faults (an agent owner in ref), frees, allocs; times out of order and missing. */
   const rec = (i: number) => {

@@ -165,6 +165,7 @@ export class Replay {
     const ev = this.b.events;
     // The sort's scratch, dead once it returns, becomes the page table's reserved chunks.
     const spare: ArrayBuffer[] = [];
+    ev.compact(spare);
     const order = ev.order(spare);
     this.reserveRecordPages(spare);
     if (order === null) {

