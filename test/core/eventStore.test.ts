@@ -5,8 +5,8 @@ import { EventKind, newEventRecord } from '../../src/core/model/events';
 import { rng } from '../helpers';
 
 /** Fill a column with `values` through begin/current as EventStore.push does, then pack the tail. */
-function columnOf(values: readonly number[]): CompactColumn {
-  const col = new CompactColumn();
+function columnOf(values: readonly number[], steps = false): CompactColumn {
+  const col = new CompactColumn(steps);
   let raw: Float64Array = new Float64Array(0);
   values.forEach((v, i) => {
     if ((i & (CHUNK - 1)) === 0) raw = col.begin();
@@ -153,9 +153,11 @@ describe('CompactColumn', () => {
     for (let kind = 0; kind < 9; kind++) {
       for (let seed = 0; seed < 12; seed++) {
         const values = shape(kind, seed);
-        const col = columnOf(values);
-        for (const r of col.rep) seen.add(r);
-        expect(firstMismatch(values, (i) => col.get(i), values.keys())).toBe(-1);
+        for (const steps of [false, true]) {
+          const col = columnOf(values, steps);
+          for (const r of col.rep) seen.add(r);
+          expect(firstMismatch(values, (i) => col.get(i), values.keys())).toBe(-1);
+        }
       }
     }
     expect([...seen].sort()).toEqual(Object.values(Rep).sort());
@@ -396,6 +398,129 @@ describe('EventStore with the new forms', () => {
     expect(bad).toBe(-1);
     s.push(rec(n), 0);
     expect(s.read(n, out)).toEqual({ ...rec(n) });
+  });
+});
+
+describe('Delta8', () => {
+  /** Values that never decrease, by steps of 0 to maxStep, from `start` (a ramp's codes would not fit a byte). */
+  const climbing = (n: number, start: number, maxStep: number, seed: number) => {
+    const r = rng(seed);
+    const v: number[] = [];
+    let x = start;
+    for (let i = 0; i < n; i++) {
+      v.push(x);
+      // Runs of short and long steps, so the values stray far from any straight line.
+      x += Math.floor(r() * (i % 400 < 200 ? 4 : maxStep + 1));
+    }
+    return v;
+  };
+  const stepped = (values: readonly number[]) => columnOf(values, true);
+
+  // Values spanning 2^16 or more (narrower ones take U16 or a ramp first).
+  it('takes steps below 256 in a byte, only in a column that allows it, and reads them back exactly', () => {
+    for (const n of [CHUNK + 1000, 2 * CHUNK, 3000]) {
+      const values = climbing(n, 12345, 255, n);
+      const col = stepped(values);
+      expect([n, col.rep[0]]).toEqual([n, Rep.Delta8]);
+      expectExact(col, values);
+      expect(columnOf(values).rep[0]).toBe(Rep.Ramp16);
+    }
+  });
+
+  it('takes another form when a step is 256 or more, or a value goes down', () => {
+    const big = climbing(CHUNK, 7, 255, 3);
+    big[4000] = big[3999] + 256;
+    for (let i = 4001; i < big.length; i++) big[i] = big[i - 1] + 1;
+    expect(stepped(big).rep[0]).not.toBe(Rep.Delta8);
+    expectExact(stepped(big), big);
+    const down = climbing(CHUNK, 7, 255, 4);
+    down[5000] = down[4999] - 1;
+    expect(stepped(down).rep[0]).not.toBe(Rep.Delta8);
+    expectExact(stepped(down), down);
+  });
+
+  it('reads back through EventStore.read, in order and at random, across export and a resumed tail', () => {
+    const s = new EventStore();
+    const lines = climbing(CHUNK + 3000, 1, 200, 9);
+    const rec = (i: number) => {
+      const e = newEventRecord();
+      e.kind = EventKind.Record;
+      e.line = lines[i];
+      e.time = (i * 7919) % 100003;
+      return e;
+    };
+    for (let i = 0; i < CHUNK + 2000; i++) s.push(rec(i), 0);
+    const copy = EventStore.fromData(s.exportData());
+    for (let i = CHUNK + 2000; i < lines.length; i++) copy.push(rec(i), 0);
+    expect(copy.line.rep[0]).toBe(Rep.Delta8);
+    const out = newEventRecord();
+    let bad = -1;
+    for (let i = 0; i < lines.length && bad < 0; i++) if (copy.read(i, out).line !== lines[i]) bad = i;
+    for (let k = 0; k < 3000 && bad < 0; k++) {
+      const i = (k * 7919 + 5) % lines.length;
+      if (copy.read(i, out).line !== lines[i]) bad = i;
+    }
+    expect(bad).toBe(-1);
+  });
+});
+
+describe('EventStore.compact', () => {
+  const rec = (i: number) => {
+    const e = newEventRecord();
+    e.line = 3 + 9 * i;
+    e.time = (i * 7919) % 100003;
+    e.pfn = 0x100000 + ((i * 31) % 70000);
+    e.owner = 1 + (i % 5);
+    e.pid = i % 3 === 0 ? NaN : 100 + i;
+    return e;
+  };
+  const filled = (n: number) => {
+    const s = new EventStore();
+    for (let i = 0; i < n; i++) s.push(rec(i), 0);
+    return s;
+  };
+  const mismatch = (s: EventStore, n: number) => {
+    const out = newEventRecord();
+    for (let i = 0; i < n; i++) if (JSON.stringify(s.read(i, out)) !== JSON.stringify(rec(i))) return i;
+    return -1;
+  };
+
+  it('packs a partial last chunk and hands over each column\'s kept raw array; pushes after it go on', () => {
+    const n = CHUNK + 700;
+    const s = filled(n);
+    const before = s.bytes();
+    const spare: ArrayBuffer[] = [];
+    s.compact(spare);
+    expect(s.bytes()).toBeLessThan(before);
+    // One kept array per column that packed a chunk (10 compact columns), each a raw chunk's size.
+    expect(spare.length).toBe(10);
+    for (const b of spare) expect(b.byteLength).toBe(CHUNK * 8);
+    // No buffer handed over is still read by the store.
+    for (const b of spare) new Float64Array(b).fill(-1);
+    expect(mismatch(s, n)).toBe(-1);
+    expect(s.order()).toEqual(filled(n).order());
+    for (let i = n; i < n + 10; i++) s.push(rec(i), 0);
+    expect(mismatch(s, n + 10)).toBe(-1);
+    // A second compact hands over only what the pushes made.
+    const again: ArrayBuffer[] = [];
+    s.compact(again);
+    expect(again.length).toBe(10);
+    expect(mismatch(s, n + 10)).toBe(-1);
+  });
+
+  it('packs a full raw last chunk, leaves an empty store alone, and a push after it starts a chunk', () => {
+    const s = filled(2 * CHUNK);
+    const spare: ArrayBuffer[] = [];
+    s.compact(spare);
+    for (const b of spare) new Float64Array(b).fill(-1);
+    expect(mismatch(s, 2 * CHUNK)).toBe(-1);
+    s.push(rec(2 * CHUNK), 0);
+    expect(mismatch(s, 2 * CHUNK + 1)).toBe(-1);
+    const empty = new EventStore();
+    const none: ArrayBuffer[] = [];
+    empty.compact(none);
+    expect(none).toEqual([]);
+    expect(empty.length).toBe(0);
   });
 });
 
