@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CHUNK, CompactColumn, EventStore, Rep } from '../../src/core/model/eventStore';
+import { CHUNK, ChunkGroups, CompactColumn, EventStore, Rep } from '../../src/core/model/eventStore';
 import { EventKind, newEventRecord } from '../../src/core/model/events';
 import { rng } from '../helpers';
 
@@ -703,6 +703,30 @@ describe('gather', () => {
     const orders = new Uint8Array(10);
     s.orderCol.gather(idx, 4990, 5000, orders);
     expect([...orders]).toEqual([...idx.subarray(4990)].map((i) => i % 7));
+  });
+
+  it('reads the same values through one grouping shared by several columns, grouped again for each block', () => {
+    const a = [...shape(6, 1), ...shape(7, 2), ...shape(4, 3)];
+    const b = [...shape(2, 4), ...shape(5, 5), ...shape(1, 6)];
+    const ca = columnOf(a);
+    const cb = columnOf(b);
+    expect(ca.chunkCount).toBe(3);
+    const r = rng(9);
+    const idx = Uint32Array.from({ length: 6000 }, () => Math.floor(r() * a.length));
+    const groups = new ChunkGroups();
+    for (const [from, to] of [
+      [0, 4096],
+      [4096, 6000],
+      [10, 90],
+    ]) {
+      groups.group(idx, from, to, ca.chunkCount);
+      const oa = new Float64Array(to - from);
+      const ob = new Float64Array(to - from);
+      ca.gather(idx, from, to, oa, groups);
+      cb.gather(idx, from, to, ob, groups);
+      expect([...oa]).toEqual([...idx.subarray(from, to)].map((i) => a[i]));
+      expect([...ob]).toEqual([...idx.subarray(from, to)].map((i) => b[i]));
+    }
   });
 
   it('gives every form the values get() gives, blocks large and small, indices repeated, a raw last chunk', () => {

@@ -1,6 +1,7 @@
 import { EventKind, EVENT_NAMES, newEventRecord, type EventRecord } from '../model/events';
 import { isExclusiveKind, ownerLabel, type OwnerKind } from '../model/owners';
 import type { TraceBuilder } from '../model/traceBuilder';
+import { ChunkGroups } from '../model/eventStore';
 import { RULES, type Anomaly, type AnomalyKind, type Location, type RuleConfig, type Severity } from './anomalies';
 import type { Region } from '../model/addressSpace';
 import { FREE, LIVE, PAGE_CHUNK_MASK, PageMarks, PageTable, slotOf, UNKNOWN, type PageChunk } from './pageTable';
@@ -146,6 +147,8 @@ export class Replay {
   private blocksSeen = 0;
   /** Columns of a block of events (stepBlocks), made on first use. */
   private gathered: Gathered | null = null;
+  /** A block's events grouped by store chunk, for the columns stepBlocks gathers (CompactColumn.gather). */
+  private readonly groups = new ChunkGroups();
   /** What PageTable.touch read, kept so that its loads are not dropped as unused. */
   private touched = 0;
 
@@ -298,14 +301,17 @@ export class Replay {
       }
       if (order !== null) {
         ev.orderCol.gather(order, k0, k1, g.order);
-        ev.time.gather(order, k0, k1, g.time);
-        if (need & F.pfn) ev.pfn.gather(order, k0, k1, g.pfn);
-        if (need & F.owner) ev.owner.gather(order, k0, k1, g.owner);
-        if (need & F.pid) ev.pid.gather(order, k0, k1, g.pid);
-        if (need & F.node) ev.node.gather(order, k0, k1, g.node);
-        if (need & F.ref) ev.ref.gather(order, k0, k1, g.ref);
-        if (need & F.arg) ev.arg.gather(order, k0, k1, g.arg);
-        if (need & F.arg2) ev.arg2.gather(order, k0, k1, g.arg2);
+        // The block's events grouped by store chunk once, for every column read below.
+        const grp = this.groups;
+        grp.group(order, k0, k1, ev.time.chunkCount);
+        ev.time.gather(order, k0, k1, g.time, grp);
+        if (need & F.pfn) ev.pfn.gather(order, k0, k1, g.pfn, grp);
+        if (need & F.owner) ev.owner.gather(order, k0, k1, g.owner, grp);
+        if (need & F.pid) ev.pid.gather(order, k0, k1, g.pid, grp);
+        if (need & F.node) ev.node.gather(order, k0, k1, g.node, grp);
+        if (need & F.ref) ev.ref.gather(order, k0, k1, g.ref, grp);
+        if (need & F.arg) ev.arg.gather(order, k0, k1, g.arg, grp);
+        if (need & F.arg2) ev.arg2.gather(order, k0, k1, g.arg2, grp);
       } else {
         for (let k = 0; k < m; k++) g.order[k] = ev.orderCol.get(k0 + k);
         ev.time.range(k0, k1, g.time);

@@ -146,6 +146,33 @@ function same(a: number, b: number): boolean {
   return a === b || (a !== a && b !== b);
 }
 
+/**
+ * Events idx[from, to) grouped by the store chunk they are in (a counting sort of their positions), for
+ * CompactColumn.gather: the replay groups a block once for the up to nine columns it reads of it.
+ */
+export class ChunkGroups {
+  /** After group(): count[c] is the end of chunk c's positions in pos, count[c - 1] its start. */
+  count = new Int32Array(1);
+  /** Positions (k - from) of the events, chunk by chunk, in their order within each chunk. */
+  pos = new Int32Array(4096);
+  /** Chunks the grouping spans. */
+  chunks = 0;
+
+  /** Group idx[from, to) into `chunks` chunks (every idx[k] below chunks * CHUNK). */
+  group(idx: Uint32Array, from: number, to: number, chunks: number): void {
+    const n = to - from;
+    let count = this.count;
+    if (count.length < chunks + 1) count = this.count = new Int32Array(chunks + 1);
+    else count.fill(0, 0, chunks + 1);
+    if (this.pos.length < n) this.pos = new Int32Array(n);
+    const pos = this.pos;
+    for (let k = from; k < to; k++) count[(idx[k] >>> CHUNK_BITS) + 1]++;
+    for (let c = 0; c < chunks; c++) count[c + 1] += count[c];
+    for (let k = from; k < to; k++) pos[count[idx[k] >>> CHUNK_BITS]++] = k - from;
+    this.chunks = chunks;
+  }
+}
+
 /** rangeOf's answer: least and greatest value (NaN aside), and the count of NaNs. */
 const RANGE = new Float64Array(3);
 
@@ -755,12 +782,17 @@ export class CompactColumn implements ColumnView {
     return this.at(i >>> CHUNK_BITS, i & MASK);
   }
 
+  /** Chunks the column spans (the same for every column of a store). */
+  get chunkCount(): number {
+    return this.rep.length;
+  }
+
   /**
    * Values of the events idx[from, to) into out[0, to - from): reads out of order one column at a
    * time, so that each value's load depends on nothing the loop did before and the CPU overlaps
    * their cache misses.
    */
-  gather(idx: Uint32Array, from: number, to: number, out: Float64Array): void {
+  gather(idx: Uint32Array, from: number, to: number, out: Float64Array, groups?: ChunkGroups): void {
     const n = to - from;
     const chunks = this.rep.length;
     if (n < 64 || chunks < 2) {
@@ -770,21 +802,16 @@ export class CompactColumn implements ColumnView {
       }
       return;
     }
-    // The events grouped by chunk first (a counting sort of their positions), then read a chunk at a
-    // time: in time order the events of a page_owner dump (in pfn order in the store) fall in another
-    // chunk nearly every time, and the cursor's seek to a chunk for each value was the top of the
-    // replay's profile.
-    let count = this.gCount;
-    if (count === null || count.length < chunks + 1) count = this.gCount = new Int32Array(chunks + 1);
-    else count.fill(0, 0, chunks + 1);
-    let pos = this.gPos;
-    if (pos === null || pos.length < n) pos = this.gPos = new Int32Array(Math.max(n, 4096));
-    for (let k = from; k < to; k++) count[(idx[k] >>> CHUNK_BITS) + 1]++;
-    for (let c = 0; c < chunks; c++) count[c + 1] += count[c];
-    for (let k = from; k < to; k++) pos[count[idx[k] >>> CHUNK_BITS]++] = k - from;
-    // count[c] is now the end of chunk c's positions, count[c - 1] its start.
+    // The events grouped by chunk first, then read a chunk at a time: in time order the events of a
+    // page_owner dump (in pfn order in the store) fall in another chunk nearly every time, and the cursor's
+    // seek to a chunk for each value was the top of the replay's profile. The grouping is the caller's
+    // when it reads several columns of the same events.
+    let g = groups;
+    if (g === undefined) (g = this.groups ??= new ChunkGroups()).group(idx, from, to, chunks);
+    const { count, pos } = g;
+    // count[c] is the end of chunk c's positions, count[c - 1] its start.
     let t = 0;
-    for (let c = 0; c < chunks; c++) {
+    for (let c = 0; c < g.chunks; c++) {
       const end = count[c];
       if (t < end) this.gatherChunk(c, idx, from, pos, t, end, out);
       t = end;
@@ -887,9 +914,8 @@ export class CompactColumn implements ColumnView {
     }
   }
 
-  /** Scratch of gather: events per chunk, and the events' positions grouped by chunk. */
-  private gCount: Int32Array | null = null;
-  private gPos: Int32Array | null = null;
+  /** Scratch of gather when its caller gives no grouping. */
+  private groups: ChunkGroups | null = null;
 
   /** Values of the events [from, to) into out[0, to - from): a typed loop per chunk and form, as decode. */
   range(from: number, to: number, out: Float64Array): void {
