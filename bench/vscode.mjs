@@ -2,7 +2,8 @@
 // Chromium, the e2e harness of test/e2e/codeServer.ts) to the first chart drawn in the ownership view, for a
 // first open and for a reopen of the unchanged file after reloading the window, and whether the workbench
 // stayed responsive while the trace loaded. Goal (issue 9): first chart <= 2 s for 100 MB.
-// Env: VSCODE_BENCH_EVENTS (default 1,730,000 events = 103 MB of cow-snapshots), BENCH_RUNS (default 3).
+// Env: VSCODE_BENCH_EVENTS (default 1,730,000 events = 103 MB of cow-snapshots), BENCH_RUNS (default 3),
+// VSCODE_BENCH_SETTINGS (JSON merged into the user settings, e.g. '{"pageledger.analysis.threads":"two"}').
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -15,6 +16,7 @@ process.chdir(ROOT);
 const DATA = 'bench/.data';
 const EVENTS = Number(process.env.VSCODE_BENCH_EVENTS ?? 1_730_000);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+const SETTINGS = JSON.parse(process.env.VSCODE_BENCH_SETTINGS ?? '{}');
 const VSIX = 'dist/pageledger.vsix';
 const WS = join(DATA, 'vscode-ws');
 const NAME = `cow-${EVENTS}.pltrace`;
@@ -62,10 +64,10 @@ if (!existsSync(TRACE)) {
   if (r.status !== 0) throw new Error('synth failed');
 }
 const bytes = statSync(TRACE).size;
-console.log(`VS Code (code-server ${h.CODE_SERVER_VERSION}, headless Chromium): ${TRACE}, ${(bytes / 1e6).toFixed(0)} MB, ${EVENTS.toLocaleString('en-US')} events; ${cpus().length} cores, load average ${load()} at start; best of ${RUNS} (BENCH_RUNS)`);
+console.log(`VS Code (code-server ${h.CODE_SERVER_VERSION}, headless Chromium): ${TRACE}, ${(bytes / 1e6).toFixed(0)} MB, ${EVENTS.toLocaleString('en-US')} events; ${cpus().length} cores, load average ${load()} at start; best of ${RUNS} (BENCH_RUNS)${Object.keys(SETTINGS).length ? `; settings ${JSON.stringify(SETTINGS)}` : ''}`);
 
 if (!h.isCodeServerInstalled()) h.ensureCodeServerInstalled();
-const server = await h.startCodeServer({ name: 'bench-vscode', vsix: VSIX, workspace: WS });
+const server = await h.startCodeServer({ name: 'bench-vscode', vsix: VSIX, workspace: WS, settings: SETTINGS });
 let wb;
 const stopAll = async () => {
   await wb?.close().catch(() => undefined);

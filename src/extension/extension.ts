@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { DiffCommands } from './diffCommands';
 import { TraceDiagnostics } from './diagnostics';
 import { TraceLanguageFeatures } from './languageFeatures';
-import { chartResolutionFromSettings, DEFAULT_SETTINGS, ownerColorsFromSettings, ruleConfigFromSettings, type ExtensionSettings } from './logic/settings';
+import { chartResolutionFromSettings, DEFAULT_SETTINGS, ownerColorsFromSettings, ruleConfigFromSettings, threadsFromSettings, type ExtensionSettings } from './logic/settings';
 import { TRACE_FILES_GLOB, TRACE_LANGUAGES } from './logic/languages';
 import { EXCERPT_SCHEME, Navigator } from './navigation';
 import { TraceEditorProvider } from './traceEditorProvider';
@@ -25,6 +25,7 @@ function readSettings(log: vscode.LogOutputChannel): ExtensionSettings {
     maxProblemsPerFile: Math.max(1, c.get<number>('limits.maxProblemsPerFile', DEFAULT_SETTINGS.maxProblemsPerFile)),
     chartResolution: chartResolutionFromSettings(c.get('chart.resolution')),
     ownerColors: colors.ownerColors,
+    analysisThreads: threadsFromSettings(c.get('analysis.threads')),
   };
 }
 

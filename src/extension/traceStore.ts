@@ -1,8 +1,9 @@
+import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { TraceDigest } from '../protocol/worker';
 import type { TreeTrace } from './logic/treeModel';
-import type { ExtensionSettings } from './logic/settings';
+import { analysisThreads, type ExtensionSettings } from './logic/settings';
 import { WorkerCancelledError, type WorkerClient } from './workerClient';
 
 /** A trace the extension knows: one file, or several merged into one timeline. */
@@ -102,9 +103,11 @@ export class TraceStore implements vscode.Disposable {
         this.changed.fire(id);
       });
       const started = performance.now();
-      this.log?.info(`${entry.trace.title}: loading`);
+      const { rules, analysisThreads: setting } = this.settings();
+      const threads = analysisThreads(setting, availableParallelism());
+      this.log?.info(`${entry.trace.title}: loading${threads > 1 ? ' (two threads)' : ''}`);
       try {
-        const summary = await this.worker.call('open', { traceId: id, paths, rules: this.settings().rules, cacheDir: this.cacheDir });
+        const summary = await this.worker.call('open', { traceId: id, paths, rules, cacheDir: this.cacheDir, threads });
         entry.trace.summary = summary;
         entry.trace.progress = 1;
         this.log?.info(`${entry.trace.title}: loaded in ${Math.round(performance.now() - started)} ms (read ${summary.stats.parseMs} ms, analysed ${summary.stats.analyzeMs} ms)`);

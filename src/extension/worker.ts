@@ -56,7 +56,7 @@ function model(traceId: string): TraceModel {
 type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promise<WorkerMethods[M]['result']> | WorkerMethods[M]['result'] };
 
 const handlers: Handlers = {
-  async open({ traceId, paths, rules, format, cacheDir }) {
+  async open({ traceId, paths, rules, format, cacheDir, threads }) {
     // A cancel of an earlier load was cleared when this call arrived (below); one that came after it
     // applies to this load, even if it came before the load's turn in the queue.
     let last = 0;
@@ -68,6 +68,7 @@ const handlers: Handlers = {
       cacheDir,
       saveIndexLater: true,
       recordOwnership: true,
+      threads,
       onCacheError: (message) => post({ type: 'log', message }),
       rules,
       format,

@@ -111,8 +111,8 @@ export interface ListQuery {
 
 /** Every method the worker answers: its parameters and its result. */
 export interface WorkerMethods {
-  /** Read files from disk as one timeline and keep the model under traceId. */
-  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string }; result: TraceDigest };
+  /** Read files from disk as one timeline and keep the model under traceId; `threads` 2 lets a second thread parse a big file. */
+  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string; threads?: 1 | 2 }; result: TraceDigest };
   /** A page of the owners, most live pages first (the tree). */
   owners: { params: ListQuery & { kind?: OwnerKind }; result: ListPage<OwnerSummary> };
   /** A page of the snapshots in trace order (the tree, CodeLens per file, compare). */

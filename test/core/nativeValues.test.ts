@@ -46,4 +46,29 @@ describe('native format: values read without decoding', () => {
     expect(m.builder.events.pfn.get(0)).toBe(0x1f);
     expect(m.builder.events.node.get(0)).toBe(-1);
   });
+
+  it('reads keys by their first word only when the whole key matches, near the line end too', async () => {
+    const m = await openText(
+      native(
+        '1 alloc pfn=0x10 orderx=5 order=1 nodes=3 node=1 pid=7 comm=a gfp=X vaddrs=4',
+        '2 alloc order=2 pid=7 pfn=0x20',
+        '3 alloc pfn=3',
+        '4 alloc pfn=0x40 pid=7 snap=1 snapx=2 orde=6 ord=7 node=0',
+        '5 map pid=7 pfn=0x10 vadd=1 vaddr=0x7f00',
+        '6 alloc pfn=0x60 pid=7 tgid=7 pfn=0x61',
+      ),
+    );
+    expect(m.builder.errors).toEqual([]);
+    const e = m.builder.events;
+    const got = Array.from({ length: e.length }, (_, k) => [e.time.get(k), e.pfn.get(k), e.orderCol.get(k), e.node.get(k)]);
+    expect(got).toEqual([
+      [1, 0x10, 1, 1],
+      [2, 0x20, 2, -1],
+      [3, 3, 0, -1],
+      [4, 0x40, 0, 0],
+      [5, 0x10, 0, -1],
+      [6, 0x61, 0, -1],
+    ]);
+    expect(e.arg.get(4)).toBe(0x7f00);
+  });
 });

@@ -4,7 +4,7 @@ import { anomalyToDiagnostic, fileDiagnostics, ruleMarkdown } from '../../src/ex
 import { collectLines, excerptDocumentLine, excerptTextColumn, renderExcerpt } from '../../src/extension/logic/excerpt';
 import { anomalyHoverMarkdown, findPfnAt, formatTime, pageHistoryMarkdown, revealLink } from '../../src/extension/logic/hoverText';
 import { stepAnomaly } from '../../src/extension/logic/navigation';
-import { chartResolutionFromSettings, DEFAULT_SETTINGS, ownerColorsFromSettings, ruleConfigFromSettings, viewSettingsMessage } from '../../src/extension/logic/settings';
+import { analysisThreads, chartResolutionFromSettings, DEFAULT_SETTINGS, ownerColorsFromSettings, ruleConfigFromSettings, threadsFromSettings, viewSettingsMessage } from '../../src/extension/logic/settings';
 import { outlineSymbols } from '../../src/extension/logic/symbols';
 import { finiteForWebview } from '../../src/extension/logic/webviewTransport';
 import { parseHostMessage } from '../../webview/ownership/messages';
@@ -147,6 +147,17 @@ describe('settings', () => {
       problems: ['pageledger.rules.enabled: unknown rule "bogus"', 'pageledger.rules.severity.leak: expected error, warning or info'],
     });
     expect(ruleConfigFromSettings(undefined, null)).toEqual({ rules: {}, problems: [] });
+  });
+
+  it('reads the analysis threads setting, auto for anything it does not know', () => {
+    expect(['auto', 'one', 'two'].map(threadsFromSettings)).toEqual(['auto', 'one', 'two']);
+    expect([undefined, null, 2, 'Two', ''].map(threadsFromSettings)).toEqual(['auto', 'auto', 'auto', 'auto', 'auto']);
+  });
+
+  it('reads a trace on two threads when asked, or on auto only with more than two cores', () => {
+    expect([1, 2, 3, 16].map((cores) => analysisThreads('auto', cores))).toEqual([1, 1, 2, 2]);
+    expect([1, 2, 16].map((cores) => analysisThreads('one', cores))).toEqual([1, 1, 1]);
+    expect([1, 2, 16].map((cores) => analysisThreads('two', cores))).toEqual([2, 2, 2]);
   });
 });
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ANOMALY_KINDS } from '../../src/core/analysis/anomalies';
 import { TRACE_FILE_EXTENSIONS, TRACE_FILES_GLOB, TRACE_LANGUAGES } from '../../src/extension/logic/languages';
-import { DEFAULT_SETTINGS } from '../../src/extension/logic/settings';
+import { DEFAULT_SETTINGS, THREADS_SETTINGS } from '../../src/extension/logic/settings';
 
 const ROOT = join(__dirname, '..', '..');
 interface Manifest {
@@ -78,6 +78,8 @@ describe('package.json contributions match the code', () => {
     expect(Object.keys(p['pageledger.rules.severity'].properties ?? {})).toEqual([...ANOMALY_KINDS]);
     expect(p['pageledger.ownerColors'].default).toEqual(DEFAULT_SETTINGS.ownerColors);
     expect(p['pageledger.chart.resolution'].default).toBe(DEFAULT_SETTINGS.chartResolution);
+    expect(p['pageledger.analysis.threads'].default).toBe(DEFAULT_SETTINGS.analysisThreads);
+    expect((p['pageledger.analysis.threads'] as { enum?: unknown }).enum).toEqual([...THREADS_SETTINGS]);
     expect(p['pageledger.limits.maxProblemsPerFile'].default).toBe(DEFAULT_SETTINGS.maxProblemsPerFile);
     expect((p['pageledger.limits.textEditorMaxMB'].default as number) * 1024 * 1024).toBe(DEFAULT_SETTINGS.textEditorMaxBytes);
   });

@@ -12,7 +12,14 @@ export interface ExtensionSettings {
   chartResolution: number;
   /** Colour per owner kind (CSS colours) the user set; kinds not listed follow the colour theme. */
   ownerColors: Record<string, string>;
+  /** Threads that read a trace file: `pageledger.analysis.threads` (analysisThreads resolves `auto`). */
+  analysisThreads: ThreadsSetting;
 }
+
+/** The values of `pageledger.analysis.threads`. */
+export const THREADS_SETTINGS = ['auto', 'one', 'two'] as const;
+/** One of THREADS_SETTINGS. */
+export type ThreadsSetting = (typeof THREADS_SETTINGS)[number];
 
 /** Defaults, the same as the `contributes.configuration` defaults in package.json. */
 export const DEFAULT_SETTINGS: ExtensionSettings = {
@@ -22,6 +29,7 @@ export const DEFAULT_SETTINGS: ExtensionSettings = {
   chartResolution: 800,
   // Empty: the view takes each kind's colour from the theme (charts.blue, ...) so light and dark both read.
   ownerColors: {},
+  analysisThreads: 'auto',
 };
 
 /** Owner kinds the colour setting may name (the webview's OWNER_KINDS). */
@@ -47,6 +55,25 @@ export function ownerColorsFromSettings(raw: unknown): { ownerColors: Record<str
 /** The chart resolution setting clamped to its declared range (50..10000), the default when not a number. */
 export function chartResolutionFromSettings(raw: unknown): number {
   return typeof raw === 'number' && Number.isFinite(raw) ? Math.max(50, Math.min(10_000, Math.round(raw))) : DEFAULT_SETTINGS.chartResolution;
+}
+
+/** The threads setting, `auto` when it is not one of its values. */
+export function threadsFromSettings(raw: unknown): ThreadsSetting {
+  return (THREADS_SETTINGS as readonly unknown[]).includes(raw) ? (raw as ThreadsSetting) : 'auto';
+}
+
+/**
+ * Threads the analysis worker reads a trace with (a second one only parses; the worker analyses beside
+ * it), given the setting and the cores the extension host may use (`os.availableParallelism()`). On two
+ * cores a first open shares them with the webview's start in code-server and Chromium, and the second
+ * thread's 0.5 s more CPU made it no sooner: first chart of the 103 MB trace of bench/vscode.mjs, seven
+ * first opens each, interleaved, load 1-9: two threads 2.77-6.46 s (median 4.28 s), 3.2 s CPU in the
+ * extension host; one thread 2.81-6.33 s (median 3.79 s), 2.7 s CPU.
+ */
+export function analysisThreads(setting: ThreadsSetting, cores: number): 1 | 2 {
+  if (setting === 'one') return 1;
+  if (setting === 'two') return 2;
+  return cores > 2 ? 2 : 1;
 }
 
 /** The ownership webview's `settings` message. */
