@@ -199,6 +199,7 @@ class LocalRange {
   private readonly reader: LineReader;
   private readonly parser: LineParser;
   private readonly chunks: AsyncIterator<Uint8Array>;
+  private readonly cutter: PartCutter;
   read = 0;
   finished = false;
 
@@ -210,6 +211,7 @@ class LocalRange {
       onLongLine: (n, len) => this.b.error(n, `line of ${len} bytes skipped: longer than 65536 bytes, expected one record per line`),
     });
     this.chunks = fileChunks(path, start, end)[Symbol.asyncIterator]();
+    this.cutter = new PartCutter(this.b);
   }
 
   /** Parse the next chunk of the range (or finish it). */
@@ -231,14 +233,18 @@ class LocalRange {
   }
 
   /**
-   * Everything the range gave (after it is finished), as parts of at most LOCAL_PART_CHUNKS event chunks
-   * but the last: each is copied after the workers' ranges and its columns released before the next
+   * Everything the range gave (after it is finished) and cutReady did not take, as parts of at most
+   * LOCAL_PART_CHUNKS event chunks but the last: each is copied after the workers' ranges and its columns released before the next
    * (releaseBuffers), so the copies take the memory the range's own columns leave.
    */
   *parts(): Generator<StreamPart> {
-    const cutter = new PartCutter(this.b);
-    while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
-    yield cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
+    while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
+    yield this.cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
+  }
+
+  /** While the range is parsed: its first LOCAL_PART_CHUNKS packed chunks as a part, or null when it has fewer. */
+  cutReady(): StreamPart | null {
+    return this.b.events.length > LOCAL_PART_CHUNKS * CHUNK ? this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS) : null;
   }
 }
 
@@ -361,31 +367,24 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
    * The main thread's own range, after the worker's (holdTail): its owners, snapshots and errors are
    * appended here, its events sent to the worker, which copies them after the last chunk of its own
    * range that was not full and sends back whole chunks, taken here as they are and replayed while the
-   * worker copies the next part. Copied here, the main thread's 0.35 of kmem-1 (2.8 M events) took
-   * 0.2-0.4 s after the worker was done, before its replay.
+   * worker copies the next part; when the worker was done first, the range's parse goes on meanwhile, a
+   * part sent as soon as it has LOCAL_PART_CHUNKS chunks. Copied here, the main thread's 0.35 of kmem-1
+   * (2.8 M events) took 0.2-0.4 s after the worker was done, before its replay.
    */
   const tailThroughWorker = async (range: LocalRange, q: PartQueue): Promise<void> => {
     // The worker holds events with its own owner ids only when the builder did not take its range as it came.
     if (!adopted) throw new WorkerFailed('owner ids of the first range are not the builder\'s');
-    while (!range.finished) {
-      await range.step();
-      if (opts.isCancelled?.()) throw new CancelledError();
-    }
     const app = new PartAppender(builder, lines);
     const lineOffset = lines;
-    for (const part of range.parts()) {
+    const send = (part: StreamPart): void => {
       if (part.layout) throw new LayoutAfterSplit();
       const effect = app.append(part, false);
       if (effect.patched) patched = true;
       const request: TailRequest = { events: part.events, owners: app.ownerMap(), lineOffset };
       q.worker.postMessage(request, eventBuffers(part.events));
-      if (part.end) {
-        lines += part.end.lines;
-        done += part.bytes;
-      }
-    }
-    q.worker.postMessage({ flush: true } satisfies TailRequest);
-    for (;;) {
+    };
+    /** Take the worker's next answer and replay it; true after the last. */
+    const answer = async (): Promise<boolean> => {
       const { chunks, last } = await q.nextChunks();
       if (opts.isCancelled?.()) throw new CancelledError();
       // Every answer but the last is whole chunks, and the one before it left the store on a chunk boundary.
@@ -395,8 +394,28 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         replay ??= new Replay(builder, opts.rules, recording);
         replay.advance(builder.events.length);
       }
-      if (last) break;
+      return last;
+    };
+    while (!range.finished) {
+      if (q.ready()) {
+        await answer();
+        continue;
+      }
+      await range.step();
+      if (opts.isCancelled?.()) throw new CancelledError();
+      const part = range.cutReady();
+      if (part) send(part);
     }
+    // The rest in parts too, so that the replay of each overlaps the worker's copy of the next.
+    for (const part of range.parts()) {
+      send(part);
+      if (part.end) {
+        lines += part.end.lines;
+        done += part.bytes;
+      }
+    }
+    q.worker.postMessage({ flush: true } satisfies TailRequest);
+    while (!(await answer()));
     progress();
   };
   /** Whether the worker's range was taken as it came (its owner ids the builder's). */
