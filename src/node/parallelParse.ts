@@ -259,7 +259,9 @@ class LocalRange {
  * start past the middle, a snapshot log, a failed worker) is read by `openTrace` on one thread. The model
  * is the one a single thread makes (test/perf/parallelParse.test.ts). When the events turn out not to be
  * in time order, or layout lines come after events, the replay runs again over the whole trace in time
- * order at the end, as on one thread.
+ * order at the end, as on one thread. The main thread's own range of a line-local format (after the
+ * worker's) is copied after the worker's last chunk by the worker itself, so that the main thread takes
+ * whole chunks and replays one part while the next is copied (PartRequest.holdTail).
  */
 export async function openTraceParallel(sources: InputSource[], opts: ParallelOptions = {}): Promise<ParallelResult> {
   const single = async (why: string): Promise<ParallelResult> => ({ model: await openTrace(sources, opts), threads: 1, why });
