@@ -6,16 +6,15 @@ import { Replay, type ReplayResult } from '../core/analysis/replay';
 import { NATIVE_HEADER } from '../core/formats/native';
 import { detectFormat, formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
-import { CHUNK } from '../core/model/eventStore';
-import type { EventStoreData } from '../core/model/eventStore';
+import { CHUNK, type EventStoreData } from '../core/model/eventStore';
 import { eventBuffers, PartAppender, PartCutter, type StreamPart } from '../core/model/partStream';
 import { LineReader } from '../core/formats/lineReader';
 import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
 import { fileChunks } from './fileChunks';
 import { releaseBuffers } from './releaseBuffers';
+import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
 
 export { releaseBuffers };
-import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
 
 /** What the main thread asks a parse worker to do. */
 export interface PartRequest {
@@ -234,8 +233,8 @@ class LocalRange {
 
   /**
    * Everything the range gave (after it is finished) and cutReady did not take, as parts of at most
-   * LOCAL_PART_CHUNKS event chunks but the last: each is copied after the workers' ranges and its columns released before the next
-   * (releaseBuffers), so the copies take the memory the range's own columns leave.
+   * LOCAL_PART_CHUNKS event chunks but the last: each is copied after the workers' ranges and its columns
+   * released before the next (releaseBuffers), so the copies take the memory the range's own columns leave.
    */
   *parts(): Generator<StreamPart> {
     while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
