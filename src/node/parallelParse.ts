@@ -1,17 +1,20 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import { OwnershipRecorder } from '../core/analysis/ownershipIndex';
 import { Replay, type ReplayResult } from '../core/analysis/replay';
 import { NATIVE_HEADER } from '../core/formats/native';
 import { detectFormat, formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
-import { CHUNK } from '../core/model/eventStore';
+import { CHUNK, type EventStoreData } from '../core/model/eventStore';
 import { eventBuffers, PartAppender, PartCutter, type StreamPart } from '../core/model/partStream';
 import { LineReader } from '../core/formats/lineReader';
 import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
 import { fileChunks } from './fileChunks';
+import { releaseBuffers } from './releaseBuffers';
 import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
+
+export { releaseBuffers };
 
 /** What the main thread asks a parse worker to do. */
 export interface PartRequest {
@@ -24,10 +27,28 @@ export interface PartRequest {
   prime: Uint8Array[];
   /** Send a part whenever this many events are parsed. */
   partEvents: number;
+  /**
+   * Keep the events of the last chunk when it is not full, and append the main thread's range to them
+   * (TailRequest): set when the main thread parses the range right after this one.
+   */
+  holdTail?: boolean;
 }
 
-/** A parse worker's messages: parts in order, the last with `end` set; or why it failed. */
-export type PartMessage = { ok: true; part: StreamPart } | { ok: false; message: string };
+/**
+ * A parse worker's messages: parts in order, the last with `end` set; after it, with `holdTail`, the
+ * answers to TailRequests, whole chunks but the last; or why it failed.
+ */
+export type PartMessage = { ok: true; part: StreamPart } | { ok: true; chunks: EventStoreData; last: boolean } | { ok: false; message: string };
+
+/** What the main thread asks of a worker that kept its last partial chunk (PartRequest.holdTail). */
+export type TailRequest =
+  /**
+   * Append these events (of the range right after the worker's) with their owner ids mapped through
+   * `owners` and their lines shifted by `lineOffset`, and send back the chunks that are full.
+   */
+  | { events: EventStoreData; owners: Int32Array; lineOffset: number }
+  /** Send back every event still held. */
+  | { flush: true };
 
 /**
  * Event chunks (of 65536 events) in a part of the main thread's own range as it is copied after the
@@ -107,7 +128,8 @@ class PartQueue {
     this.worker = new Worker(script, { workerData: req, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     this.worker.on('message', (m: PartMessage) => {
       this.parts.push(m);
-      if (m.ok && m.part.end) this.done = true;
+      // A worker that holds its tail is done after its last answer, not at the end of its range.
+      if (m.ok && ('part' in m ? m.part.end && !req.holdTail : m.last)) this.done = true;
       this.wake?.();
     });
     this.worker.once('error', (e) => this.fail(e.message));
@@ -128,11 +150,24 @@ class PartQueue {
 
   /** The next part; throws when the worker failed before sending it. */
   async next(): Promise<StreamPart> {
+    const m = await this.nextMessage();
+    if (!('part' in m)) throw new WorkerFailed('chunks sent before the end of the range');
+    return m.part;
+  }
+
+  /** The next answer to a TailRequest; throws when the worker failed before sending it. */
+  async nextChunks(): Promise<{ chunks: EventStoreData; last: boolean }> {
+    const m = await this.nextMessage();
+    if (!('chunks' in m)) throw new WorkerFailed('a part sent after the end of the range');
+    return m;
+  }
+
+  private async nextMessage(): Promise<Exclude<PartMessage, { ok: false }>> {
     for (;;) {
       const m = this.parts.shift();
       if (m) {
         if (!m.ok) throw new WorkerFailed(m.message);
-        return m.part;
+        return m;
       }
       if (this.failed !== null) throw new WorkerFailed(this.failed);
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -142,6 +177,9 @@ class PartQueue {
 }
 
 class WorkerFailed extends Error {}
+
+/** The main thread's range declares layout, which the ranges before it would have needed: one thread. */
+class LayoutAfterSplit extends Error {}
 
 /**
  * Young generation of a parse worker, in MB. The worker's young objects (line strings, owner fields) die
@@ -160,6 +198,7 @@ class LocalRange {
   private readonly reader: LineReader;
   private readonly parser: LineParser;
   private readonly chunks: AsyncIterator<Uint8Array>;
+  private readonly cutter: PartCutter;
   read = 0;
   finished = false;
 
@@ -171,6 +210,7 @@ class LocalRange {
       onLongLine: (n, len) => this.b.error(n, `line of ${len} bytes skipped: longer than 65536 bytes, expected one record per line`),
     });
     this.chunks = fileChunks(path, start, end)[Symbol.asyncIterator]();
+    this.cutter = new PartCutter(this.b);
   }
 
   /** Parse the next chunk of the range (or finish it). */
@@ -192,14 +232,18 @@ class LocalRange {
   }
 
   /**
-   * Everything the range gave (after it is finished), as parts of at most LOCAL_PART_CHUNKS event chunks
-   * but the last: each is copied after the workers' ranges and its columns released before the next
-   * (releaseBuffers), so the copies take the memory the range's own columns leave.
+   * Everything the range gave (after it is finished) and cutReady did not take, as parts of at most
+   * LOCAL_PART_CHUNKS event chunks but the last: each is copied after the workers' ranges and its columns
+   * released before the next (releaseBuffers), so the copies take the memory the range's own columns leave.
    */
   *parts(): Generator<StreamPart> {
-    const cutter = new PartCutter(this.b);
-    while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
-    yield cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
+    while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
+    yield this.cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
+  }
+
+  /** While the range is parsed: its first LOCAL_PART_CHUNKS packed chunks as a part, or null when it has fewer. */
+  cutReady(): StreamPart | null {
+    return this.b.events.length > LOCAL_PART_CHUNKS * CHUNK ? this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS) : null;
   }
 }
 
@@ -214,7 +258,9 @@ class LocalRange {
  * start past the middle, a snapshot log, a failed worker) is read by `openTrace` on one thread. The model
  * is the one a single thread makes (test/perf/parallelParse.test.ts). When the events turn out not to be
  * in time order, or layout lines come after events, the replay runs again over the whole trace in time
- * order at the end, as on one thread.
+ * order at the end, as on one thread. The main thread's own range of a line-local format (after the
+ * worker's) is copied after the worker's last chunk by the worker itself, so that the main thread takes
+ * whole chunks and replays one part while the next is copied (PartRequest.holdTail).
  */
 export async function openTraceParallel(sources: InputSource[], opts: ParallelOptions = {}): Promise<ParallelResult> {
   const single = async (why: string): Promise<ParallelResult> => ({ model: await openTrace(sources, opts), threads: 1, why });
@@ -270,7 +316,13 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
 
   const t0 = performance.now();
   const partEvents = opts.partEvents ?? 131072;
-  const queues = ranges.map(([start, end], k) => new PartQueue(script, { path, start, end, format: format.name, prime: k === 0 ? [] : prime, partEvents }));
+  // A line-local range of the main thread's own, after the worker's: the worker copies it after its last
+  // chunk (see below). A multi-line format's range is merged with the parser's state (mergeRange) on
+  // this thread instead.
+  const holdTail = local !== null && !recordSplit && ranges.length === 1;
+  const queues = ranges.map(
+    ([start, end], k) => new PartQueue(script, { path, start, end, format: format.name, prime: k === 0 ? [] : prime, partEvents, ...(holdTail ? { holdTail } : {}) }),
+  );
   const stopWorkers = (): void => {
     for (const q of queues) void q.worker.terminate();
   };
@@ -312,6 +364,63 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     return true;
   };
   const progress = (): void => opts.onProgress?.(done + (local?.read ?? 0), size);
+  /**
+   * The main thread's own range, after the worker's (holdTail): its owners, snapshots and errors are
+   * appended here, its events sent to the worker, which copies them after the last chunk of its own
+   * range that was not full and sends back whole chunks, taken here as they are and replayed while the
+   * worker copies the next part; when the worker was done first, the range's parse goes on meanwhile, a
+   * part sent as soon as it has LOCAL_PART_CHUNKS chunks. Copied here, the main thread's 0.35 of kmem-1
+   * (2.8 M events) took 0.2-0.4 s after the worker was done, before its replay.
+   */
+  const tailThroughWorker = async (range: LocalRange, q: PartQueue): Promise<void> => {
+    // The worker holds events with its own owner ids only when the builder did not take its range as it came.
+    if (!adopted) throw new WorkerFailed('owner ids of the first range are not the builder\'s');
+    const app = new PartAppender(builder, lines);
+    const lineOffset = lines;
+    const send = (part: StreamPart): void => {
+      if (part.layout) throw new LayoutAfterSplit();
+      const effect = app.append(part, false);
+      if (effect.patched) patched = true;
+      const request: TailRequest = { events: part.events, owners: app.ownerMap(), lineOffset };
+      q.worker.postMessage(request, eventBuffers(part.events));
+    };
+    /** Take the worker's next answer and replay it; true after the last. */
+    const answer = async (): Promise<boolean> => {
+      const { chunks, last } = await q.nextChunks();
+      if (opts.isCancelled?.()) throw new CancelledError();
+      // Every answer but the last is whole chunks, and the one before it left the store on a chunk boundary.
+      if (!builder.events.adoptData(chunks)) throw new WorkerFailed('chunks off a chunk boundary');
+      if (streaming && !builder.events.sorted) streaming = false;
+      if (streaming) {
+        replay ??= new Replay(builder, opts.rules, recording);
+        replay.advance(builder.events.length);
+      }
+      return last;
+    };
+    while (!range.finished) {
+      if (q.ready()) {
+        await answer();
+        continue;
+      }
+      await range.step();
+      if (opts.isCancelled?.()) throw new CancelledError();
+      const part = range.cutReady();
+      if (part) send(part);
+    }
+    // The rest in parts too, so that the replay of each overlaps the worker's copy of the next.
+    for (const part of range.parts()) {
+      send(part);
+      if (part.end) {
+        lines += part.end.lines;
+        done += part.bytes;
+      }
+    }
+    q.worker.postMessage({ flush: true } satisfies TailRequest);
+    while (!(await answer()));
+    progress();
+  };
+  /** Whether the worker's range was taken as it came (its owner ids the builder's). */
+  let adopted = true;
   try {
     for (let k = 0; k < queues.length; k++) {
       const app = new PartAppender(builder, lines);
@@ -334,11 +443,17 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         progress();
         if (part.end) {
           lines += part.end.lines;
+          adopted = app.adopts;
           break;
         }
       }
     }
+    if (holdTail && local) {
+      await tailThroughWorker(local, queues[0]);
+      local = null;
+    }
     // The workers have sent everything: their heaps go before the last range is copied and the replay ends.
+    // (With holdTail the worker has copied the last range already.)
     await Promise.all(queues.map((q) => q.worker.terminate()));
     if (local) {
       while (!local.finished) {
@@ -362,6 +477,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   } catch (e) {
     stopAll();
     if (e instanceof WorkerFailed) return single(`worker failed: ${e.message}`);
+    if (e instanceof LayoutAfterSplit) return single('layout lines after the split');
     throw e;
   }
   builder.endFile(lines);
@@ -383,21 +499,6 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     model: { builder, result, format: format.name, stats: { bytes: size, lines, parseMs: Math.round(t1 - t0), analyzeMs: Math.round(t2 - t1) }, ...(recording ? { ownershipRecording: recording } : {}) },
     threads: queues.length + 1,
   };
-}
-
-/**
- * Free the memory of array buffers nothing uses any more, without waiting for a garbage collection:
- * posted (transferred) on a channel that is then closed, they are detached at once and their memory goes
- * with the channel. Resolves when it has gone (both ends closed, a turn or two of the event loop later).
- */
-export function releaseBuffers(buffers: ArrayBuffer[]): Promise<void> {
-  if (buffers.length === 0) return Promise.resolve();
-  const { port1, port2 } = new MessageChannel();
-  port1.postMessage(null, buffers);
-  const closed = Promise.all([new Promise((resolve) => port1.once('close', resolve)), new Promise((resolve) => port2.once('close', resolve))]);
-  port1.close();
-  port2.close();
-  return closed.then(() => undefined);
 }
 
 /**

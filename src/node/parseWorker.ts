@@ -3,17 +3,24 @@
  * a multi-line format, one that starts at a record: TraceFormat.rangeSplit) with a given format and posts
  * what it parsed as it goes, in StreamParts of about `partEvents` events with their column chunks
  * transferred, so the main thread analyses while this thread still parses. The last part carries the
- * parser's own state when the format has any.
+ * parser's own state when the format has any. With `holdTail` the worker keeps its last partial chunk and
+ * then appends the events the main thread sends it (TailRequest) after it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LineReader } from '../core/formats/lineReader';
 import { formatByName } from '../core/formats/registry';
+import { EventStore } from '../core/model/eventStore';
 import { TraceBuilder } from '../core/model/traceBuilder';
-import { PartCutter, streamPartBuffers, type StreamPart } from '../core/model/partStream';
+import { eventBuffers, PartCutter, streamPartBuffers, type StreamPart } from '../core/model/partStream';
 import { fileChunks } from './fileChunks';
-import type { PartMessage, PartRequest } from './parallelParse';
+import { releaseBuffers } from './releaseBuffers';
+import type { PartMessage, PartRequest, TailRequest } from './parallelParse';
 
-async function run(req: PartRequest, post: (m: PartMessage, transfer: ArrayBuffer[]) => void): Promise<void> {
+async function run(
+  req: PartRequest,
+  post: (m: PartMessage, transfer: ArrayBuffer[]) => void,
+  listen: (handle: (m: TailRequest) => void) => void,
+): Promise<void> {
   const format = formatByName(req.format);
   if (!format) throw new Error(`unknown format ${req.format}`);
   const b = new TraceBuilder();
@@ -34,12 +41,40 @@ async function run(req: PartRequest, post: (m: PartMessage, transfer: ArrayBuffe
   }
   reader.end();
   p.end(reader.lines);
-  send(cutter.end(read, reader.lines, format.rangeSplit?.rangeState(b)));
+  send(cutter.end(read, reader.lines, format.rangeSplit?.rangeState(b), req.holdTail));
+  if (!req.holdTail) return;
+  // The main thread's range, appended here after this range's last partial chunk (a copy this thread
+  // makes while the main thread replays what it got before), comes back as whole chunks the main
+  // thread takes as they are (EventStore.adoptData).
+  await new Promise<void>((resolve, reject) =>
+    listen((m) => {
+      try {
+        if ('flush' in m) {
+          const rest = b.takeEvents().exportData();
+          post({ ok: true, chunks: rest, last: true }, eventBuffers(rest));
+          resolve();
+          return;
+        }
+        b.events.appendStore(EventStore.fromData(m.events), b.currentFile, m.lineOffset, m.owners);
+        // The range's own columns are dead once copied: freed now rather than at a full collection.
+        void releaseBuffers(eventBuffers(m.events));
+        const full = b.events.takeFullChunks();
+        post({ ok: true, chunks: full, last: false }, eventBuffers(full));
+      } catch (e) {
+        reject(e);
+      }
+    }),
+  );
 }
 
 const port = parentPort;
 if (port) {
-  run(workerData as PartRequest, (m, transfer) => port.postMessage(m, transfer)).catch((e: unknown) =>
-    port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) } satisfies PartMessage),
+  run(
+    workerData as PartRequest,
+    (m, transfer) => port.postMessage(m, transfer),
+    (handle) => port.on('message', handle),
+  ).then(
+    () => port.removeAllListeners('message'),
+    (e: unknown) => port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) } satisfies PartMessage),
   );
 }

@@ -542,7 +542,7 @@ describe('EventStore.appendStore', () => {
     return e;
   };
 
-  for (const at of [0, 1000, CHUNK - 5]) {
+  for (const at of [0, 1000, CHUNK - 5, CHUNK]) {
     it(`appends as pushes would, lines shifted, file set, owners and fault agents mapped (store of ${at} events before)`, () => {
       const n = 2 * CHUNK + 321;
       const src = new EventStore();

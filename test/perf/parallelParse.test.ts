@@ -369,6 +369,34 @@ describe('parallel parse', () => {
     expect(plain(r.model)).toEqual(plain(one));
   }, 60_000);
 
+  it('gives the single-thread model when the main thread parses a range of several parts after one whose last chunk is full, or not', async () => {
+    // One event a line: the worker's range ends on a chunk boundary at 2 * CHUNK lines, and 100 lines past
+    // it; the main thread's range is more than LOCAL_PART_CHUNKS chunks, so the worker copies it in parts.
+    const lines = ['pageledger-trace 1'];
+    const n = 7 * 65536 + 1234;
+    for (let k = 0; k < n; k++) {
+      const pid = 10 + (k % 37);
+      const pfn = (0x100000 + (k % 50000)).toString(16);
+      // A pid first seen without its comm in the first range gets it in the second (a patched label).
+      const comm = pid === 13 && k < 3 * 65536 ? '' : ` comm=app${pid % 5}`;
+      if (k % 3 === 2) lines.push(`${1000 + k} free pfn=0x${pfn} order=0`);
+      else if (k % 7 === 1) lines.push(`${1000 + k} map pid=${pid} vaddr=0x7f00${pfn}000 pfn=0x${pfn}`);
+      else lines.push(`${1000 + k} alloc pfn=0x${pfn} order=0 pid=${pid}${comm}`);
+    }
+    const path = writeTrace('tail.pltrace', lines);
+    const one = await openTrace([fileSource(path)], { recordOwnership: true });
+    expect(one.builder.events.length).toBe(n);
+    const starts = [0];
+    for (const l of lines) starts.push(starts[starts.length - 1] + Buffer.byteLength(l) + 1);
+    for (const first of [2 * 65536, 2 * 65536 + 100]) {
+      // The header is line 0: the worker's range ends before event `first`'s line.
+      const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: starts[1 + first], mainShare: 0.5, partEvents: 65536, recordOwnership: true });
+      expect({ first, threads: r.threads, why: r.why }).toEqual({ first, threads: 2, why: undefined });
+      expect(plain(r.model)).toEqual(plain(one));
+      expect(viewInit(r.model)).toEqual(viewInit(one));
+    }
+  }, 60_000);
+
   it('reads small files on one thread by default', async () => {
     const path = join(dir, 'small.pltrace');
     writeFileSync(path, nativeTrace());

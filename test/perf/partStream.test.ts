@@ -68,6 +68,29 @@ describe('EventStore chunk hand-over', () => {
 });
 
 describe('PartCutter and PartAppender', () => {
+  it('keep a last partial chunk back with holdTail, and append a part without its events', () => {
+    const worker = new TraceBuilder();
+    worker.beginFile('t', 'pageledger', 0);
+    for (let i = 0; i < CHUNK + 5; i++) worker.push({ ...rec(i), owner: worker.owners.process(1000 + (i % 3), 'app') });
+    const end = new PartCutter(worker).end(100, CHUNK + 5, undefined, true);
+    expect(end.events.length).toBe(CHUNK);
+    expect(worker.events.length).toBe(5);
+    expect(end.end?.lines).toBe(CHUNK + 5);
+    const target = new TraceBuilder();
+    target.beginFile('t', 'pageledger', 0);
+    // A target that has an owner already: the part's ids map past it.
+    target.owners.process(7, 'other');
+    const app = new PartAppender(target, 10);
+    app.append(end, false);
+    expect(target.events.length).toBe(0);
+    const map = app.ownerMap();
+    expect(map.length).toBe(worker.owners.size);
+    for (let id = 0; id < map.length; id++) expect([target.owners.commOf(map[id]), target.owners.pidOf(map[id])]).toEqual([worker.owners.commOf(id), worker.owners.pidOf(id)]);
+    expect(Array.from(map)).not.toEqual(Array.from(map, (_, id) => id));
+    expect(app.adopts).toBe(false);
+    expect(new PartAppender(new TraceBuilder(), 0).adopts).toBe(true);
+  });
+
   it('rebuild the builder the parser filled: owners, comm learnt late, snapshots, errors, counters, layout', () => {
     const worker = new TraceBuilder();
     worker.beginFile('t', 'pageledger', 0);

@@ -103,10 +103,12 @@ export class PartCutter {
 
   /**
    * The last part: the rest, plus the counters, the dropped errors, the owner fields filled in late and
-   * the parser's own `state` when the format has any (RangeSplit.rangeState).
+   * the parser's own `state` when the format has any (RangeSplit.rangeState). With `holdTail`, the events
+   * of a last chunk that is not full stay in the builder (the range after this one is appended to them
+   * on this thread: see parseWorker).
    */
-  end(bytes: number, lines: number, state?: unknown): StreamPart {
-    const part = this.cut(bytes, true);
+  end(bytes: number, lines: number, state?: unknown, holdTail = false): StreamPart {
+    const part = this.cut(bytes, !holdTail);
     const patches: OwnerPatch[] = [];
     const table = this.b.owners;
     for (let id = 0; id < table.size; id++) {
@@ -188,7 +190,24 @@ export class PartAppender {
 
   constructor(private readonly b: TraceBuilder, private readonly lineOffset: number) {}
 
-  append(p: StreamPart): AppendEffect {
+  /**
+   * Whether this range's owner ids, lines and file are the builder's, so that its events are taken as
+   * they are (the first range of a file).
+   */
+  get adopts(): boolean {
+    return this.identity && this.lineOffset === 0 && this.b.currentFile === 0;
+  }
+
+  /** The builder's owner id of each owner id of the parts appended so far. */
+  ownerMap(): Int32Array {
+    return this.map.slice(0, this.mapped);
+  }
+
+  /**
+   * Append part `p`; without `withEvents`, everything but its events (which the caller appends
+   * elsewhere, through `ownerMap`).
+   */
+  append(p: StreamPart, withEvents = true): AppendEffect {
     const b = this.b;
     const effect: AppendEffect = { copied: false, layout: false, patched: false };
     if (p.layout) effect.layout = mergeLayout(b, p.layout);
@@ -204,8 +223,7 @@ export class PartAppender {
     for (let k = 0; k < rows && this.identity; k++) if (this.map[this.mapped + k] !== this.mapped + k) this.identity = false;
     this.mapped += rows;
     // Whole chunks whose ids, lines and file are already the builder's are taken as they are; else copied.
-    const same = this.identity && this.lineOffset === 0 && b.currentFile === 0;
-    if (p.events.length > 0 && !(same && b.events.adoptData(p.events))) {
+    if (withEvents && p.events.length > 0 && !(this.adopts && b.events.adoptData(p.events))) {
       b.events.appendStore(EventStore.fromData(p.events), b.currentFile, this.lineOffset, this.map);
       effect.copied = true;
     }
