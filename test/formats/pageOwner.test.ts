@@ -534,6 +534,34 @@ describe('the page table of a dump replay (held chunks)', () => {
     }
   });
 
+  it('writes each part of a block across a chunk border at once, the chunks staying held', async () => {
+    // Blocks not aligned to their order (as a synthetic dump may list them): order 3 from 0x3ffc (4 pages in
+    // chunk 3, 4 in chunk 4, a slot in each), and order 2 from 0x1ffd and from 0x1fff, which meet across the
+    // border of chunks 1 and 2 (each of their pages a slot of its own).
+    const recs: Rec[] = [
+      { order: 2, pfn: 0x1ffd, pid: 3, comm: 'a', ts: 5000 },
+      { order: 2, pfn: 0x1fff, pid: 4, comm: 'b', ts: 4000 },
+      { order: 0, pfn: 0x2003, pid: 3, comm: 'a', ts: 100 },
+      { order: 3, pfn: 0x3ffc, pid: 4, comm: 'b', ts: 3000 },
+      { order: 1, pfn: 0x4004, pid: 5, comm: 'c', ts: 2000 },
+    ];
+    const held = await open([layout6(recs)], false);
+    const dense = await open([layout6(recs)], true);
+    expect(summary(held)).toEqual(summary(dense));
+    expect(pageColumns(held)).toEqual(pageColumns(dense));
+    const chunks = [...held.result.pages.all()];
+    expect(chunks.map((c) => [c.base, c.capacity])).toEqual([
+      [0x2000, 4],
+      [0x4000, 2],
+      [0x3000, 1],
+      [0x1000, 3],
+    ]);
+    const pages = held.result.pages;
+    expect([0x3ffc, 0x3fff, 0x4000, 0x4003].map((p) => pages.peek(p)!.headOrder(p & 0xfff))).toEqual([3, 255, 255, 255]);
+    // pid 3's later record takes 0x1fff and 0x2000 from pid 4's.
+    expect(Object.fromEntries(summarize(held).owners.map((o) => [o.pid, o.livePages]))).toEqual({ 3: 5, 4: 10, 5: 2 });
+  });
+
   it('keeps the pages of an order-10 block across a chunk border, and a block freed in part by a later 4.x dump', async () => {
     // pfn 0x3e00-0x41ff (order 10) spans chunks 3 and 4; the later dump holds only pfn 0x3e01 of it.
     const d1 = layout4([

@@ -18,10 +18,10 @@ const OWNER_BITS = 30;
 const OWNER_MASK = (1 << OWNER_BITS) - 1;
 
 /**
- * Chunks that hold at most this many pages in the held form (PageTable.reserve): its 9 bytes a page plus
- * 770 bytes of bitmap and counts pass the dense form's 36,864 bytes at 4,010 pages.
+ * Chunks that hold at most this many blocks take the held form (PageTable.reserve): its 9 bytes a block plus
+ * 1,280 bytes of bitmaps and counts pass the dense form's 36,864 bytes at 3,953 blocks.
  */
-const HELD_MAX = 3968;
+const HELD_MAX = 3952;
 
 /**
  * The state of 4096 pages, two int32 per page side by side: owner (0 none) | state << 30, and the index of
@@ -133,6 +133,14 @@ export class PageChunk {
     this.heads[k] = order;
   }
 
+  /**
+   * The slot of pages [s, s + n) when they are one block of the held form (their fields in one slot: the
+   * pages of a dump's record), for a write of all of them at once; -1 otherwise (always in the dense form).
+   */
+  blockSlot(_s: number, _n: number): number {
+    return -1;
+  }
+
   /** The chunk as one array per field (copies), for storage. */
   columns(): PageColumns {
     const c: PageColumns = { owner: new Int32Array(SIZE), state: new Uint8Array(SIZE), since: new Int32Array(SIZE), headOrder: new Uint8Array(SIZE) };
@@ -143,7 +151,7 @@ export class PageChunk {
       c.owner[s] = a[o] & OWNER_MASK;
       c.state[s] = a[o] >>> OWNER_BITS;
       c.since[s] = a[o + 1];
-      c.headOrder[s] = this.heads[k];
+      c.headOrder[s] = this.headOrder(s);
     }
     return c;
   }
@@ -161,30 +169,41 @@ export class PageChunk {
 
 /**
  * A chunk in the held form: it keeps slots only for the pages a bitmap marks (the pages a dump's records
- * cover), at their rank among the marked pages, and one more slot at the end that stays as a page never
- * seen reads. A page_owner dump lists 58% of the frames its chunks span (2.5 M records, 3.4 M pages in
- * 1445 chunks of 4096): 53 MB dense, 32 MB held. A write to a page the bitmap does not mark turns the
- * chunk dense (`densify`: the same object, its accessors then take the dense path), so any event of any
- * trace still finds a slot.
+ * cover), one slot a block (the pages of one record, which a replay of the dump gives an owner together,
+ * `blockSlot`), at the block's rank among the chunk's blocks, and one more slot at the end that stays as a
+ * page never seen reads. A page_owner dump lists 58% of the frames its chunks span (2.5 M records, 3.4 M
+ * pages in 1445 chunks of 4096): 53 MB dense, 32 MB with a slot a page, 24 MB with a slot a block. A write
+ * to one page of a block of several, or to a page the bitmap does not mark, turns the chunk dense
+ * (`densify`: the same object, its accessors then take the dense path), so any event of any trace still
+ * finds a slot of its own and every page reads as it would in a dense chunk.
  */
 export class HeldChunk extends PageChunk {
   /** One bit a page of the chunk, set for the pages that have slots; null once dense. */
   private held: Int32Array | null;
-  /** The pages marked in the bitmap's words before each word. */
+  /**
+   * One bit a page, set for the first page of each block: a marked page's slot is that of the nearest
+   * start at or before it.
+   */
+  private starts: Int32Array | null;
+  /** The block starts in the bitmap's words before each word. */
   private rank: Uint16Array | null;
-  /** The index of the slot every unmarked page reads (the count of marked pages). */
+  /** The index of the slot every unmarked page reads (the count of blocks). */
   private unseen: number;
 
-  /** A held chunk of the pages marked in `held` (128 words), which it keeps; its slots in `store` if given. */
-  constructor(base: number, held: Int32Array, store?: SpareMemory) {
+  /**
+   * A held chunk of the pages marked in `held` (128 words), in blocks starting at the pages marked in
+   * `starts` (each marked page's block starts at or before it), which it keeps; its slots in `store` if given.
+   */
+  constructor(base: number, held: Int32Array, starts: Int32Array, store?: SpareMemory) {
     const rank = new Uint16Array(WORDS);
     let m = 0;
     for (let w = 0; w < WORDS; w++) {
       rank[w] = m;
-      m += popcount(held[w]);
+      m += popcount(starts[w]);
     }
     super(base, m + 1, store);
     this.held = held;
+    this.starts = starts;
     this.rank = rank;
     this.unseen = m;
   }
@@ -193,25 +212,47 @@ export class HeldChunk extends PageChunk {
     return this.held === null ? SIZE : this.unseen;
   }
 
-  /** Held: the page's rank among the marked pages, or the unseen slot when it is not marked. */
+  /** Held: the rank of the page's block, or the unseen slot when the page is not marked. */
   override at(s: number): number {
     const h = this.held;
     if (h === null) return s;
     const w = s >>> 5;
     const bit = 1 << (s & 31);
-    const word = h[w];
-    if ((word & bit) === 0) return this.unseen;
-    return this.rank![w] + popcount(word & (bit - 1));
+    if ((h[w] & bit) === 0) return this.unseen;
+    // Starts up to and including s in its word (bit | bit - 1: the bits at and below s's).
+    return this.rank![w] + popcount(this.starts![w] & (bit | (bit - 1))) - 1;
   }
 
-  /** at(s) for a write: a page the held form has no slot for turns the chunk dense first. */
+  /** at(s) for a write of page s alone: a page without a slot of its own turns the chunk dense first. */
   override slotFor(s: number): number {
     const h = this.held;
     if (h === null) return s;
-    if ((h[s >>> 5] & (1 << (s & 31))) === 0) {
+    if (!this.single(s)) {
       this.densify();
       return s;
     }
+    return this.at(s);
+  }
+
+  /** Whether page s is marked and the only page of its block. */
+  private single(s: number): boolean {
+    const h = this.held!;
+    const st = this.starts!;
+    if (((h[s >>> 5] >>> (s & 31)) & 1) === 0 || ((st[s >>> 5] >>> (s & 31)) & 1) === 0) return false;
+    const t = s + 1;
+    // The block goes on when the next page is marked and starts none.
+    return t === SIZE || ((h[t >>> 5] >>> (t & 31)) & 1) === 0 || ((st[t >>> 5] >>> (t & 31)) & 1) === 1;
+  }
+
+  override blockSlot(s: number, n: number): number {
+    const h = this.held;
+    if (h === null || s + n > SIZE) return -1;
+    const st = this.starts!;
+    if (((st[s >>> 5] >>> (s & 31)) & 1) === 0) return -1;
+    for (let t = s + 1; t < s + n; t++) if (((h[t >>> 5] >>> (t & 31)) & 1) === 0 || ((st[t >>> 5] >>> (t & 31)) & 1) === 1) return -1;
+    const t = s + n;
+    // A block longer than n pages is not this one.
+    if (t < SIZE && ((h[t >>> 5] >>> (t & 31)) & 1) === 1 && ((st[t >>> 5] >>> (t & 31)) & 1) === 0) return -1;
     return this.at(s);
   }
 
@@ -223,11 +264,12 @@ export class HeldChunk extends PageChunk {
       const k = this.at(s);
       slots[s * 2] = this.slots[k * 2];
       slots[s * 2 + 1] = this.slots[k * 2 + 1];
-      heads[s] = this.heads[k];
+      heads[s] = this.headOrder(s);
     }
     this.slots = slots;
     this.heads = heads;
     this.held = null;
+    this.starts = null;
     this.rank = null;
   }
 
@@ -240,8 +282,11 @@ export class HeldChunk extends PageChunk {
   override since(s: number): number {
     return this.sinceAt(this.at(s));
   }
+  /** A block's head order is its first page's; the others of the block read 255, as unmarked pages do. */
   override headOrder(s: number): number {
-    return this.heads[this.at(s)];
+    const st = this.starts;
+    if (st === null) return this.heads[s];
+    return ((st[s >>> 5] >>> (s & 31)) & 1) === 1 ? this.heads[this.at(s)] : 255;
   }
   override set(s: number, owner: number, state: number, since: number): void {
     this.setAt(this.slotFor(s), owner, state, since);
@@ -303,27 +348,62 @@ function popcount(x: number): number {
 }
 
 /**
- * Pages a replay is going to visit, marked before it starts (a bitmap of 4096 bits per chunk), for
- * PageTable.reserve to make held chunks of.
+ * Pages a replay is going to visit, marked before it starts (a bitmap of 4096 bits per chunk), in blocks
+ * (a second bitmap marks each block's first page), for PageTable.reserve to make held chunks of.
  */
 export class PageMarks {
+  /** Marked pages by chunk key (pfn / 4096). */
   readonly words = new Map<number, Int32Array>();
+  /** First pages of blocks by chunk key. */
+  readonly starts = new Map<number, Int32Array>();
   private lastKey = -1;
   private last: Int32Array | null = null;
+  private lastStarts: Int32Array | null = null;
 
-  /** Mark pages [pfn, pfn + pages). */
+  /**
+   * Mark pages [pfn, pfn + pages) as one block (one in each chunk it spans). Where it meets pages marked
+   * before (a dump read while pages changed, two dumps), the pages of both blocks are each a block of
+   * their own.
+   */
   add(pfn: number, pages: number): void {
-    for (let p = pfn; p < pfn + pages; p++) {
-      const key = Math.floor(p / SIZE);
-      if (key !== this.lastKey) {
-        let w = this.words.get(key);
-        if (w === undefined) this.words.set(key, (w = new Int32Array(WORDS)));
-        this.lastKey = key;
-        this.last = w;
-      }
+    let meets = false;
+    for (let p = pfn; p < pfn + pages && !meets; p++) {
+      this.enter(p);
       const s = slotOf(p);
-      this.last![s >>> 5] |= 1 << (s & 31);
+      meets = ((this.last![s >>> 5] >>> (s & 31)) & 1) === 1;
     }
+    for (let p = pfn; p < pfn + pages; p++) {
+      this.enter(p);
+      const s = slotOf(p);
+      const w = s >>> 5;
+      const bit = 1 << (s & 31);
+      if (meets && (this.last![w] & bit) !== 0) this.split(s);
+      this.last![w] |= bit;
+      if (meets || p === pfn || s === 0) this.lastStarts![w] |= bit;
+    }
+  }
+
+  /** Make each page of the marked block holding slot s (in the current chunk) a block of its own. */
+  private split(s: number): void {
+    const h = this.last!;
+    const st = this.lastStarts!;
+    let a = s;
+    while (((st[a >>> 5] >>> (a & 31)) & 1) === 0) a--;
+    for (let t = a + 1; t < SIZE && ((h[t >>> 5] >>> (t & 31)) & 1) === 1 && ((st[t >>> 5] >>> (t & 31)) & 1) === 0; t++) st[t >>> 5] |= 1 << (t & 31);
+  }
+
+  /** Make the bitmaps of pfn's chunk the current ones. */
+  private enter(pfn: number): void {
+    const key = Math.floor(pfn / SIZE);
+    if (key === this.lastKey) return;
+    let w = this.words.get(key);
+    if (w === undefined) {
+      this.words.set(key, (w = new Int32Array(WORDS)));
+      this.starts.set(key, new Int32Array(WORDS));
+    }
+    this.lastKey = key;
+    this.last = w;
+    this.lastStarts = this.starts.get(key)!;
   }
 }
 
@@ -376,7 +456,7 @@ export class PageTable {
 
   /**
    * Make, before a replay, the chunks of the pages marked, each in the held form (slots for the marked
-   * pages only) unless it is nearly full; chunks made already stay as they are. A reserved chunk joins
+   * blocks only) unless it has nearly as many blocks as pages; chunks made already stay as they are. A reserved chunk joins
    * `all()` when `chunk()` first gives it out, so the order of `all()` is the one the replay makes. The
    * chunks' arrays are cut from `spare` (buffers nobody holds) while it lasts.
    */
@@ -384,9 +464,10 @@ export class PageTable {
     const store = new SpareMemory(spare);
     for (const [key, words] of marks.words) {
       if (this.find(key) !== undefined) continue;
+      const starts = marks.starts.get(key)!;
       let m = 0;
-      for (let w = 0; w < WORDS; w++) m += popcount(words[w]);
-      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, words, store) : new PageChunk(key * SIZE, SIZE, store);
+      for (let w = 0; w < WORDS; w++) m += popcount(starts[w]);
+      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, words, starts, store) : new PageChunk(key * SIZE, SIZE, store);
       c.listed = false;
       this.place(key, c);
     }

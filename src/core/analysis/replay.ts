@@ -446,6 +446,27 @@ export class Replay {
     if (state === LIVE) this.livePages++;
   }
 
+  /**
+   * Give the n pages of the block at slot k of chunk c (page slots s to s + n - 1) to `owner`, live, with
+   * head order `order`: what setPageAt and setHeadAt of each page in turn do, the pages sharing their
+   * fields (so each page's previous owner and state are the block's).
+   */
+  private setBlockAt(c: PageChunk, k: number, s: number, n: number, owner: number, order: number, ev: number): void {
+    const prev = c.ownerAt(k);
+    if (prev !== 0) this.ownerLive[prev] -= n;
+    if (c.stateAt(k) === LIVE) this.livePages -= n;
+    c.setAt(k, owner, LIVE, ev);
+    c.setHeadAt(k, order);
+    if (this.observer) for (let q = 0; q < n; q++) this.observer.page(c.base + s + q, owner, LIVE, ev);
+    if (owner !== 0) {
+      if (owner >= this.ownerLive.length) this.grow(owner);
+      // Page by page the count rises to this, its highest (or, when prev is owner, falls back to where it was).
+      const v = (this.ownerLive[owner] += n);
+      if (v > this.ownerPeak[owner]) this.ownerPeak[owner] = v;
+    }
+    this.livePages += n;
+  }
+
   private transfer(pfn: number, n: number, owner: number, ev: number): void {
     for (let p = pfn; p < pfn + n; p++) {
       const c = this.pages.chunk(p);
@@ -467,6 +488,7 @@ export class Replay {
     if (e.kind === EventKind.Record && e.ref) this.snaps.records[this.snap(e.ref, 0, i)] += n;
     let reported = false;
     this.checkPlacement(e);
+    if (n > 1 && e.kind === EventKind.Record) return this.recordBlock(e, n, i);
     for (let p = e.pfn; p < e.pfn + n; p++) {
       const c = this.pages.chunk(p);
       const s = slotOf(p);
@@ -478,6 +500,30 @@ export class Replay {
       }
       this.setPageAt(c, k, s, e.owner, LIVE, i);
       c.setHeadAt(k, p === e.pfn ? e.order : 255);
+    }
+  }
+
+  /**
+   * alloc() of a dump record of n > 1 pages: the part of the block in each chunk whose pages share one slot
+   * of a held chunk (PageTable.reserve) is written once, the other parts page by page. The owner's count only
+   * rises (or stays) from page to page, so its peak is the same checked at the end of a part.
+   */
+  private recordBlock(e: EventRecord, n: number, i: number): void {
+    const end = e.pfn + n;
+    for (let p = e.pfn; p < end; ) {
+      const c = this.pages.chunk(p);
+      const s = slotOf(p);
+      const len = Math.min(end - p, PAGE_SIZE - s);
+      const k = len > 1 ? c.blockSlot(s, len) : -1;
+      if (k >= 0) this.setBlockAt(c, k, s, len, e.owner, p === e.pfn ? e.order : 255, i);
+      else {
+        for (let q = s; q < s + len; q++) {
+          const kq = c.slotFor(q);
+          this.setPageAt(c, kq, q, e.owner, LIVE, i);
+          c.setHeadAt(kq, p + (q - s) === e.pfn ? e.order : 255);
+        }
+      }
+      p += len;
     }
   }
 
