@@ -630,6 +630,80 @@ describe('EventStore.order', () => {
     );
   });
 
+  /** The most events whose 32-bit keys (orderByWholeTimes: time - least + 1, carried over missing times) share their high half. */
+  const maxHighHalf = (times: number[], files: number[]): number => {
+    const known = times.filter((t) => t === t);
+    const lo = Math.min(...known);
+    const count = new Map<number, number>();
+    let last = 0;
+    times.forEach((t, i) => {
+      if (i === 0 || files[i] !== files[i - 1]) last = 0;
+      if (t === t) last = t - lo + 1;
+      const h = Math.floor(last / 65536);
+      count.set(h, (count.get(h) ?? 0) + 1);
+    });
+    return Math.max(...count.values());
+  };
+
+  /** Every slice of orderSlices(most), joined (null when it gives none). */
+  const sliced = (s: EventStore, most: number): { order: number[]; sizes: number[] } | null => {
+    const slices = s.orderSlices(most);
+    if (slices === null) return null;
+    const order: number[] = [];
+    const sizes: number[] = [];
+    for (let x = slices.take(); x !== null; x = slices.take()) {
+      order.push(...x);
+      sizes.push(x.length);
+    }
+    return { order, sizes };
+  };
+
+  it('gives order() in slices of about `most` events each, from times missing, tied, in two files, far apart', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 9 })), { minLength: 2, maxLength: 400 }),
+        fc.constantFrom(1e9, 0, 2 ** 32 - 3000),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 120 }),
+        (pairs, offset, twoFiles, most) => {
+          // Times in a few high halves of the key (k sets which), some missing, many tied.
+          const times = pairs.map(([t, k]) => (k === 0 ? NaN : offset + (k % 4) * 65536 * 3 + t));
+          const files = pairs.map((_, i) => (twoFiles && i >= pairs.length / 3 ? 1 : 0));
+          const s = storeOf(times, files);
+          const want = s.order();
+          const got = sliced(s, most);
+          if (want === null) expect(got).toBeNull();
+          // Declined only when a slice may hold more than half the events: `most` is, or one high half holds, that many.
+          else if (got === null) expect(most * 2 > times.length || maxHighHalf(times, files) * 2 > times.length).toBe(true);
+          else {
+            expect(got.order).toEqual([...want]);
+            expect(got.sizes.reduce((a, b) => a + b, 0)).toBe(times.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('cuts the order where `most` says, and declines what order() does otherwise', () => {
+    const r = rng(13);
+    const n = 3 * CHUNK + 77;
+    const times = Array.from({ length: n }, () => (r() < 0.01 ? NaN : 5e9 + Math.floor(r() * 3e9)));
+    const files = times.map((_, i) => (i < CHUNK ? 0 : 1));
+    const s = storeOf(times, files);
+    const got = sliced(s, 20000)!;
+    expect(got.order).toEqual(naiveOrder(times, files));
+    expect(got.sizes.length).toBeGreaterThanOrEqual(10);
+    for (const k of got.sizes) expect(k).toBeLessThanOrEqual(20000);
+    // Times in order: no order; fractions: the float path; most times in one high half of the key: one
+    // slice would hold them (order() then).
+    expect(storeOf([1, 2, 3], [0, 0, 0]).orderSlices(10)).toBeNull();
+    expect(storeOf([3, 2.5, 1], [0, 0, 0]).orderSlices(10)).toBeNull();
+    const close = Array.from({ length: 1000 }, (_, i) => (i < 600 ? 1e9 + ((i * 7) % 600) : 3e9 + i));
+    expect(storeOf(close, close.map(() => 0)).orderSlices(100)).toBeNull();
+    expect([...storeOf(close, close.map(() => 0)).order()!]).toEqual(naiveOrder(close, close.map(() => 0)));
+  });
+
   it('orders 2.5 chunks of shuffled nanoseconds with ties across chunks', () => {
     const r = rng(9);
     const n = 2 * CHUNK + CHUNK / 2;

@@ -8,6 +8,7 @@ import { memorySource } from '../../src/core/io/memorySource';
 import { openTrace, summarize } from '../../src/core/trace';
 import { analyzeText, openText, realFixture, rng } from '../helpers';
 import { PageTable } from '../../src/core/analysis/pageTable';
+import { EventStore, type OrderSlices } from '../../src/core/model/eventStore';
 import type { TraceModel } from '../../src/core/trace';
 
 /** One allocation as a page_owner record would print it. */
@@ -531,6 +532,43 @@ describe('the page table of a dump replay (held chunks)', () => {
       // The held form was used: some chunk keeps fewer than 4096 slots.
       expect([...held.result.pages.all()].some((c) => c.capacity < 4096)).toBe(true);
       expect([...dense.result.pages.all()].every((c) => c.capacity === 4096)).toBe(true);
+    }
+  });
+
+  it('reads the time order in slices when nothing observes the replay, and gives the same model and order', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const r = rng(seed);
+      // Timestamps over 2^31 ns: the 32-bit keys of the order in many high halves.
+      const recs: Rec[] = Array.from({ length: 300 }, (_, k) => ({ order: k % 5 === 0 ? 2 : 0, pfn: 0x1000 + 4 * k, pid: 1 + (k % 7), comm: 'w', ts: 1e6 + Math.floor(r() * 2 ** 31) }));
+      const texts = [layout6(recs)];
+      if (seed % 2 === 0) texts.push(layout6(recs.slice(0, 200).map((x) => ({ ...x, pid: 9, ts: x.ts! + 7 }))));
+      const took: (OrderSlices | null)[] = [];
+      const real = EventStore.prototype.orderSlices;
+      const spy = vi.spyOn(EventStore.prototype, 'orderSlices').mockImplementation(function (this: EventStore, most: number) {
+        const s = real.call(this, most);
+        took.push(s);
+        return s;
+      });
+      let sliced: TraceModel;
+      try {
+        sliced = await open(texts, false);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(took.length).toBe(1);
+      expect(took[0]).not.toBeNull();
+      const whole = vi.spyOn(EventStore.prototype, 'orderSlices').mockReturnValue(null);
+      let plain: TraceModel;
+      try {
+        plain = await open(texts, false);
+      } finally {
+        whole.mockRestore();
+      }
+      expect(summary(sliced)).toEqual(summary(plain));
+      expect(pageColumns(sliced)).toEqual(pageColumns(plain));
+      // The order the result gives (made when asked) is the one the replay read.
+      expect([...sliced.result.order!]).toEqual([...plain.result.order!]);
+      expect([...sliced.result.order!]).toEqual([...sliced.builder.events.order()!]);
     }
   });
 

@@ -32,6 +32,30 @@ const NEEDS: Uint8Array = (() => {
   return n;
 })();
 
+/**
+ * Slices of the time order a replay without an observer reads (EventStore.orderSlices): a pass over the
+ * times each (about 10 ms for 2.5 M events) for 2 bytes an event at hand instead of 4.
+ */
+const ORDER_SLICES = 8;
+/** Replay.order when run() read the order in slices: the result makes it when asked. */
+const LAZY = Symbol('lazy order');
+
+/** The result's `order`, made from the store on first read (and kept). */
+function lazyOrder(result: ReplayResult, b: TraceBuilder): void {
+  let order: Uint32Array | null | undefined;
+  Object.defineProperty(result, 'order', {
+    enumerable: true,
+    configurable: true,
+    get(): Uint32Array | null {
+      if (order === undefined) order = b.events.order();
+      return order;
+    },
+    set(o: Uint32Array | null) {
+      order = o;
+    },
+  });
+}
+
 /** Events stepBlocks reads a column for at a time: ten columns of 4096 values take 270 KB. */
 const GATHER_BLOCK = 4096;
 
@@ -139,7 +163,7 @@ export class Replay {
   private readonly counts = new Float64Array(256);
   /** Events applied so far (store indices below this one, or all of `order` once run). */
   private applied = 0;
-  private order: Uint32Array | null | undefined;
+  private order: Uint32Array | null | undefined | typeof LAZY;
   private finished = false;
   private t0 = Infinity;
   private t1 = -Infinity;
@@ -166,6 +190,22 @@ export class Replay {
   /** Every event in time order, then the result. */
   run(): ReplayResult {
     const ev = this.b.events;
+    // Without an observer nothing needs the time order during the replay but the replay itself, which
+    // reads it once: a slice at a time, and the result's order is made if it is asked for (the index,
+    // the views). page_owner-1: 10 MB less beside the page table.
+    const slices = this.observer === undefined ? ev.orderSlices(Math.ceil(ev.length / ORDER_SLICES)) : null;
+    if (slices !== null) {
+      this.reserveRecordPages([]);
+      this.sync();
+      let k = 0;
+      for (let s = slices.take(); s !== null; s = slices.take()) {
+        this.stepBlocks(s, 0, s.length);
+        k += s.length;
+      }
+      this.applied = k;
+      this.order = LAZY;
+      return this.finish();
+    }
     // The sort's scratch, dead once it returns, becomes the page table's reserved chunks.
     const spare: ArrayBuffer[] = [];
     const order = ev.order(spare);
@@ -252,7 +292,7 @@ export class Replay {
     });
     // One slot per owner: the arrays grew by doubling while events were applied.
     const owners = this.b.owners.size;
-    return {
+    const result: ReplayResult = {
       anomalies: this.anomalies,
       counts,
       livePages: this.livePages,
@@ -261,10 +301,12 @@ export class Replay {
       snapshots: snaps.stats,
       timeStart: this.t0 === Infinity ? 0 : this.t0,
       timeEnd: this.t1 === -Infinity ? 0 : this.t1,
-      order,
+      order: order === LAZY ? null : order,
       pages: this.pages,
       snapshotPages: snaps.pages,
     };
+    if (order === LAZY) lazyOrder(result, this.b);
+    return result;
   }
 
   /** Take in what the parse added since the last call: memory blocks. */
