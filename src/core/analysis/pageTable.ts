@@ -19,9 +19,9 @@ const OWNER_MASK = (1 << OWNER_BITS) - 1;
 
 /**
  * Chunks that hold at most this many blocks take the held form (PageTable.reserve): its 9 bytes a block plus
- * 1,280 bytes of bitmaps and counts pass the dense form's 36,864 bytes at 3,953 blocks.
+ * 1,536 bytes of bitmaps and counts pass the dense form's 36,864 bytes at 3,925 blocks.
  */
-const HELD_MAX = 3952;
+const HELD_MAX = 3924;
 
 /**
  * The state of 4096 pages, two int32 per page side by side: owner (0 none) | state << 30, and the index of
@@ -178,81 +178,73 @@ export class PageChunk {
  * finds a slot of its own and every page reads as it would in a dense chunk.
  */
 export class HeldChunk extends PageChunk {
-  /** One bit a page of the chunk, set for the pages that have slots; null once dense. */
-  private held: Int32Array | null;
   /**
-   * One bit a page, set for the first page of each block: a marked page's slot is that of the nearest
-   * start at or before it.
+   * For each 32 pages three words side by side (a page's lookups touch one cache line): the marked pages
+   * (BIT_HELD), the first pages of blocks (BIT_STARTS: a marked page's slot is that of the nearest start
+   * at or before it), and the starts in the words before (BIT_RANK); null once dense.
    */
-  private starts: Int32Array | null;
-  /** The block starts in the bitmap's words before each word. */
-  private rank: Uint16Array | null;
+  private bits: Int32Array | null;
   /** The index of the slot every unmarked page reads (the count of blocks). */
   private unseen: number;
 
-  /**
-   * A held chunk of the pages marked in `held` (128 words), in blocks starting at the pages marked in
-   * `starts` (each marked page's block starts at or before it), which it keeps; its slots in `store` if given.
-   */
-  constructor(base: number, held: Int32Array, starts: Int32Array, store?: SpareMemory) {
-    const rank = new Uint16Array(WORDS);
+  /** A held chunk of the pages and block starts marked in `bits` (PageMarks' layout), which it keeps; its slots in `store` if given. */
+  constructor(base: number, bits: Int32Array, store?: SpareMemory) {
     let m = 0;
-    for (let w = 0; w < WORDS; w++) {
-      rank[w] = m;
-      m += popcount(starts[w]);
+    for (let o = 0; o < bits.length; o += 3) {
+      bits[o + BIT_RANK] = m;
+      m += popcount(bits[o + BIT_STARTS]);
     }
     super(base, m + 1, store);
-    this.held = held;
-    this.starts = starts;
-    this.rank = rank;
+    this.bits = bits;
     this.unseen = m;
   }
 
   override get capacity(): number {
-    return this.held === null ? SIZE : this.unseen;
+    return this.bits === null ? SIZE : this.unseen;
   }
 
   /** Held: the rank of the page's block, or the unseen slot when the page is not marked. */
   override at(s: number): number {
-    const h = this.held;
-    if (h === null) return s;
-    const w = s >>> 5;
+    const b = this.bits;
+    if (b === null) return s;
+    const o = (s >>> 5) * 3;
     const bit = 1 << (s & 31);
-    if ((h[w] & bit) === 0) return this.unseen;
+    if ((b[o] & bit) === 0) return this.unseen;
     // Starts up to and including s in its word (bit | bit - 1: the bits at and below s's).
-    return this.rank![w] + popcount(this.starts![w] & (bit | (bit - 1))) - 1;
+    return b[o + BIT_RANK] + popcount(b[o + BIT_STARTS] & (bit | (bit - 1))) - 1;
   }
 
   /** at(s) for a write of page s alone: a page without a slot of its own turns the chunk dense first. */
   override slotFor(s: number): number {
-    const h = this.held;
-    if (h === null) return s;
-    if (!this.single(s)) {
+    const b = this.bits;
+    if (b === null) return s;
+    const o = (s >>> 5) * 3;
+    const bit = 1 << (s & 31);
+    const held = b[o];
+    const st = b[o + BIT_STARTS];
+    // Marked, a block start, and the block ends with it: the next page is unmarked or starts a block.
+    let alone = (held & st & bit) !== 0;
+    if (alone && s + 1 < SIZE) {
+      const t = s + 1;
+      const q = (t >>> 5) * 3;
+      const tb = 1 << (t & 31);
+      alone = (b[q] & tb) === 0 || (b[q + BIT_STARTS] & tb) !== 0;
+    }
+    if (!alone) {
       this.densify();
       return s;
     }
-    return this.at(s);
-  }
-
-  /** Whether page s is marked and the only page of its block. */
-  private single(s: number): boolean {
-    const h = this.held!;
-    const st = this.starts!;
-    if (((h[s >>> 5] >>> (s & 31)) & 1) === 0 || ((st[s >>> 5] >>> (s & 31)) & 1) === 0) return false;
-    const t = s + 1;
-    // The block goes on when the next page is marked and starts none.
-    return t === SIZE || ((h[t >>> 5] >>> (t & 31)) & 1) === 0 || ((st[t >>> 5] >>> (t & 31)) & 1) === 1;
+    return b[o + BIT_RANK] + popcount(st & (bit | (bit - 1))) - 1;
   }
 
   override blockSlot(s: number, n: number): number {
-    const h = this.held;
-    if (h === null || s + n > SIZE) return -1;
-    const st = this.starts!;
-    if (((st[s >>> 5] >>> (s & 31)) & 1) === 0) return -1;
-    for (let t = s + 1; t < s + n; t++) if (((h[t >>> 5] >>> (t & 31)) & 1) === 0 || ((st[t >>> 5] >>> (t & 31)) & 1) === 1) return -1;
+    const b = this.bits;
+    if (b === null || s + n > SIZE) return -1;
+    if (!isSet(b, BIT_STARTS, s)) return -1;
+    for (let t = s + 1; t < s + n; t++) if (!isSet(b, BIT_HELD, t) || isSet(b, BIT_STARTS, t)) return -1;
     const t = s + n;
     // A block longer than n pages is not this one.
-    if (t < SIZE && ((h[t >>> 5] >>> (t & 31)) & 1) === 1 && ((st[t >>> 5] >>> (t & 31)) & 1) === 0) return -1;
+    if (t < SIZE && isSet(b, BIT_HELD, t) && !isSet(b, BIT_STARTS, t)) return -1;
     return this.at(s);
   }
 
@@ -268,9 +260,7 @@ export class HeldChunk extends PageChunk {
     }
     this.slots = slots;
     this.heads = heads;
-    this.held = null;
-    this.starts = null;
-    this.rank = null;
+    this.bits = null;
   }
 
   override owner(s: number): number {
@@ -284,9 +274,9 @@ export class HeldChunk extends PageChunk {
   }
   /** A block's head order is its first page's; the others of the block read 255, as unmarked pages do. */
   override headOrder(s: number): number {
-    const st = this.starts;
-    if (st === null) return this.heads[s];
-    return ((st[s >>> 5] >>> (s & 31)) & 1) === 1 ? this.heads[this.at(s)] : 255;
+    const b = this.bits;
+    if (b === null) return this.heads[s];
+    return isSet(b, BIT_STARTS, s) ? this.heads[this.at(s)] : 255;
   }
   override set(s: number, owner: number, state: number, since: number): void {
     this.setAt(this.slotFor(s), owner, state, since);
@@ -298,7 +288,7 @@ export class HeldChunk extends PageChunk {
   }
 
   override load(c: PageColumns): void {
-    if (this.held !== null) this.densify();
+    if (this.bits !== null) this.densify();
     super.load(c);
   }
 }
@@ -352,13 +342,10 @@ function popcount(x: number): number {
  * (a second bitmap marks each block's first page), for PageTable.reserve to make held chunks of.
  */
 export class PageMarks {
-  /** Marked pages by chunk key (pfn / 4096). */
-  readonly words = new Map<number, Int32Array>();
-  /** First pages of blocks by chunk key. */
-  readonly starts = new Map<number, Int32Array>();
+  /** By chunk key (pfn / 4096): HeldChunk's three words for each 32 pages (the marks and the block starts; ranks left 0). */
+  readonly bits = new Map<number, Int32Array>();
   private lastKey = -1;
   private last: Int32Array | null = null;
-  private lastStarts: Int32Array | null = null;
 
   /**
    * Mark pages [pfn, pfn + pages) as one block (one in each chunk it spans). Where it meets pages marked
@@ -369,42 +356,53 @@ export class PageMarks {
     let meets = false;
     for (let p = pfn; p < pfn + pages && !meets; p++) {
       this.enter(p);
-      const s = slotOf(p);
-      meets = ((this.last![s >>> 5] >>> (s & 31)) & 1) === 1;
+      meets = isSet(this.last!, BIT_HELD, slotOf(p));
     }
     for (let p = pfn; p < pfn + pages; p++) {
       this.enter(p);
+      const b = this.last!;
       const s = slotOf(p);
-      const w = s >>> 5;
+      const o = (s >>> 5) * 3;
       const bit = 1 << (s & 31);
-      if (meets && (this.last![w] & bit) !== 0) this.split(s);
-      this.last![w] |= bit;
-      if (meets || p === pfn || s === 0) this.lastStarts![w] |= bit;
+      if (meets && (b[o] & bit) !== 0) this.split(s);
+      b[o] |= bit;
+      if (meets || p === pfn || s === 0) b[o + BIT_STARTS] |= bit;
     }
+  }
+
+  /** Whether page pfn is marked. */
+  has(pfn: number): boolean {
+    const b = this.bits.get(Math.floor(pfn / SIZE));
+    return b !== undefined && isSet(b, BIT_HELD, slotOf(pfn));
   }
 
   /** Make each page of the marked block holding slot s (in the current chunk) a block of its own. */
   private split(s: number): void {
-    const h = this.last!;
-    const st = this.lastStarts!;
+    const b = this.last!;
     let a = s;
-    while (((st[a >>> 5] >>> (a & 31)) & 1) === 0) a--;
-    for (let t = a + 1; t < SIZE && ((h[t >>> 5] >>> (t & 31)) & 1) === 1 && ((st[t >>> 5] >>> (t & 31)) & 1) === 0; t++) st[t >>> 5] |= 1 << (t & 31);
+    while (!isSet(b, BIT_STARTS, a)) a--;
+    for (let t = a + 1; t < SIZE && isSet(b, BIT_HELD, t) && !isSet(b, BIT_STARTS, t); t++) b[(t >>> 5) * 3 + BIT_STARTS] |= 1 << (t & 31);
   }
 
-  /** Make the bitmaps of pfn's chunk the current ones. */
+  /** Make the bits of pfn's chunk the current ones. */
   private enter(pfn: number): void {
     const key = Math.floor(pfn / SIZE);
     if (key === this.lastKey) return;
-    let w = this.words.get(key);
-    if (w === undefined) {
-      this.words.set(key, (w = new Int32Array(WORDS)));
-      this.starts.set(key, new Int32Array(WORDS));
-    }
+    let b = this.bits.get(key);
+    if (b === undefined) this.bits.set(key, (b = new Int32Array(WORDS * 3)));
     this.lastKey = key;
-    this.last = w;
-    this.lastStarts = this.starts.get(key)!;
+    this.last = b;
   }
+}
+
+/** HeldChunk's and PageMarks' three words for each 32 pages: marked pages, block starts, starts before. */
+const BIT_HELD = 0;
+const BIT_STARTS = 1;
+const BIT_RANK = 2;
+
+/** Whether the bit of slot s is set in the `which` words of a HeldChunk layout. */
+function isSet(b: Int32Array, which: number, s: number): boolean {
+  return ((b[(s >>> 5) * 3 + which] >>> (s & 31)) & 1) === 1;
 }
 
 /** The fields of a chunk's 4096 pages, one array each. */
@@ -462,12 +460,11 @@ export class PageTable {
    */
   reserve(marks: PageMarks, spare: readonly ArrayBuffer[] = []): void {
     const store = new SpareMemory(spare);
-    for (const [key, words] of marks.words) {
+    for (const [key, bits] of marks.bits) {
       if (this.find(key) !== undefined) continue;
-      const starts = marks.starts.get(key)!;
       let m = 0;
-      for (let w = 0; w < WORDS; w++) m += popcount(starts[w]);
-      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, words, starts, store) : new PageChunk(key * SIZE, SIZE, store);
+      for (let o = BIT_STARTS; o < bits.length; o += 3) m += popcount(bits[o]);
+      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, bits, store) : new PageChunk(key * SIZE, SIZE, store);
       c.listed = false;
       this.place(key, c);
     }
