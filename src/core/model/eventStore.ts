@@ -136,9 +136,9 @@ const HIGH_INDEX = new Int16Array(65536).fill(-1);
 /** A Delta16 chunk keeps the value of one slot in this many in `ex`: a read out of order adds at most 255 steps. */
 const DELTA_BITS = 8;
 const SCRATCH_U16 = new Uint16Array(CHUNK);
-/** The key column's values of a chunk being packed Keyed, and the codes by key value. */
-const SCRATCH_KEYS = new Float64Array(CHUNK);
-const SCRATCH_KEYED = new Uint32Array(CHUNK);
+/** The key column's values of a chunk being packed Keyed, and the codes by key value (made on first use: 768 KB). */
+let scratchKeys: Float64Array | null = null;
+let scratchKeyed: Uint32Array | null = null;
 
 /** One chunk of a CompactColumn as plain data (for the index cache and worker transfer). */
 export interface CompactChunk {
@@ -514,13 +514,13 @@ export class CompactColumn implements ColumnView {
    * the least, and less than 2^32 - 1 above it (width below 8).
    */
   private packKeyed(c: number, raw: Float64Array, n: number, lo: number, width: number): boolean {
-    const keys = SCRATCH_KEYS;
+    const keys = (scratchKeys ??= new Float64Array(CHUNK));
     this.key!.decode(c, n, keys);
     rangeOf(keys, n);
     const klo = RANGE[0];
     const span = RANGE[1] - klo;
     if (RANGE[2] !== 0 || !(klo >= -EXACT && RANGE[1] < EXACT) || (span + 1) * 8 > width * CHUNK) return false;
-    const codes = SCRATCH_KEYED;
+    const codes = (scratchKeyed ??= new Uint32Array(CHUNK));
     codes.fill(NAN32, 0, span + 1);
     for (let j = 0; j < n; j++) {
       // A key that is not whole reads undefined (no such index) and stops here.
