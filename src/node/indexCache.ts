@@ -18,7 +18,7 @@ import type { TraceModel } from '../core/trace';
  * semantics). Bump it whenever a parser or the replay changes what they produce: old indexes are then
  * ignored, never misread.
  */
-export const INDEX_FORMAT_VERSION = 8;
+export const INDEX_FORMAT_VERSION = 9;
 
 const MAGIC = 'PLIDX';
 const PAGE_CHUNK = 4096;

@@ -96,25 +96,64 @@ describe('PageTable', () => {
   };
   const fields = (c: PageChunk, s: number): number[] => [c.owner(s), c.state(s), c.since(s), c.headOrder(s)];
 
-  it('holds only the marked pages of a reserved chunk; the others read as never seen', () => {
+  it('holds a slot a marked block; a block is written whole, its other pages and the unmarked ones read right', () => {
     const t = reserved([
       [0x1000, 1],
       [0x1008, 8],
+      [0x1010, 2],
       [0x1fff, 1],
     ]);
     const c = t.chunk(0x1000);
-    expect(c.capacity).toBe(10);
+    expect(c.capacity).toBe(4);
     for (const s of [0, 1, 7, 8, 15, 16, 4095]) expect(fields(c, s)).toEqual([0, UNKNOWN, -1, 255]);
-    c.set(8, 5, LIVE, 77);
-    c.setHeadOrder(8, 3);
-    c.set(15, 5, LIVE, 77);
-    c.set(4095, 6, FREE, 2 ** 31 - 1);
-    expect(fields(c, 8)).toEqual([5, LIVE, 77, 3]);
-    expect(fields(c, 15)).toEqual([5, LIVE, 77, 255]);
-    expect(fields(c, 4095)).toEqual([6, FREE, 2 ** 31 - 1, 255]);
+    // Only a marked block exactly: not a part of one, not one and the page after it, not an unmarked run.
+    expect([c.blockSlot(8, 4), c.blockSlot(9, 7), c.blockSlot(8, 9), c.blockSlot(8, 10), c.blockSlot(1, 2), c.blockSlot(0, 1)]).toEqual([-1, -1, -1, -1, -1, 1 - 1]);
+    const k = c.blockSlot(8, 8);
+    expect(k).toBe(1);
+    c.setAt(k, 5, LIVE, 77);
+    c.setHeadAt(k, 3);
+    expect(c.blockSlot(0x10, 2)).toBe(2);
+    c.set(0, 6, FREE, 2 ** 31 - 1);
+    c.set(4095, 6, FREE, 4);
+    for (let s = 8; s < 16; s++) expect(fields(c, s)).toEqual([5, LIVE, 77, s === 8 ? 3 : 255]);
+    expect(fields(c, 0)).toEqual([6, FREE, 2 ** 31 - 1, 255]);
+    expect(fields(c, 4095)).toEqual([6, FREE, 4, 255]);
     // The unmarked pages between still read as never seen: the unseen slot is not written through.
-    for (const s of [1, 7, 16, 4094]) expect(fields(c, s)).toEqual([0, UNKNOWN, -1, 255]);
-    expect(c.capacity).toBe(10);
+    for (const s of [1, 7, 0x12, 4094]) expect(fields(c, s)).toEqual([0, UNKNOWN, -1, 255]);
+    expect(c.capacity).toBe(4);
+    // A write to one page of a block of several turns the chunk dense, every page as it was.
+    const before = c.columns();
+    c.set(9, 2, FREE, 80);
+    expect(c.capacity).toBe(4096);
+    expect(fields(c, 8)).toEqual([5, LIVE, 77, 3]);
+    expect(fields(c, 9)).toEqual([2, FREE, 80, 255]);
+    expect(c.blockSlot(8, 8)).toBe(-1);
+    const after = c.columns();
+    after.owner[9] = 5;
+    after.state[9] = LIVE;
+    after.since[9] = 77;
+    expect(after).toEqual(before);
+    // So does a head order written to a page of a block that is not its first.
+    const d = reserved([[0x3000, 4]]).chunk(0x3000);
+    d.setHeadOrder(2, 1);
+    expect([d.capacity, d.headOrder(2), d.headOrder(0)]).toEqual([4096, 1, 255]);
+  });
+
+  it('makes each page of blocks that meet a block of its own', () => {
+    // An order-3 block, then an order-1 block inside it (a dump read while pages changed), then one that
+    // starts right after the first without meeting it.
+    const t = reserved([
+      [0x5000, 8],
+      [0x5002, 2],
+      [0x5008, 4],
+    ]);
+    const c = t.chunk(0x5000);
+    expect(c.capacity).toBe(9);
+    expect([c.blockSlot(0, 8), c.blockSlot(2, 2)]).toEqual([-1, -1]);
+    expect(c.blockSlot(8, 4)).toBe(8);
+    for (let s = 0; s < 8; s++) c.set(s, 1 + s, LIVE, s);
+    expect(c.capacity).toBe(9);
+    for (let s = 0; s < 8; s++) expect(fields(c, s)).toEqual([1 + s, LIVE, s, 255]);
   });
 
   it('turns a held chunk dense on a write to a page it does not hold, keeping every page', () => {
@@ -140,22 +179,19 @@ describe('PageTable', () => {
     expect([d.capacity, d.headOrder(9), d.state(9)]).toEqual([4096, 0, UNKNOWN]);
   });
 
-  it('marks a block across a chunk border in both chunks, and makes a nearly full chunk dense', () => {
-    // An order-10 block from 0x4e00: 512 pages in chunk 4, 512 in chunk 5.
-    const t = reserved([
-      [0x4e00, 1024],
-      [0x6000, 4096],
-      [0x7000, 3968],
-      [0x8000, 3969],
-    ]);
-    expect(t.peek(0x4000)!.capacity).toBe(512);
-    expect(t.peek(0x5000)!.capacity).toBe(512);
-    expect(t.peek(0x6000)!.capacity).toBe(4096);
-    expect(t.peek(0x7000)!.capacity).toBe(3968);
+  it('marks a block across a chunk border in both chunks, and makes a chunk of nearly as many blocks as pages dense', () => {
+    // An order-10 block from 0x4e00: 512 pages in chunk 4, 512 in chunk 5, a block in each.
+    const singles = (base: number, n: number): [number, number][] => Array.from({ length: n }, (_, k) => [base + k, 1]);
+    const t = reserved([[0x4e00, 1024], [0x6000, 4096], ...singles(0x7000, 3924), ...singles(0x8000, 3925)]);
+    expect(t.peek(0x4000)!.capacity).toBe(1);
+    expect(t.peek(0x5000)!.capacity).toBe(1);
+    expect(t.peek(0x6000)!.capacity).toBe(1);
+    expect(t.peek(0x7000)!.capacity).toBe(3924);
     expect(t.peek(0x8000)!.capacity).toBe(4096);
+    expect(t.peek(0x4000)!.blockSlot(0xe00, 1024)).toBe(-1);
+    expect(t.peek(0x4000)!.blockSlot(0xe00, 512)).toBe(0);
     for (let p = 0x4e00; p < 0x5200; p++) t.chunk(p).set(slotOf(p), 3, LIVE, p);
     for (let p = 0x4e00; p < 0x5200; p++) expect(t.peek(p)!.since(slotOf(p))).toBe(p);
-    expect(t.peek(0x4000)!.capacity).toBe(512);
     expect(fields(t.peek(0x4dff)!, 0xdff)).toEqual([0, UNKNOWN, -1, 255]);
     expect(fields(t.peek(0x5200)!, 0x200)).toEqual([0, UNKNOWN, -1, 255]);
   });
@@ -207,10 +243,10 @@ describe('PageTable', () => {
     const marks = new PageMarks();
     for (const [p, n] of [
       [0x1000, 8],
-      [0x2000, 4096],
       [0x3ff0, 32],
     ] as const)
       marks.add(p, n);
+    for (let p = 0x2000; p < 0x3000; p++) marks.add(p, 1);
     const spare = [new ArrayBuffer(1 << 16), new ArrayBuffer(1 << 16)];
     for (const b of spare) new Uint8Array(b).fill(0x5a);
     const t = new PageTable();
@@ -227,14 +263,13 @@ describe('PageTable', () => {
     expect(t.chunk(0x2000).constructor).toBe(PageChunk);
     // Writes to one chunk leave the others (cut from the same buffer) as they were.
     const c = t.chunk(0x1000);
-    for (let s = 0; s < 8; s++) {
-      c.set(s, 3, LIVE, s);
-      c.setHeadOrder(s, 0);
-    }
+    c.setAt(c.blockSlot(0, 8), 3, LIVE, 7);
+    c.setHeadAt(c.blockSlot(0, 8), 3);
     c.set(100, 4, FREE, 9);
     expect(t.chunk(0x3000).columns()).toEqual(fresh.chunk(0x3000).columns());
     expect(t.chunk(0x2000).columns()).toEqual(fresh.chunk(0x2000).columns());
-    expect(fields(c, 7)).toEqual([3, LIVE, 7, 0]);
+    expect(fields(c, 0)).toEqual([3, LIVE, 7, 3]);
+    expect(fields(c, 7)).toEqual([3, LIVE, 7, 255]);
     expect(fields(c, 100)).toEqual([4, FREE, 9, 255]);
   });
 
@@ -243,23 +278,44 @@ describe('PageTable', () => {
       const r = rng(seed);
       const marks = new PageMarks();
       const runs = 1 + Math.floor(r() * 60);
-      for (let k = 0; k < runs; k++) marks.add(Math.floor(r() * 4096), 2 ** Math.floor(r() * 6));
+      // Blocks of 1 to 32 pages, mostly apart, some meeting others, some across the chunk's end.
+      const blocks: [number, number][] = [];
+      for (let k = 0; k < runs; k++) {
+        const n = 2 ** Math.floor(r() * 6);
+        const at = r() < 0.8 ? Math.floor(r() * (4096 / n)) * n : Math.floor(r() * 4096);
+        blocks.push([at, n]);
+        marks.add(at, n);
+      }
       const t = new PageTable();
       // Half the time in spare memory holding other values.
       const spare = seed % 2 === 0 ? [new Int32Array(Math.floor(r() * 20000)).fill(-7).buffer] : [];
       t.reserve(marks, spare);
       const held = t.chunk(0);
       const dense = new PageTable().chunk(0);
-      const marked = [...Array(4096).keys()].filter((s) => (marks.words.get(0)![s >>> 5] >>> (s & 31)) & 1);
+      const marked = [...Array(4096).keys()].filter((s) => marks.has(s));
       const writes = Math.floor(r() * 300);
-      // Mostly marked pages (as a replay of a dump writes); now and then any page.
+      // Mostly whole blocks (as a replay of a dump writes) and single marked pages; now and then any page.
       const densifyAt = seed % 3 === 0 ? Math.floor(r() * writes) : -1;
       for (let w = 0; w < writes; w++) {
+        const [b, n] = blocks[Math.floor(r() * blocks.length)];
+        const k = held.blockSlot(b, n);
+        const owner = Math.floor(r() * 2 ** 30);
+        const since = Math.floor(r() * 2 ** 31) - 1;
+        if (w !== densifyAt && r() < 0.6 && k >= 0) {
+          const order = Math.floor(r() * 6);
+          held.setAt(k, owner, LIVE, since);
+          held.setHeadAt(k, order);
+          for (let q = 0; q < n; q++) {
+            dense.set(b + q, owner, LIVE, since);
+            dense.setHeadOrder(b + q, q === 0 ? order : 255);
+          }
+          continue;
+        }
         const s = w === densifyAt ? Math.floor(r() * 4096) : marked[Math.floor(r() * marked.length)];
         if (r() < 0.8) {
-          const args: [number, number, number, number] = [s, Math.floor(r() * 2 ** 30), Math.floor(r() * 3), Math.floor(r() * 2 ** 31) - 1];
-          held.set(...args);
-          dense.set(...args);
+          const state = Math.floor(r() * 3);
+          held.set(s, owner, state, since);
+          dense.set(s, owner, state, since);
         } else {
           const o = r() < 0.5 ? 255 : Math.floor(r() * 11);
           held.setHeadOrder(s, o);

@@ -160,7 +160,8 @@ describe('CompactColumn', () => {
         }
       }
     }
-    expect([...seen].sort()).toEqual(Object.values(Rep).sort());
+    // Keyed needs a key column (describe 'Keyed' below).
+    expect([...seen].sort()).toEqual(Object.values(Rep).filter((r) => r !== Rep.Keyed).sort());
   });
 
   it('packs a chunk that starts with a run of one value as it packs the same values with another first', () => {
@@ -629,6 +630,80 @@ describe('EventStore.order', () => {
     );
   });
 
+  /** The most events whose 32-bit keys (orderByWholeTimes: time - least + 1, carried over missing times) share their high half. */
+  const maxHighHalf = (times: number[], files: number[]): number => {
+    const known = times.filter((t) => t === t);
+    const lo = Math.min(...known);
+    const count = new Map<number, number>();
+    let last = 0;
+    times.forEach((t, i) => {
+      if (i === 0 || files[i] !== files[i - 1]) last = 0;
+      if (t === t) last = t - lo + 1;
+      const h = Math.floor(last / 65536);
+      count.set(h, (count.get(h) ?? 0) + 1);
+    });
+    return Math.max(...count.values());
+  };
+
+  /** Every slice of orderSlices(most), joined (null when it gives none). */
+  const sliced = (s: EventStore, most: number): { order: number[]; sizes: number[] } | null => {
+    const slices = s.orderSlices(most);
+    if (slices === null) return null;
+    const order: number[] = [];
+    const sizes: number[] = [];
+    for (let x = slices.take(); x !== null; x = slices.take()) {
+      order.push(...x);
+      sizes.push(x.length);
+    }
+    return { order, sizes };
+  };
+
+  it('gives order() in slices of about `most` events each, from times missing, tied, in two files, far apart', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 0, max: 9 })), { minLength: 2, maxLength: 400 }),
+        fc.constantFrom(1e9, 0, 2 ** 32 - 3000),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 120 }),
+        (pairs, offset, twoFiles, most) => {
+          // Times in a few high halves of the key (k sets which), some missing, many tied.
+          const times = pairs.map(([t, k]) => (k === 0 ? NaN : offset + (k % 4) * 65536 * 3 + t));
+          const files = pairs.map((_, i) => (twoFiles && i >= pairs.length / 3 ? 1 : 0));
+          const s = storeOf(times, files);
+          const want = s.order();
+          const got = sliced(s, most);
+          if (want === null) expect(got).toBeNull();
+          // Declined only when a slice may hold more than half the events: `most` is, or one high half holds, that many.
+          else if (got === null) expect(most * 2 > times.length || maxHighHalf(times, files) * 2 > times.length).toBe(true);
+          else {
+            expect(got.order).toEqual([...want]);
+            expect(got.sizes.reduce((a, b) => a + b, 0)).toBe(times.length);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('cuts the order where `most` says, and declines what order() does otherwise', () => {
+    const r = rng(13);
+    const n = 3 * CHUNK + 77;
+    const times = Array.from({ length: n }, () => (r() < 0.01 ? NaN : 5e9 + Math.floor(r() * 3e9)));
+    const files = times.map((_, i) => (i < CHUNK ? 0 : 1));
+    const s = storeOf(times, files);
+    const got = sliced(s, 20000)!;
+    expect(got.order).toEqual(naiveOrder(times, files));
+    expect(got.sizes.length).toBeGreaterThanOrEqual(10);
+    for (const k of got.sizes) expect(k).toBeLessThanOrEqual(20000);
+    // Times in order: no order; fractions: the float path; most times in one high half of the key: one
+    // slice would hold them (order() then).
+    expect(storeOf([1, 2, 3], [0, 0, 0]).orderSlices(10)).toBeNull();
+    expect(storeOf([3, 2.5, 1], [0, 0, 0]).orderSlices(10)).toBeNull();
+    const close = Array.from({ length: 1000 }, (_, i) => (i < 600 ? 1e9 + ((i * 7) % 600) : 3e9 + i));
+    expect(storeOf(close, close.map(() => 0)).orderSlices(100)).toBeNull();
+    expect([...storeOf(close, close.map(() => 0)).order()!]).toEqual(naiveOrder(close, close.map(() => 0)));
+  });
+
   it('orders 2.5 chunks of shuffled nanoseconds with ties across chunks', () => {
     const r = rng(9);
     const n = 2 * CHUNK + CHUNK / 2;
@@ -757,5 +832,154 @@ describe('gather', () => {
         }
       }
     }
+  });
+});
+
+describe('Keyed', () => {
+  /** A key column and a column keyed by it, filled in step as EventStore.push does (the key's chunk packed first). */
+  function keyedPair(keys: readonly number[], values: readonly number[]): { key: CompactColumn; col: CompactColumn } {
+    const key = new CompactColumn();
+    const col = new CompactColumn(false, key);
+    let rk: Float64Array = new Float64Array(0);
+    let rv: Float64Array = new Float64Array(0);
+    values.forEach((v, i) => {
+      if ((i & (CHUNK - 1)) === 0) {
+        rk = key.begin();
+        rv = col.begin();
+      }
+      rk[i & (CHUNK - 1)] = keys[i];
+      rv[i & (CHUNK - 1)] = v;
+    });
+    const n = values.length & (CHUNK - 1) || (values.length ? CHUNK : 0);
+    key.setFilled(n);
+    key.finish();
+    col.setFilled(n);
+    col.finish();
+    return { key, col };
+  }
+
+  /** Every value read back through get (in order, backwards, at random), range, decode and gather (grouped or not). */
+  function expectKeyed(col: CompactColumn, values: readonly number[]): void {
+    const n = values.length;
+    expect(firstMismatch(values, (i) => col.get(i), values.keys())).toBe(-1);
+    expect(firstMismatch(values, (i) => col.get(i), downFrom(n))).toBe(-1);
+    const r = rng(n);
+    const idx = Uint32Array.from({ length: 6000 }, () => Math.floor(r() * n));
+    expect(firstMismatch(values, (i) => col.get(i), idx)).toBe(-1);
+    for (const [from, to] of [[0, n], [CHUNK - 3, Math.min(n, CHUNK + 5)], [n - 1, n], [5, 5]]) {
+      const out = new Float64Array(to - from + 1).fill(-0.5);
+      col.range(from, to, out);
+      expect(firstMismatch(values, (i) => out[i - from], Array.from({ length: to - from }, (_, k) => from + k))).toBe(-1);
+      expect(out[to - from]).toBe(-0.5);
+    }
+    const dec = new Float64Array(CHUNK);
+    for (let c = 0; c * CHUNK < n; c++) {
+      const m = Math.min(CHUNK, n - c * CHUNK);
+      col.decode(c, m, dec);
+      expect(firstMismatch(values, (i) => dec[i - c * CHUNK], Array.from({ length: m }, (_, k) => c * CHUNK + k))).toBe(-1);
+    }
+    const groups = new ChunkGroups();
+    for (const [from, to] of [[0, 6000], [17, 80], [100, 130]]) {
+      const out = new Float64Array(to - from).fill(-7);
+      col.gather(idx, from, to, out);
+      groups.group(idx, from, to, col.chunkCount);
+      const grouped = new Float64Array(to - from).fill(-7);
+      col.gather(idx, from, to, grouped, groups);
+      for (let k = from; k < to; k++) if (!Object.is(out[k - from], values[idx[k]]) || !Object.is(grouped[k - from], values[idx[k]])) expect([k, out[k - from], grouped[k - from]]).toEqual([k, values[idx[k]], values[idx[k]]]);
+    }
+  }
+
+  // Pids of 3000 owners (owner ids 2..3001), the kernel's (id 1) 0, as page_owner records have them.
+  const pidOf = (owner: number) => (owner === 1 ? 0 : 1000 + ((owner * 7919) % 60000));
+
+  it('codes a value fixed by the key once per key value, chunk by chunk, and reads it back every way', () => {
+    const r = rng(3);
+    const n = 6 * CHUNK + 999;
+    const keys = Array.from({ length: n }, () => 1 + Math.floor(r() * 3001));
+    const values = keys.map(pidOf);
+    // Chunk 1: one key with a second value. Chunk 2: a fraction. Chunk 3: a NaN among the values.
+    // Chunk 4: keys over too wide a span for the codes to pay. Chunk 5: a key that is not whole.
+    values[CHUNK + 4000] += 1;
+    values[2 * CHUNK + 7] += 0.5;
+    values[3 * CHUNK + 70] = NaN;
+    for (let j = 0; j < CHUNK; j += 2) keys[4 * CHUNK + j] = 50_000 + j;
+    for (let j = 0; j < CHUNK; j++) values[4 * CHUNK + j] = pidOf(keys[4 * CHUNK + j]);
+    keys[5 * CHUNK + 9] += 0.25;
+    const { col, key } = keyedPair(keys, values);
+    expect(col.rep).toEqual([Rep.Keyed, Rep.U16, Rep.F64, Rep.U16, Rep.U16, Rep.U16, Rep.Keyed]);
+    expectKeyed(col, values);
+    expectKeyed(key, keys);
+    // 3001 codes of 4 bytes and the key's first value, against 2 bytes a slot in U16.
+    expect(col.data[0]!.byteLength + col.ex[0]!.byteLength).toBe(3001 * 4 + 8);
+  });
+
+  it('takes a constant or a narrower form first, and only values less than 2^32 apart', () => {
+    const keys = Array.from({ length: CHUNK }, (_, j) => j % 300);
+    expect(keyedPair(keys, keys.map(() => 5)).col.rep).toEqual([Rep.Const]);
+    const wide = keys.map((k) => (k === 7 ? 2 ** 33 : k));
+    const w = keyedPair(keys, wide);
+    expect(w.col.rep).not.toEqual([Rep.Keyed]);
+    expectKeyed(w.col, wide);
+    const negative = keys.map((k) => -1e12 + k * 3);
+    const neg = keyedPair(keys, negative);
+    expect(neg.col.rep).toEqual([Rep.Keyed]);
+    expectKeyed(neg.col, negative);
+    // A column without a key never takes it.
+    expect(columnOf(keys.map(pidOf)).rep).not.toEqual([Rep.Keyed]);
+  });
+
+  /** page_owner-like records: owner and pid go together, but in the last chunk (a merged dump's frees). */
+  const rec = (i: number) => {
+    const e = newEventRecord();
+    e.kind = EventKind.Record;
+    e.line = 1 + 9 * i;
+    e.time = (i * 7919) % 1000003;
+    e.pfn = 0x1000 + 2 * i;
+    e.owner = i < 3 * CHUNK ? 1 + ((i * 131) % 3001) : 1 + (i % 7);
+    e.pid = i < 3 * CHUNK ? pidOf(e.owner) : i % 5;
+    e.arg = 0x811c9dc5 + (i % 4);
+    return e;
+  };
+  const mismatch = (s: EventStore, n: number, want: (i: number) => ReturnType<typeof newEventRecord>) => {
+    const out = newEventRecord();
+    for (let i = 0; i < n; i++) if (JSON.stringify(s.read(i, out)) !== JSON.stringify(want(i))) return i;
+    for (let k = 0; k < 5000; k++) {
+      const i = (k * 7919 + 3) % n;
+      if (JSON.stringify(s.read(i, out)) !== JSON.stringify(want(i))) return i;
+    }
+    return -1;
+  };
+
+  it('keeps a store\'s pids by owner across export, a resumed tail, compact, parts taken and adopted, and an append with owners mapped', () => {
+    const n = 3 * CHUNK + 500;
+    const s = new EventStore();
+    for (let i = 0; i < n; i++) s.push(rec(i), 0);
+    expect(mismatch(s, n, rec)).toBe(-1);
+    const t = EventStore.fromData(s.exportData());
+    expect(t.pid.rep.slice(0, 3)).toEqual([Rep.Keyed, Rep.Keyed, Rep.Keyed]);
+    expect(t.pid.rep[3]).not.toBe(Rep.Keyed);
+    for (let i = n; i < n + 100; i++) t.push(rec(i), 0);
+    expect(mismatch(t, n + 100, rec)).toBe(-1);
+    t.compact([]);
+    expect(mismatch(t, n + 100, rec)).toBe(-1);
+    // A worker's parts: whole chunks taken from the front and adopted by another store.
+    const w = new EventStore();
+    for (let i = 0; i < 2 * CHUNK + 10; i++) w.push(rec(i), 0);
+    const main = new EventStore();
+    expect(main.adoptData(w.takeFullChunks(1))).toBe(true);
+    expect(main.adoptData(w.takeFullChunks())).toBe(true);
+    expect(main.pid.rep).toEqual([Rep.Keyed, Rep.Keyed]);
+    expect(mismatch(main, 2 * CHUNK, rec)).toBe(-1);
+    // Owners mapped on an append: the pids stay the events' own, keyed again by the new ids.
+    const map = Int32Array.from({ length: 3002 }, (_, k) => 5 + 2 * k);
+    const dst = new EventStore();
+    for (let i = 0; i < 1000; i++) dst.push(rec(i), 1);
+    dst.appendStore(EventStore.fromData(s.exportData()), 0, 0, map);
+    const mapped = (i: number) => (i < 1000 ? rec(i) : { ...rec(i - 1000), owner: map[rec(i - 1000).owner] });
+    expect(mismatch(dst, 1000 + n, mapped)).toBe(-1);
+    dst.compact();
+    // Chunk 0 holds ids of both numberings, one id with two pids: not keyed.
+    expect(dst.pid.rep.slice(0, 3)).toEqual([Rep.U16, Rep.Keyed, Rep.Keyed]);
+    expect(mismatch(dst, 1000 + n, mapped)).toBe(-1);
   });
 });

@@ -8,6 +8,7 @@ import { memorySource } from '../../src/core/io/memorySource';
 import { openTrace, summarize } from '../../src/core/trace';
 import { analyzeText, openText, realFixture, rng } from '../helpers';
 import { PageTable } from '../../src/core/analysis/pageTable';
+import { EventStore, type OrderSlices } from '../../src/core/model/eventStore';
 import type { TraceModel } from '../../src/core/trace';
 
 /** One allocation as a page_owner record would print it. */
@@ -532,6 +533,71 @@ describe('the page table of a dump replay (held chunks)', () => {
       expect([...held.result.pages.all()].some((c) => c.capacity < 4096)).toBe(true);
       expect([...dense.result.pages.all()].every((c) => c.capacity === 4096)).toBe(true);
     }
+  });
+
+  it('reads the time order in slices when nothing observes the replay, and gives the same model and order', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const r = rng(seed);
+      // Timestamps over 2^31 ns: the 32-bit keys of the order in many high halves.
+      const recs: Rec[] = Array.from({ length: 300 }, (_, k) => ({ order: k % 5 === 0 ? 2 : 0, pfn: 0x1000 + 4 * k, pid: 1 + (k % 7), comm: 'w', ts: 1e6 + Math.floor(r() * 2 ** 31) }));
+      const texts = [layout6(recs)];
+      if (seed % 2 === 0) texts.push(layout6(recs.slice(0, 200).map((x) => ({ ...x, pid: 9, ts: x.ts! + 7 }))));
+      const took: (OrderSlices | null)[] = [];
+      const real = EventStore.prototype.orderSlices;
+      const spy = vi.spyOn(EventStore.prototype, 'orderSlices').mockImplementation(function (this: EventStore, most: number) {
+        const s = real.call(this, most);
+        took.push(s);
+        return s;
+      });
+      let sliced: TraceModel;
+      try {
+        sliced = await open(texts, false);
+      } finally {
+        spy.mockRestore();
+      }
+      expect(took.length).toBe(1);
+      expect(took[0]).not.toBeNull();
+      const whole = vi.spyOn(EventStore.prototype, 'orderSlices').mockReturnValue(null);
+      let plain: TraceModel;
+      try {
+        plain = await open(texts, false);
+      } finally {
+        whole.mockRestore();
+      }
+      expect(summary(sliced)).toEqual(summary(plain));
+      expect(pageColumns(sliced)).toEqual(pageColumns(plain));
+      // The order the result gives (made when asked) is the one the replay read.
+      expect([...sliced.result.order!]).toEqual([...plain.result.order!]);
+      expect([...sliced.result.order!]).toEqual([...sliced.builder.events.order()!]);
+    }
+  });
+
+  it('writes each part of a block across a chunk border at once, the chunks staying held', async () => {
+    // Blocks not aligned to their order (as a synthetic dump may list them): order 3 from 0x3ffc (4 pages in
+    // chunk 3, 4 in chunk 4, a slot in each), and order 2 from 0x1ffd and from 0x1fff, which meet across the
+    // border of chunks 1 and 2 (each of their pages a slot of its own).
+    const recs: Rec[] = [
+      { order: 2, pfn: 0x1ffd, pid: 3, comm: 'a', ts: 5000 },
+      { order: 2, pfn: 0x1fff, pid: 4, comm: 'b', ts: 4000 },
+      { order: 0, pfn: 0x2003, pid: 3, comm: 'a', ts: 100 },
+      { order: 3, pfn: 0x3ffc, pid: 4, comm: 'b', ts: 3000 },
+      { order: 1, pfn: 0x4004, pid: 5, comm: 'c', ts: 2000 },
+    ];
+    const held = await open([layout6(recs)], false);
+    const dense = await open([layout6(recs)], true);
+    expect(summary(held)).toEqual(summary(dense));
+    expect(pageColumns(held)).toEqual(pageColumns(dense));
+    const chunks = [...held.result.pages.all()];
+    expect(chunks.map((c) => [c.base, c.capacity])).toEqual([
+      [0x2000, 4],
+      [0x4000, 2],
+      [0x3000, 1],
+      [0x1000, 3],
+    ]);
+    const pages = held.result.pages;
+    expect([0x3ffc, 0x3fff, 0x4000, 0x4003].map((p) => pages.peek(p)!.headOrder(p & 0xfff))).toEqual([3, 255, 255, 255]);
+    // pid 3's later record takes 0x1fff and 0x2000 from pid 4's.
+    expect(Object.fromEntries(summarize(held).owners.map((o) => [o.pid, o.livePages]))).toEqual({ 3: 5, 4: 10, 5: 2 });
   });
 
   it('keeps the pages of an order-10 block across a chunk border, and a block freed in part by a later 4.x dump', async () => {

@@ -18,10 +18,10 @@ const OWNER_BITS = 30;
 const OWNER_MASK = (1 << OWNER_BITS) - 1;
 
 /**
- * Chunks that hold at most this many pages in the held form (PageTable.reserve): its 9 bytes a page plus
- * 770 bytes of bitmap and counts pass the dense form's 36,864 bytes at 4,010 pages.
+ * Chunks that hold at most this many blocks take the held form (PageTable.reserve): its 9 bytes a block plus
+ * 1,536 bytes of bitmaps and counts pass the dense form's 36,864 bytes at 3,925 blocks.
  */
-const HELD_MAX = 3968;
+const HELD_MAX = 3924;
 
 /**
  * The state of 4096 pages, two int32 per page side by side: owner (0 none) | state << 30, and the index of
@@ -133,6 +133,14 @@ export class PageChunk {
     this.heads[k] = order;
   }
 
+  /**
+   * The slot of pages [s, s + n) when they are one block of the held form (their fields in one slot: the
+   * pages of a dump's record), for a write of all of them at once; -1 otherwise (always in the dense form).
+   */
+  blockSlot(_s: number, _n: number): number {
+    return -1;
+  }
+
   /** The chunk as one array per field (copies), for storage. */
   columns(): PageColumns {
     const c: PageColumns = { owner: new Int32Array(SIZE), state: new Uint8Array(SIZE), since: new Int32Array(SIZE), headOrder: new Uint8Array(SIZE) };
@@ -143,7 +151,7 @@ export class PageChunk {
       c.owner[s] = a[o] & OWNER_MASK;
       c.state[s] = a[o] >>> OWNER_BITS;
       c.since[s] = a[o + 1];
-      c.headOrder[s] = this.heads[k];
+      c.headOrder[s] = this.headOrder(s);
     }
     return c;
   }
@@ -161,57 +169,82 @@ export class PageChunk {
 
 /**
  * A chunk in the held form: it keeps slots only for the pages a bitmap marks (the pages a dump's records
- * cover), at their rank among the marked pages, and one more slot at the end that stays as a page never
- * seen reads. A page_owner dump lists 58% of the frames its chunks span (2.5 M records, 3.4 M pages in
- * 1445 chunks of 4096): 53 MB dense, 32 MB held. A write to a page the bitmap does not mark turns the
- * chunk dense (`densify`: the same object, its accessors then take the dense path), so any event of any
- * trace still finds a slot.
+ * cover), one slot a block (the pages of one record, which a replay of the dump gives an owner together,
+ * `blockSlot`), at the block's rank among the chunk's blocks, and one more slot at the end that stays as a
+ * page never seen reads. A page_owner dump lists 58% of the frames its chunks span (2.5 M records, 3.4 M
+ * pages in 1445 chunks of 4096): 53 MB dense, 32 MB with a slot a page, 24 MB with a slot a block. A write
+ * to one page of a block of several, or to a page the bitmap does not mark, turns the chunk dense
+ * (`densify`: the same object, its accessors then take the dense path), so any event of any trace still
+ * finds a slot of its own and every page reads as it would in a dense chunk.
  */
 export class HeldChunk extends PageChunk {
-  /** One bit a page of the chunk, set for the pages that have slots; null once dense. */
-  private held: Int32Array | null;
-  /** The pages marked in the bitmap's words before each word. */
-  private rank: Uint16Array | null;
-  /** The index of the slot every unmarked page reads (the count of marked pages). */
+  /**
+   * For each 32 pages three words side by side (a page's lookups touch one cache line): the marked pages
+   * (BIT_HELD), the first pages of blocks (BIT_STARTS: a marked page's slot is that of the nearest start
+   * at or before it), and the starts in the words before (BIT_RANK); null once dense.
+   */
+  private bits: Int32Array | null;
+  /** The index of the slot every unmarked page reads (the count of blocks). */
   private unseen: number;
 
-  /** A held chunk of the pages marked in `held` (128 words), which it keeps; its slots in `store` if given. */
-  constructor(base: number, held: Int32Array, store?: SpareMemory) {
-    const rank = new Uint16Array(WORDS);
+  /** A held chunk of the pages and block starts marked in `bits` (PageMarks' layout), which it keeps; its slots in `store` if given. */
+  constructor(base: number, bits: Int32Array, store?: SpareMemory) {
     let m = 0;
-    for (let w = 0; w < WORDS; w++) {
-      rank[w] = m;
-      m += popcount(held[w]);
+    for (let o = 0; o < bits.length; o += 3) {
+      bits[o + BIT_RANK] = m;
+      m += popcount(bits[o + BIT_STARTS]);
     }
     super(base, m + 1, store);
-    this.held = held;
-    this.rank = rank;
+    this.bits = bits;
     this.unseen = m;
   }
 
   override get capacity(): number {
-    return this.held === null ? SIZE : this.unseen;
+    return this.bits === null ? SIZE : this.unseen;
   }
 
-  /** Held: the page's rank among the marked pages, or the unseen slot when it is not marked. */
+  /** Held: the rank of the page's block, or the unseen slot when the page is not marked. */
   override at(s: number): number {
-    const h = this.held;
-    if (h === null) return s;
-    const w = s >>> 5;
+    const b = this.bits;
+    if (b === null) return s;
+    const o = (s >>> 5) * 3;
     const bit = 1 << (s & 31);
-    const word = h[w];
-    if ((word & bit) === 0) return this.unseen;
-    return this.rank![w] + popcount(word & (bit - 1));
+    if ((b[o] & bit) === 0) return this.unseen;
+    // Starts up to and including s in its word (bit | bit - 1: the bits at and below s's).
+    return b[o + BIT_RANK] + popcount(b[o + BIT_STARTS] & (bit | (bit - 1))) - 1;
   }
 
-  /** at(s) for a write: a page the held form has no slot for turns the chunk dense first. */
+  /** at(s) for a write of page s alone: a page without a slot of its own turns the chunk dense first. */
   override slotFor(s: number): number {
-    const h = this.held;
-    if (h === null) return s;
-    if ((h[s >>> 5] & (1 << (s & 31))) === 0) {
+    const b = this.bits;
+    if (b === null) return s;
+    const o = (s >>> 5) * 3;
+    const bit = 1 << (s & 31);
+    const held = b[o];
+    const st = b[o + BIT_STARTS];
+    // Marked, a block start, and the block ends with it: the next page is unmarked or starts a block.
+    let alone = (held & st & bit) !== 0;
+    if (alone && s + 1 < SIZE) {
+      const t = s + 1;
+      const q = (t >>> 5) * 3;
+      const tb = 1 << (t & 31);
+      alone = (b[q] & tb) === 0 || (b[q + BIT_STARTS] & tb) !== 0;
+    }
+    if (!alone) {
       this.densify();
       return s;
     }
+    return b[o + BIT_RANK] + popcount(st & (bit | (bit - 1))) - 1;
+  }
+
+  override blockSlot(s: number, n: number): number {
+    const b = this.bits;
+    if (b === null || s + n > SIZE) return -1;
+    if (!isSet(b, BIT_STARTS, s)) return -1;
+    for (let t = s + 1; t < s + n; t++) if (!isSet(b, BIT_HELD, t) || isSet(b, BIT_STARTS, t)) return -1;
+    const t = s + n;
+    // A block longer than n pages is not this one.
+    if (t < SIZE && isSet(b, BIT_HELD, t) && !isSet(b, BIT_STARTS, t)) return -1;
     return this.at(s);
   }
 
@@ -223,12 +256,11 @@ export class HeldChunk extends PageChunk {
       const k = this.at(s);
       slots[s * 2] = this.slots[k * 2];
       slots[s * 2 + 1] = this.slots[k * 2 + 1];
-      heads[s] = this.heads[k];
+      heads[s] = this.headOrder(s);
     }
     this.slots = slots;
     this.heads = heads;
-    this.held = null;
-    this.rank = null;
+    this.bits = null;
   }
 
   override owner(s: number): number {
@@ -240,8 +272,11 @@ export class HeldChunk extends PageChunk {
   override since(s: number): number {
     return this.sinceAt(this.at(s));
   }
+  /** A block's head order is its first page's; the others of the block read 255, as unmarked pages do. */
   override headOrder(s: number): number {
-    return this.heads[this.at(s)];
+    const b = this.bits;
+    if (b === null) return this.heads[s];
+    return isSet(b, BIT_STARTS, s) ? this.heads[this.at(s)] : 255;
   }
   override set(s: number, owner: number, state: number, since: number): void {
     this.setAt(this.slotFor(s), owner, state, since);
@@ -253,7 +288,7 @@ export class HeldChunk extends PageChunk {
   }
 
   override load(c: PageColumns): void {
-    if (this.held !== null) this.densify();
+    if (this.bits !== null) this.densify();
     super.load(c);
   }
 }
@@ -303,28 +338,71 @@ function popcount(x: number): number {
 }
 
 /**
- * Pages a replay is going to visit, marked before it starts (a bitmap of 4096 bits per chunk), for
- * PageTable.reserve to make held chunks of.
+ * Pages a replay is going to visit, marked before it starts (a bitmap of 4096 bits per chunk), in blocks
+ * (a second bitmap marks each block's first page), for PageTable.reserve to make held chunks of.
  */
 export class PageMarks {
-  readonly words = new Map<number, Int32Array>();
+  /** By chunk key (pfn / 4096): HeldChunk's three words for each 32 pages (the marks and the block starts; ranks left 0). */
+  readonly bits = new Map<number, Int32Array>();
   private lastKey = -1;
   private last: Int32Array | null = null;
 
-  /** Mark pages [pfn, pfn + pages). */
+  /**
+   * Mark pages [pfn, pfn + pages) as one block (one in each chunk it spans). Where it meets pages marked
+   * before (a dump read while pages changed, two dumps), the pages of both blocks are each a block of
+   * their own.
+   */
   add(pfn: number, pages: number): void {
+    let meets = false;
+    for (let p = pfn; p < pfn + pages && !meets; p++) {
+      this.enter(p);
+      meets = isSet(this.last!, BIT_HELD, slotOf(p));
+    }
     for (let p = pfn; p < pfn + pages; p++) {
-      const key = Math.floor(p / SIZE);
-      if (key !== this.lastKey) {
-        let w = this.words.get(key);
-        if (w === undefined) this.words.set(key, (w = new Int32Array(WORDS)));
-        this.lastKey = key;
-        this.last = w;
-      }
+      this.enter(p);
+      const b = this.last!;
       const s = slotOf(p);
-      this.last![s >>> 5] |= 1 << (s & 31);
+      const o = (s >>> 5) * 3;
+      const bit = 1 << (s & 31);
+      if (meets && (b[o] & bit) !== 0) this.split(s);
+      b[o] |= bit;
+      if (meets || p === pfn || s === 0) b[o + BIT_STARTS] |= bit;
     }
   }
+
+  /** Whether page pfn is marked. */
+  has(pfn: number): boolean {
+    const b = this.bits.get(Math.floor(pfn / SIZE));
+    return b !== undefined && isSet(b, BIT_HELD, slotOf(pfn));
+  }
+
+  /** Make each page of the marked block holding slot s (in the current chunk) a block of its own. */
+  private split(s: number): void {
+    const b = this.last!;
+    let a = s;
+    while (!isSet(b, BIT_STARTS, a)) a--;
+    for (let t = a + 1; t < SIZE && isSet(b, BIT_HELD, t) && !isSet(b, BIT_STARTS, t); t++) b[(t >>> 5) * 3 + BIT_STARTS] |= 1 << (t & 31);
+  }
+
+  /** Make the bits of pfn's chunk the current ones. */
+  private enter(pfn: number): void {
+    const key = Math.floor(pfn / SIZE);
+    if (key === this.lastKey) return;
+    let b = this.bits.get(key);
+    if (b === undefined) this.bits.set(key, (b = new Int32Array(WORDS * 3)));
+    this.lastKey = key;
+    this.last = b;
+  }
+}
+
+/** HeldChunk's and PageMarks' three words for each 32 pages: marked pages, block starts, starts before. */
+const BIT_HELD = 0;
+const BIT_STARTS = 1;
+const BIT_RANK = 2;
+
+/** Whether the bit of slot s is set in the `which` words of a HeldChunk layout. */
+function isSet(b: Int32Array, which: number, s: number): boolean {
+  return ((b[(s >>> 5) * 3 + which] >>> (s & 31)) & 1) === 1;
 }
 
 /** The fields of a chunk's 4096 pages, one array each. */
@@ -376,17 +454,17 @@ export class PageTable {
 
   /**
    * Make, before a replay, the chunks of the pages marked, each in the held form (slots for the marked
-   * pages only) unless it is nearly full; chunks made already stay as they are. A reserved chunk joins
+   * blocks only) unless it has nearly as many blocks as pages; chunks made already stay as they are. A reserved chunk joins
    * `all()` when `chunk()` first gives it out, so the order of `all()` is the one the replay makes. The
    * chunks' arrays are cut from `spare` (buffers nobody holds) while it lasts.
    */
   reserve(marks: PageMarks, spare: readonly ArrayBuffer[] = []): void {
     const store = new SpareMemory(spare);
-    for (const [key, words] of marks.words) {
+    for (const [key, bits] of marks.bits) {
       if (this.find(key) !== undefined) continue;
       let m = 0;
-      for (let w = 0; w < WORDS; w++) m += popcount(words[w]);
-      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, words, store) : new PageChunk(key * SIZE, SIZE, store);
+      for (let o = BIT_STARTS; o < bits.length; o += 3) m += popcount(bits[o]);
+      const c = m <= HELD_MAX ? new HeldChunk(key * SIZE, bits, store) : new PageChunk(key * SIZE, SIZE, store);
       c.listed = false;
       this.place(key, c);
     }

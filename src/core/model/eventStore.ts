@@ -99,6 +99,13 @@ export const Rep = {
    * column made to allow it (CompactColumn's `steps`), one the replay does not read in time order.
    */
   Delta8: 17,
+  /**
+   * A value fixed by the event's value in another column of the store (the column's `key`): Uint32 codes
+   * from `base`, one per key value from `ex[0]` on (`data[key - ex[0]]`), none a slot. A page_owner record's
+   * pid is its owner's: 3,000 owners a chunk of the bench dump, 12 KB a chunk instead of 128 KB of U16.
+   * Only in a column made with a key.
+   */
+  Keyed: 18,
 } as const;
 
 const NAN4 = 0xf;
@@ -129,6 +136,9 @@ const HIGH_INDEX = new Int16Array(65536).fill(-1);
 /** A Delta16 chunk keeps the value of one slot in this many in `ex`: a read out of order adds at most 255 steps. */
 const DELTA_BITS = 8;
 const SCRATCH_U16 = new Uint16Array(CHUNK);
+/** The key column's values of a chunk being packed Keyed, and the codes by key value (made on first use: 768 KB). */
+let scratchKeys: Float64Array | null = null;
+let scratchKeyed: Uint32Array | null = null;
 
 /** One chunk of a CompactColumn as plain data (for the index cache and worker transfer). */
 export interface CompactChunk {
@@ -241,9 +251,14 @@ export class CompactColumn implements ColumnView {
 
   /**
    * `steps`: chunks whose values never decrease by steps below 256 may take Delta8, whose reads out of
-   * order add up to 255 steps each (for a column read in store order, like the line).
+   * order add up to 255 steps each (for a column read in store order, like the line). `key`: a column of
+   * the same store (same chunks) whose value may fix this one's (Keyed: the owner fixes the pid of a
+   * page_owner record); checked chunk by chunk when one is packed.
    */
-  constructor(private readonly steps = false) {}
+  constructor(
+    private readonly steps = false,
+    private readonly key?: CompactColumn,
+  ) {}
 
   /** Start a new chunk (packing the full one before it) and return its raw array to write slots into. */
   begin(): Float64Array {
@@ -329,6 +344,7 @@ export class CompactColumn implements ColumnView {
     }
     const span = hi - lo;
     const width = !whole ? 8 : span < NAN8 ? 1 : span < NAN16 ? 2 : span < NAN32 ? 4 : 8;
+    if (this.key !== undefined && width < 8 && nans === 0 && this.packKeyed(c, raw, n, lo, width)) return;
     if (whole && nans === 0 && width > 1 && lo > -RAMP_LIMIT && hi < RAMP_LIMIT && this.packRamp(c, raw, n, width)) return;
     if (whole && nans === 0 && width > 2 && this.packDelta(c, raw, n)) return;
     if (width > 1 && this.packDict(c, raw, n)) return;
@@ -506,6 +522,36 @@ export class CompactColumn implements ColumnView {
     return true;
   }
 
+  /**
+   * Keyed when each value of the key column in this chunk goes with one value of this one, and the codes
+   * by key value take at most half of the `width` bytes a slot of the chunk's array (whole even for a
+   * partial last chunk); false (on the first key seen with a second value) otherwise. Values are whole, lo
+   * the least, and less than 2^32 - 1 above it (width below 8).
+   */
+  private packKeyed(c: number, raw: Float64Array, n: number, lo: number, width: number): boolean {
+    const keys = (scratchKeys ??= new Float64Array(CHUNK));
+    this.key!.decode(c, n, keys);
+    rangeOf(keys, n);
+    const klo = RANGE[0];
+    const span = RANGE[1] - klo;
+    if (RANGE[2] !== 0 || !(klo >= -EXACT && RANGE[1] < EXACT) || (span + 1) * 8 > width * CHUNK) return false;
+    const codes = (scratchKeyed ??= new Uint32Array(CHUNK));
+    codes.fill(NAN32, 0, span + 1);
+    for (let j = 0; j < n; j++) {
+      // A key that is not whole reads undefined (no such index) and stops here.
+      const k = keys[j] - klo;
+      const x = raw[j] - lo;
+      const t = codes[k];
+      if (t === x) continue;
+      if (t !== NAN32) return false;
+      codes[k] = x;
+      // A fraction does not read back.
+      if (codes[k] !== x) return false;
+    }
+    this.packed(c, Rep.Keyed, lo, codes.slice(0, span + 1), Float64Array.of(klo));
+    return true;
+  }
+
   /** Delta8 when every value is at least the one before and less than 256 above it; false otherwise. */
   private packDelta8(c: number, raw: Float64Array, n: number): boolean {
     const a = new Uint8Array(CHUNK);
@@ -676,6 +722,7 @@ export class CompactColumn implements ColumnView {
       this.r32 = new Uint32Array(b.buffer, b.byteOffset, k32);
       this.r16 = new Uint16Array(b.buffer, b.byteOffset + 4 * k32, k32);
     } else if (rep === Rep.Delta16) this.r16 = d as Uint16Array;
+    else if (rep === Rep.Keyed) this.r32 = d as Uint32Array;
     else if (rep === Rep.F64) this.r64 = d as Float64Array;
   }
 
@@ -726,6 +773,8 @@ export class CompactColumn implements ColumnView {
         const x = (this.r8[j >>> 1] >>> ((j & 1) << 2)) & NAN4;
         return x === NAN4 ? NaN : x + this.rBase;
       }
+      case Rep.Keyed:
+        return this.rBase + this.r32[this.key!.at(c, j) - this.rEx[0]];
       default:
         return this.r64[j];
     }
@@ -921,6 +970,17 @@ export class CompactColumn implements ColumnView {
         }
         return;
       }
+      case Rep.Keyed: {
+        // The key's values first, then each mapped to this column's.
+        this.key!.gatherChunk(c, idx, from, pos, t0, t1, out);
+        const a = d as Uint32Array;
+        const klo = ex[0];
+        for (let t = t0; t < t1; t++) {
+          const p = pos[t];
+          out[p] = base + a[out[p] - klo];
+        }
+        return;
+      }
       default:
         for (let t = t0; t < t1; t++) {
           const p = pos[t];
@@ -1072,6 +1132,13 @@ export class CompactColumn implements ColumnView {
         let j = j0;
         if (j === 0 && j1 > 0) out[o + j++] = v;
         for (; j < j1; j++) out[o + j] = v += a[j];
+        return;
+      }
+      case Rep.Keyed: {
+        this.key!.decodeSlots(c, j0, j1, out, at);
+        const a = d as Uint32Array;
+        const klo = ex[0];
+        for (let m = at; m < at + j1 - j0; m++) out[m] = base + a[out[m] - klo];
         return;
       }
       default:
@@ -1404,7 +1471,8 @@ export class EventStore {
   readonly node = new CompactColumn();
   readonly line = new CompactColumn(true);
   readonly owner = new CompactColumn();
-  readonly pid = new CompactColumn();
+  /** A page_owner record's pid is its owner's: Keyed by the owner column. */
+  readonly pid = new CompactColumn(false, this.owner);
   readonly ref = new CompactColumn();
   readonly time = new CompactColumn();
   readonly pfn = new CompactColumn();
@@ -1755,6 +1823,67 @@ export class EventStore {
   }
 
   /**
+   * order() a slice at a time, for a reader that goes through it once (the replay): the same indices in
+   * the same order, but never more than one slice of them at hand instead of 4 bytes an event (10 MB for
+   * the 2.5 M records of the bench dump, alive beside the replay's page table). Each slice is the events
+   * whose 32-bit key (orderByWholeTimes) falls in a range of high halves holding about `most` events,
+   * collected by a pass over the times and sorted on their own. Null when order() is null, when the times
+   * do not fit one 32-bit key, or when one range would hold more than half the events (order() then).
+   */
+  orderSlices(most: number): OrderSlices | null {
+    if (this.sorted) return null;
+    const lo = this.wholeTimesFrom();
+    if (lo === null) return null;
+    const count = new Uint32Array(65536);
+    const keys = new KeyScan(this, lo);
+    for (let c = 0; c < keys.chunks; c++) {
+      const m = keys.chunk(c);
+      const k = keys.keys;
+      for (let j = 0; j < m; j++) count[k[j] >>> 16]++;
+    }
+    // Ranges of high halves of about `most` events each (one high half of more is a range of its own).
+    const ends: number[] = [];
+    let largest = 0;
+    let sum = 0;
+    for (let h = 0; h < 65536; h++) {
+      if (sum > 0 && sum + count[h] > most) {
+        ends.push(h);
+        largest = Math.max(largest, sum);
+        sum = 0;
+      }
+      sum += count[h];
+    }
+    ends.push(65536);
+    largest = Math.max(largest, sum);
+    if (largest * 2 > this.length) return null;
+    return new OrderSlices(keys, ends, largest);
+  }
+
+  /**
+   * The least whole time when every time is whole and they span less than 2^32 - 1 (keys 1 to span + 1;
+   * 0 for events before the first time of their file), null otherwise (0 when no event has a time).
+   */
+  private wholeTimesFrom(): number | null {
+    const n = this.length;
+    const buf = new Float64Array(CHUNK);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i0 = 0; i0 < n; i0 += CHUNK) {
+      const m = Math.min(CHUNK, n - i0);
+      this.time.decode(i0 >>> CHUNK_BITS, m, buf);
+      for (let k = 0; k < m; k++) {
+        const t = buf[k];
+        if (t !== t) continue;
+        if (t < lo) lo = t;
+        if (t > hi) hi = t;
+        if (Math.floor(t) !== t) return null;
+      }
+    }
+    if (lo > hi) lo = hi = 0;
+    return hi - lo <= NAN32 - 1 ? lo : null;
+  }
+
+  /**
    * order() when every time is a whole number and they span less than 2^32 - 1 (a page_owner dump's ns
    * since boot up to 4 s, or a capture of µs): one 32-bit key an event and two radix passes instead of
    * a float64, two 32-bit halves and four passes. 2.5 M page_owner records: the sort's arrays 24 to 12
@@ -1850,5 +1979,121 @@ export class EventStore {
     for (const name of COMPACT_COLUMNS) s[name].importChunks(d.columns[name]);
     s.packedTail = (s.length & MASK) !== 0;
     return s;
+  }
+}
+
+/**
+ * The 32-bit time keys of a store's events a chunk at a time, as orderByWholeTimes makes them: time - lo + 1,
+ * an event without a time taking the key of the event before it in its file (0 for the first of a file).
+ */
+class KeyScan {
+  readonly keys = new Uint32Array(CHUNK);
+  readonly chunks: number;
+  private readonly times = new Float64Array(CHUNK);
+  private readonly files = new Float64Array(CHUNK);
+  private last = 0;
+  private lastFile = -1;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly lo: number,
+  ) {
+    this.chunks = Math.ceil(store.length / CHUNK);
+  }
+
+  /** The keys of chunk c into `keys` (chunks in order from 0: the carry goes from one to the next); its length. */
+  chunk(c: number): number {
+    if (c === 0) {
+      this.last = 0;
+      this.lastFile = -1;
+    }
+    const m = Math.min(CHUNK, this.store.length - c * CHUNK);
+    const t = this.times;
+    const f = this.files;
+    const k = this.keys;
+    this.store.time.decode(c, m, t);
+    this.store.file.decode(c, m, f);
+    const lo = this.lo;
+    let last = this.last;
+    let lastFile = this.lastFile;
+    for (let j = 0; j < m; j++) {
+      if (f[j] !== lastFile) {
+        last = 0;
+        lastFile = f[j];
+      }
+      const x = t[j];
+      if (x === x) last = x - lo + 1;
+      k[j] = last;
+    }
+    this.last = last;
+    this.lastFile = lastFile;
+    return m;
+  }
+}
+
+/** EventStore.order() a slice at a time (EventStore.orderSlices). */
+export class OrderSlices {
+  private next = 0;
+  private readonly key: Uint32Array;
+  private readonly idx: Uint32Array;
+  private readonly key2: Uint32Array;
+  private readonly idx2: Uint32Array;
+  private readonly count = new Uint32Array(65537);
+
+  /** `ends`: the end (exclusive) of each slice's range of high halves; `largest`: the most events a slice holds. */
+  constructor(
+    private readonly scan: KeyScan,
+    private readonly ends: readonly number[],
+    largest: number,
+  ) {
+    this.key = new Uint32Array(largest);
+    this.idx = new Uint32Array(largest);
+    this.key2 = new Uint32Array(largest);
+    this.idx2 = new Uint32Array(largest);
+  }
+
+  /** The next slice of the order (a view, overwritten by the next call), null after the last. */
+  take(): Uint32Array | null {
+    const s = this.next;
+    if (s >= this.ends.length) return null;
+    this.next = s + 1;
+    const h0 = s === 0 ? 0 : this.ends[s - 1];
+    const h1 = this.ends[s];
+    const key = this.key;
+    const idx = this.idx;
+    // The slice's events in store order (so ties stay in it), with their keys.
+    let m = 0;
+    const scan = this.scan;
+    for (let c = 0; c < scan.chunks; c++) {
+      const n = scan.chunk(c);
+      const k = scan.keys;
+      const i0 = c * CHUNK;
+      for (let j = 0; j < n; j++) {
+        const h = k[j] >>> 16;
+        if (h >= h0 && h < h1) {
+          key[m] = k[j];
+          idx[m++] = i0 + j;
+        }
+      }
+    }
+    // Two stable counting passes: by the low half into key2/idx2, then by the high half back.
+    slicePass(key, idx, m, 0, 0, this.key2, this.idx2, this.count);
+    slicePass(this.key2, this.idx2, m, 16, h0, key, idx, this.count);
+    return idx.subarray(0, m);
+  }
+}
+
+/**
+ * One stable counting pass over pairs (key, idx)[0, m), by the digit (key >>> shift) - base (below 65536),
+ * into (toKey, toIdx).
+ */
+function slicePass(key: Uint32Array, idx: Uint32Array, m: number, shift: number, base: number, toKey: Uint32Array, toIdx: Uint32Array, count: Uint32Array): void {
+  count.fill(0);
+  for (let k = 0; k < m; k++) count[(((key[k] >>> shift) & 0xffff) - base) + 1]++;
+  for (let d = 0; d < 65536; d++) count[d + 1] += count[d];
+  for (let k = 0; k < m; k++) {
+    const at = count[((key[k] >>> shift) & 0xffff) - base]++;
+    toKey[at] = key[k];
+    toIdx[at] = idx[k];
   }
 }
