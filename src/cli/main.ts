@@ -428,11 +428,13 @@ async function synth(args: string[], out: Writer, _err: (s: string) => void): Pr
   const output = values.output as string | undefined;
   if (!output) throw new UsageError('synth needs -o FILE');
   const stream = createWriteStream(output);
-  let pending = Promise.resolve();
+  // synthesize() writes every chunk before it returns, so the stream drains afterwards: one wait for it,
+  // not a listener for each write the stream's buffer refused.
+  let pending: Promise<void> | null = null;
   const truth = synthesize({ scenario: scenario as ScenarioName, seed, events, injectEvery }, (chunk) => {
-    if (!stream.write(chunk)) pending = new Promise((r) => stream.once('drain', () => r()));
+    if (!stream.write(chunk)) pending ??= new Promise((r) => stream.once('drain', () => r()));
   });
-  await pending;
+  if (pending) await pending;
   await new Promise<void>((resolve, reject) => stream.end((e?: Error | null) => (e ? reject(e) : resolve())));
   if (values.truth) writeFileSync(values.truth as string, JSON.stringify(truth, null, 1) + '\n');
   out(`wrote ${output}: ${truth.events} events, ${truth.lines} lines, ${truth.anomalies.length} injected anomalies${values.truth ? ` (truth: ${values.truth})` : ''}\n`);
