@@ -1890,45 +1890,14 @@ export class EventStore {
    * bytes an event. Null when the times do not fit.
    */
   private orderByWholeTimes(spare?: ArrayBuffer[]): Uint32Array | null {
-    const n = this.length;
-    // Pass 1: range of the times (an event without one keeps the time before it in its file; the first
-    // of a file without one sorts before every time: key 0).
-    // Times a chunk at a time (a get per value through the cursor was 170 ms of 270 for 2.5 M events).
-    const buf = new Float64Array(CHUNK);
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let i0 = 0; i0 < n; i0 += CHUNK) {
-      const m = Math.min(CHUNK, n - i0);
-      this.time.decode(i0 >>> CHUNK_BITS, m, buf);
-      for (let k = 0; k < m; k++) {
-        const t = buf[k];
-        if (t !== t) continue;
-        if (t < lo) lo = t;
-        if (t > hi) hi = t;
-        if (Math.floor(t) !== t) return null;
-      }
-    }
-    if (lo > hi) lo = hi = 0;
-    // Keys run from 1 to hi - lo + 1, which must fit 32 bits.
-    if (!(hi - lo <= NAN32 - 1)) return null;
-    const key = new Uint32Array(n);
-    let last = 0;
-    let lastFile = -1;
-    for (let i0 = 0; i0 < n; i0 += CHUNK) {
-      const m = Math.min(CHUNK, n - i0);
-      this.time.decode(i0 >>> CHUNK_BITS, m, buf);
-      for (let k = 0; k < m; k++) {
-        const i = i0 + k;
-        const f = this.file.get(i);
-        if (f !== lastFile) {
-          last = 0;
-          lastFile = f;
-        }
-        const t = buf[k];
-        if (t === t) last = t - lo + 1;
-        key[i] = last;
-      }
-    }
+    // An event without a time keeps the time before it in its file; the first of a file without one sorts
+    // before every time (key 0). Times a chunk at a time (a get per value through the cursor was 170 ms
+    // of 270 for 2.5 M events).
+    const lo = this.wholeTimesFrom();
+    if (lo === null) return null;
+    const key = new Uint32Array(this.length);
+    const scan = new KeyScan(this, lo);
+    for (let c = 0; c < scan.chunks; c++) key.set(scan.keys.subarray(0, scan.chunk(c)), c * CHUNK);
     const order = argsortStable32(key, spare);
     spare?.push(key.buffer as ArrayBuffer);
     return order;
@@ -1983,7 +1952,7 @@ export class EventStore {
 }
 
 /**
- * The 32-bit time keys of a store's events a chunk at a time, as orderByWholeTimes makes them: time - lo + 1,
+ * The 32-bit time keys of a store's events a chunk at a time (orderByWholeTimes, orderSlices): time - lo + 1,
  * an event without a time taking the key of the event before it in its file (0 for the first of a file).
  */
 class KeyScan {
