@@ -1,16 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { synthesize } from '../../src/core/synth/scenarios';
+import { bundleCli } from './cliBundle';
 
-const dir = mkdtempSync(join(tmpdir(), 'pl-synth-'));
-const cli = join(dir, 'cli.js');
+let cli = '';
+let dir = '';
 
 beforeAll(async () => {
-  await build({ entryPoints: [join(__dirname, '../../src/cli/index.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: cli, logLevel: 'warning' });
+  cli = await bundleCli('pl-synth-');
+  dir = dirname(cli);
 }, 60_000);
 
 describe('pageledger synth', () => {
