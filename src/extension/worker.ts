@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
 import { answerDiffRequest, diffViewInit } from '../core/analysis/diffView';
-import { CancelledError, type TraceModel } from '../core/trace';
+import { CancelledError, type TraceModel, type TracePrefix } from '../core/trace';
 import { fileSource } from '../node/fileSource';
 import { openTraceFiles } from '../node/openFiles';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
@@ -14,6 +14,7 @@ import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
 import { DiffCache } from './logic/diffCache';
 import { IdleTasks } from './logic/idleTasks';
+import { PartialViews } from './logic/partialViews';
 import { SummaryLists } from './logic/summaryPages';
 import { answerViewRequestFor, finishViewIndex, viewInitFor } from './viewBridge';
 
@@ -56,12 +57,14 @@ function model(traceId: string): TraceModel {
 type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promise<WorkerMethods[M]['result']> | WorkerMethods[M]['result'] };
 
 const handlers: Handlers = {
-  async open({ traceId, paths, rules, format, cacheDir, threads }) {
+  async open({ traceId, paths, rules, format, cacheDir, threads, partial: timing }) {
     // A cancel of an earlier load was cleared when this call arrived (below); one that came after it
     // applies to this load, even if it came before the load's turn in the queue.
     let last = 0;
     // An index still to be written for these files is written first, so that this open can load it.
     idle.flushAll();
+    // The view of the part read so far, while the rest is read (a parse on one thread of one file in time order).
+    const partial = timing ? new PartialViews((view) => post({ type: 'partial', traceId, view }), timing) : undefined;
     // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
     // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
     const { model: m, saveIndex } = await openTraceFiles(paths.map(fileSource), {
@@ -73,6 +76,7 @@ const handlers: Handlers = {
       rules,
       format,
       isCancelled: () => cancelled.has(traceId),
+      ...(partial ? { onPrefix: (p: TracePrefix | null) => partial.prefix(p) } : {}),
       onProgress: (bytesRead, bytesTotal) => {
         const now = Date.now();
         if (now - last < PROGRESS_INTERVAL_MS) return;
