@@ -132,8 +132,12 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         this.initsOf(traceId).reset(view);
         // Before init, so the first paint already has the user's colours and resolution.
         post(viewSettingsMessage(this.settings()));
-        // While the trace is read, the part read so far (the init replaces it).
-        if (!this.store.get(traceId)?.summary) this.sendPartial(view, name, this.store.partialOf(traceId));
+        // While the trace is read, the part read so far (the init replaces it): the last one made, and a
+        // fresh one from the worker's next chunk.
+        if (!this.store.get(traceId)?.summary) {
+          this.sendPartial(view, name, this.store.partialOf(traceId));
+          this.worker.wantPartial(traceId);
+        }
         try {
           await this.sendInit(view, traceId, await this.store.ensure(paths, 'notification'));
         } catch (e) {
@@ -281,6 +285,8 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     // Ask for the init as soon as the trace is loaded, so a view whose webview is still starting gets it
     // the moment it says ready.
     if (summary) void this.initsOf(traceId).initOf(summary).catch(() => undefined);
+    // A load that starts with a view already ready (a reload after a failure): it waits for the part read.
+    else if (t.progress === 0 && !t.error && [...set].some((v) => v.ready)) this.worker.wantPartial(traceId);
     for (const v of set) {
       if (!summary) v.post({ type: 'status', progress: t.progress ?? 0, error: t.error });
       else if (v.ready) void this.sendInit(v, traceId, summary).catch(() => undefined);

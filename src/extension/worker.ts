@@ -25,6 +25,10 @@ const PROGRESS_INTERVAL_MS = 100;
 const models = new Map<string, TraceModel>();
 const lists = new Map<string, SummaryLists>();
 const cancelled = new Set<string>();
+/** The partial views of the traces being opened. */
+const partials = new Map<string, PartialViews>();
+/** Traces a view asked a partial view of before their open began (an open waits its turn in the queue). */
+const earlyWants = new Set<string>();
 const diffs = new DiffCache(model);
 /**
  * Index writes of traces just opened, run when no call has come for a second: the open's answer, the
@@ -65,9 +69,12 @@ const handlers: Handlers = {
     idle.flushAll();
     // The view of the part read so far, while the rest is read (a parse on one thread of one file in time order).
     const partial = timing ? new PartialViews((view) => post({ type: 'partial', traceId, view }), timing) : undefined;
+    if (partial) partials.set(traceId, partial);
+    if (partial && earlyWants.has(traceId)) partial.want();
+    earlyWants.delete(traceId);
     // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
     // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
-    const { model: m, saveIndex } = await openTraceFiles(paths.map(fileSource), {
+    const opening = openTraceFiles(paths.map(fileSource), {
       cacheDir,
       saveIndexLater: true,
       recordOwnership: true,
@@ -83,6 +90,9 @@ const handlers: Handlers = {
         last = now;
         post({ type: 'progress', traceId, bytesRead, bytesTotal });
       },
+    });
+    const { model: m, saveIndex } = await opening.finally(() => {
+      if (partials.get(traceId) === partial) partials.delete(traceId);
     });
     models.set(traceId, m);
     if (saveIndex) idle.add(traceId, saveIndex);
@@ -184,6 +194,12 @@ const calls = new CallQueue<CallMessage>((m) => m.method === 'viewInit' || m.met
 parentPort?.on('message', (msg: HostToWorker) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.traceId);
+    return;
+  }
+  if (msg.type === 'wantPartial') {
+    const p = partials.get(msg.traceId);
+    if (p) p.want();
+    else earlyWants.add(msg.traceId);
     return;
   }
   if (msg.method === 'open') cancelled.delete((msg.params as WorkerMethods['open']['params']).traceId);

@@ -58,6 +58,11 @@ export class WorkerClient {
     else this.progressListeners.delete(traceId);
   }
 
+  /** A view of a trace is ready to draw the part read so far: the worker sends one at its next chunk. */
+  wantPartial(traceId: string): void {
+    if (this.worker) this.send({ type: 'wantPartial', traceId });
+  }
+
   /** Receive the views of the part of a trace read so far while it loads (one listener per trace). */
   onPartial(traceId: string, listener: ((view: PartialView | null) => void) | undefined): void {
     if (listener) this.partialListeners.set(traceId, listener);

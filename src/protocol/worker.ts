@@ -109,7 +109,11 @@ export interface ListQuery {
   limit: number;
 }
 
-/** How an open shows the part read so far: series `samples` wide, the first after `firstMs` of reading, then every `everyMs` (defaults: src/extension/logic/partialViews.ts). */
+/**
+ * How an open shows the part read so far: series `samples` wide, the first when a view asks
+ * (WantPartialMessage) or after `firstMs` of reading, then every `everyMs` (defaults:
+ * src/extension/logic/partialViews.ts).
+ */
 export interface PartialTiming {
   samples: number;
   firstMs?: number;
@@ -170,8 +174,14 @@ export interface CancelMessage {
   traceId: string;
 }
 
+/** Host → worker: a view of this trace is ready to draw the part read so far (`open`'s partial): send one at the next chunk. */
+export interface WantPartialMessage {
+  type: 'wantPartial';
+  traceId: string;
+}
+
 /** Everything the host sends the worker. */
-export type HostToWorker = CallMessage | CancelMessage;
+export type HostToWorker = CallMessage | CancelMessage | WantPartialMessage;
 
 /** Worker → host: a call succeeded. */
 export interface ResultMessage<M extends WorkerMethod = WorkerMethod> {

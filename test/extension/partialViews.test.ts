@@ -50,4 +50,27 @@ describe('PartialViews', () => {
     p.prefix(null);
     expect(sent.map((v) => v && v.bytesRead)).toEqual([20, null]);
   });
+
+  it('by default sends none until a view asks, then one at the next prefix and the others a period apart', () => {
+    let now = 0;
+    const sent: (PartialView | null)[] = [];
+    const asked: [number, number][] = [];
+    const p = new PartialViews((v) => sent.push(v), { samples: 10, everyMs: 1000 }, () => now);
+    for (const [t, read] of [[100, 10], [5000, 20]] as const) {
+      now = t;
+      p.prefix(prefix(read, asked));
+    }
+    expect(asked).toEqual([]);
+    p.want();
+    for (const [t, read] of [[5001, 30], [5500, 40], [6001, 50], [6500, 60]] as const) {
+      now = t;
+      p.prefix(prefix(read, asked));
+    }
+    expect(sent.map((v) => v?.bytesRead)).toEqual([30, 50]);
+    // Asked again (another view got ready): at once.
+    p.want();
+    now = 6600;
+    p.prefix(prefix(65, asked));
+    expect(sent.map((v) => v?.bytesRead)).toEqual([30, 50, 65]);
+  });
 });

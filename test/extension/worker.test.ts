@@ -218,6 +218,29 @@ describe('analysis worker', () => {
     expect(again).toEqual([]);
   });
 
+  it('sends a partial view when a view asks for one, even before the open began', async () => {
+    const file = join(dir, 'partial-want.pltrace');
+    await client.call('synth', { scenario: 'cow-snapshots', seed: 4, events: 120_000, path: file });
+    const views: (PartialView | null)[] = [];
+    client.onPartial('pw', (v) => views.push(v));
+    // Asked right away: the worker gets the request before the open's turn comes.
+    const opening = client.call('open', { traceId: 'pw', paths: [file], rules: {}, threads: 1, partial: { samples: 16 } });
+    client.wantPartial('pw');
+    await opening;
+    client.onPartial('pw', undefined);
+    // The first from the first chunk parsed (the first 1 MiB is read with the format detection, then 1 MiB at a time); the next a second later, if the read lasts.
+    expect(views.length).toBeGreaterThanOrEqual(1);
+    expect(views[0]!.events).toBeGreaterThan(0);
+    expect(views[0]!.bytesRead).toBeLessThanOrEqual(2 * 2 ** 20);
+    expect(views[0]!.series.times.length).toBe(16);
+    // Without asking: none.
+    const none: unknown[] = [];
+    client.onPartial('pn', (v) => none.push(v));
+    await client.call('open', { traceId: 'pn', paths: [file], rules: {}, threads: 1, partial: { samples: 16 } });
+    client.onPartial('pn', undefined);
+    expect(none).toEqual([]);
+  });
+
   it('stops loading when cancelled after a partial view', async () => {
     const file = join(dir, 'partial-cancel.pltrace');
     await client.call('synth', { scenario: 'cow-snapshots', seed: 3, events: 200_000, path: file });

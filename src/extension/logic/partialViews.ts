@@ -3,11 +3,12 @@ import { PARTIAL_TOP, type PartialView } from '../../protocol/viewData';
 import type { PartialTiming } from '../../protocol/worker';
 
 /**
- * The first partial view after this much reading: on the 103 MB trace of the VS Code bench the worker
- * starts reading about 0.3 s after the command and the webview is ready 0.9-1.3 s after it, so a view of
- * the first 0.4 s (about 15 MB) is at hand when the webview can draw it.
+ * Without a view asking (`want`), none: the webview of the 103 MB trace of the VS Code bench is ready
+ * 0.9-1.4 s after the load starts (up to 5 s when code-server serves its frame late), and a view made
+ * after 400 ms of reading, before the webview could draw it, held 36 k of its 1.73 M events at load 7,
+ * the next one coming a second later.
  */
-const FIRST_MS = 400;
+const FIRST_MS = Infinity;
 /**
  * Then at most this often: each costs a series over every change read so far (30-40 ms at 0.5-0.9 M
  * events of that trace, `seriesOf`) and the replay of what was read since the last; a few updates are
@@ -22,8 +23,9 @@ const EVERY_MS = 1000;
 const LAST_SHARE = 0.7;
 
 /**
- * When the worker turns the part of a trace read so far into a partial view: the first after FIRST_MS
- * of reading, then every EVERY_MS, none near the end; a withdrawal (null) passed on if one was sent.
+ * When the worker turns the part of a trace read so far into a partial view: at the first chunk after a
+ * view asked for one (`want`, when the webview is ready) or after `firstMs` of reading, then every
+ * `everyMs`, none near the end; a withdrawal (null) passed on if one was sent.
  */
 export class PartialViews {
   private readonly started: number;
@@ -44,6 +46,13 @@ export class PartialViews {
   }
 
   private readonly samples: number;
+  /** A view waits for one: send at the next prefix. */
+  private wanted = false;
+
+  /** A view is ready to draw the part read so far: make one from the next prefix. */
+  want(): void {
+    this.wanted = true;
+  }
 
   /** The open's onPrefix. */
   prefix(p: TracePrefix | null): void {
@@ -53,12 +62,14 @@ export class PartialViews {
       return;
     }
     const now = this.clock();
-    if (now - this.started < this.firstMs || now - this.last < this.everyMs) return;
+    const due = this.wanted || (this.sent ? now - this.last >= this.everyMs : now - this.started >= this.firstMs);
+    if (!due) return;
     if (p.bytesTotal > 0 && p.bytesRead > p.bytesTotal * LAST_SHARE) return;
     const s = p.series(this.samples, PARTIAL_TOP);
     if (!s) return;
     this.last = now;
     this.sent = true;
+    this.wanted = false;
     this.send({ bytesRead: p.bytesRead, bytesTotal: p.bytesTotal, events: p.events, series: { kind: 'series', ...s }, labels: [...s.owners].map((o) => p.label(o)) });
   }
 }
