@@ -47,7 +47,8 @@ export interface OpenOptions {
    * the analysis replay runs beside the parse (PrefixReplay) and this is called after each chunk with the
    * part read so far, valid during the call; with null, once, when an event went back in time (what the
    * earlier calls showed may not hold; the replay then runs after the parse as without this option). The
-   * model is the same as without it. The extension's worker shows the view of the part read so far.
+   * model is the same as without it. On two threads (openTraceParallel) it is called after each part the
+   * replay took while it streams. The extension's worker shows the view of the part read so far.
    */
   onPrefix?: (prefix: TracePrefix | null) => void;
 }

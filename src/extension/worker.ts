@@ -67,7 +67,7 @@ const handlers: Handlers = {
     let last = 0;
     // An index still to be written for these files is written first, so that this open can load it.
     idle.flushAll();
-    // The view of the part read so far, while the rest is read (a parse on one thread of one file in time order).
+    // The view of the part read so far, while the rest is read (one file of a format in time order).
     const partial = timing ? new PartialViews((view) => post({ type: 'partial', traceId, view }), timing) : undefined;
     if (partial) partials.set(traceId, partial);
     if (partial && earlyWants.has(traceId)) partial.want();

@@ -125,7 +125,7 @@ export interface WorkerMethods {
   /**
    * Read files from disk as one timeline and keep the model under traceId; `threads` 2 lets a second thread
    * parse a big file. With `partial`, `partial` messages show the part read so far while it is read (one
-   * file of a format in time order, on one thread).
+   * file of a format in time order).
    */
   open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string; threads?: 1 | 2; partial?: PartialTiming }; result: TraceDigest };
   /** A page of the owners, most live pages first (the tree). */

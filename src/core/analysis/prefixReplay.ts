@@ -138,24 +138,35 @@ export class PrefixReplay {
   }
 
   private prefix(bytesRead: number): TracePrefix {
-    const b = this.b;
-    const range = (): [number, number] | null => {
+    return recordedPrefix(this.b, () => {
       this.asked = true;
-      const rec = this.catchUp(bytesRead);
-      return exactRange(rec.eventTimes.subarray(0, rec.events));
-    };
-    return {
-      bytesRead,
-      bytesTotal: this.bytesTotal,
-      events: b.events.length,
-      range,
-      series: (n, top) => {
-        const r = range();
-        return r ? seriesOf(this.recording!.prefix(b.owners.size), r[0], r[1], n, top) : null;
-      },
-      label: (o) => (o === 0 ? 'free' : ownerLabel(b.owners.get(o))),
-    };
+      return this.catchUp(bytesRead);
+    }, bytesRead, this.bytesTotal);
   }
+}
+
+/**
+ * The part of a trace replayed so far as a TracePrefix, from the replay's recording: `recording` gives it,
+ * after replaying what was read since the last call when the caller replays on demand (PrefixReplay); the
+ * two-thread open replays each part as it comes and gives it as it is.
+ */
+export function recordedPrefix(b: TraceBuilder, recording: () => OwnershipRecorder, bytesRead: number, bytesTotal: number): TracePrefix {
+  let rec: OwnershipRecorder | null = null;
+  const range = (): [number, number] | null => {
+    rec = recording();
+    return exactRange(rec.eventTimes.subarray(0, rec.events));
+  };
+  return {
+    bytesRead,
+    bytesTotal,
+    events: b.events.length,
+    range,
+    series: (n, top) => {
+      const r = range();
+      return r ? seriesOf(rec!.prefix(b.owners.size), r[0], r[1], n, top) : null;
+    },
+    label: (o) => (o === 0 ? 'free' : ownerLabel(b.owners.get(o))),
+  };
 }
 
 /**
