@@ -86,16 +86,21 @@ async function viewFrame(page) {
   return undefined;
 }
 
-/** Painted (non-transparent) pixels of the chart canvas; stops counting past the bar so a poll stays cheap. */
-function chartPainted(frame) {
-  return frame.locator('.pl-chart canvas').first().evaluate((c, bar) => {
-    const g = c.width && c.height ? c.getContext('2d') : null;
-    if (!g) return 0;
+/**
+ * The view's state: whether it shows the part read so far (`.pl-partial`, before init) or the full view, and
+ * the painted (non-transparent) pixels of its chart canvas, counted up to the bar so a poll stays cheap.
+ */
+function viewState(frame) {
+  return frame.evaluate((bar) => {
+    const root = document.querySelector('.pl-root');
+    const state = { partial: !!root && root.classList.contains('pl-partial'), full: !!root && !root.classList.contains('pl-partial') && !!document.querySelector('.pl-title'), painted: 0 };
+    const c = document.querySelector('.pl-chart canvas');
+    const g = c && c.width && c.height ? c.getContext('2d') : null;
+    if (!g) return state;
     const d = g.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let k = 3; k < d.length && n <= bar; k += 4) if (d[k] !== 0) n++;
-    return n;
-  }, PAINTED, { timeout: 2000 }).catch(() => 0);
+    for (let k = 3; k < d.length && state.painted <= bar; k += 4) if (d[k] !== 0) state.painted++;
+    return state;
+  }, PAINTED, { timeout: 2000 }).catch(() => ({ partial: false, full: false, painted: 0 }));
 }
 
 /** The Page Ledger status bar item: "Page Ledger: reading N%" while the worker reads, "N events · …" after. */
@@ -107,9 +112,10 @@ async function statusMark(page) {
 }
 
 /**
- * Polls until the chart has drawn; returns the times (ms from t0) at which the status bar first said
- * "reading" (extension active, worker reading), said the trace was loaded (worker done), the view got its
- * data (its title is set on init) and the chart had drawn. The view's frames are looked for every 100 ms
+ * Polls until the full view's chart has drawn; returns the times (ms from t0) at which the status bar first
+ * said "reading" (extension active, worker reading), the view showed the part read so far (`partialView`)
+ * and had drawn its chart (`partial`: the first chart, of the part read so far), the status bar said the
+ * trace was loaded (worker done), the view got its init (`view`) and the full chart had drawn (`chart`). The view's frames are looked for every 100 ms
  * only: enumerating frames costs the browser, which shares the 2 cores with what is measured.
  */
 async function waitForChart(page, t0, onTick) {
@@ -125,10 +131,22 @@ async function waitForChart(page, t0, onTick) {
     if (!frame && performance.now() - lastLook >= 100) {
       lastLook = performance.now();
       frame = await viewFrame(page);
-      if (frame) marks.view = performance.now() - t0;
     }
-    if (frame && (await chartPainted(frame)) > PAINTED) {
-      marks.chart = performance.now() - t0;
+    const st = frame ? await viewState(frame) : undefined;
+    const now = performance.now() - t0;
+    if (st?.partial && marks.partialView === undefined) marks.partialView = now;
+    if (st?.partial && st.painted > PAINTED && marks.partial === undefined) {
+      marks.partial = now;
+      // Once per bench, how the part read so far looks (it delays that run's later marks by the shot).
+      if (!partialShot) {
+        partialShot = true;
+        await h.screenshot(page, 'bench-vscode-partial').catch(() => undefined);
+      }
+    }
+    if (st?.full && marks.view === undefined) marks.view = now;
+    if (st?.full && st.painted > PAINTED) {
+      marks.chart = now;
+      marks.first = Math.min(marks.partial ?? Infinity, marks.chart);
       const c = cpuNow();
       marks.cpu = Object.fromEntries(Object.keys(c).map((k) => [k, c[k] - marks.cpu0[k]]));
       // VS Code writes the log a moment later.
@@ -162,8 +180,10 @@ async function waitForChart(page, t0, onTick) {
   throw new Error(`no chart within ${TIMEOUT_MS} ms`);
 }
 
+let partialShot = false;
+
 /** One line of marks, and the extension's own log lines of the open (time from the action: message). */
-const fmt = (r) => `reading ${s(r.reading)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}${r.log?.length ? `\n      extension log: ${r.log.join('; ')}` : ''}`;
+const fmt = (r) => `reading ${s(r.reading)}, part read so far shown ${s(r.partialView)}, its chart ${s(r.partial)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, full chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}${r.log?.length ? `\n      extension log: ${r.log.join('; ')}` : ''}`;
 
 /**
  * The lines the extension logged (its "Page Ledger" log channel, timestamped to the ms by VS Code) from
@@ -414,11 +434,14 @@ try {
   const errors = server.activationErrors('pageledger.pageledger');
 
   // The best run by time to chart (the least disturbed on a shared machine), with its own breakdown.
-  const best = (xs) => xs.reduce((x, y) => (y.chart < x.chart ? y : x));
+  const best = (xs, key = 'chart') => xs.reduce((x, y) => (y[key] < x[key] ? y : x));
   const first = best(results.first);
+  const firstAny = best(results.first, 'first');
   const reopen = best(results.reopen);
   console.log(`\nVS Code, ${(bytes / 1e6).toFixed(0)} MB trace, from "Show Ownership View" (explorer or palette) to the first chart drawn (best of ${results.first.length} / ${results.reopen.length}):`);
-  console.log(`  first open                       ${s(first.chart)}   (goal: <= 2 s for 100 MB) ${first.chart <= GOAL_MS ? 'met' : 'NOT met'}`);
+  console.log(`  first open, first chart (part read so far)  ${s(firstAny.first)}   (goal: <= 2 s for 100 MB) ${firstAny.first <= GOAL_MS ? 'met' : 'NOT met'}; all: ${results.first.map((r) => s(r.first)).join(', ')}`);
+  console.log(`    ${fmt(firstAny)}`);
+  console.log(`  first open, full chart           ${s(first.chart)}; all: ${results.first.map((r) => s(r.chart)).join(', ')}`);
   console.log(`    ${fmt(first)}`);
   console.log(`  reopen, unchanged, after reload  ${s(reopen.chart)} = ${((100 * reopen.chart) / first.chart).toFixed(0)}% of the first   (goal: <= 2 s; a persisted index reopen <= 10% of the first parse)`);
   console.log(`    ${fmt(reopen)}`);

@@ -7,6 +7,9 @@ import { TraceBuilder } from './model/traceBuilder';
 import type { OwnerKind } from './model/owners';
 import { OwnershipRecorder } from './analysis/ownershipIndex';
 import { jsonPieces, LazyList } from './export/jsonPieces';
+import { PrefixReplay, type TracePrefix } from './analysis/prefixReplay';
+
+export type { TracePrefix } from './analysis/prefixReplay';
 
 /** A file to read: its bytes arrive as chunks (the caller handles disk, gzip, or memory). */
 export interface InputSource {
@@ -39,6 +42,15 @@ export interface OpenOptions {
    * Ignored with recordOwnership.
    */
   deferAnalysis?: boolean;
+  /**
+   * With recordOwnership, one file of a format that lists events in time order (TraceFormat.timeOrdered):
+   * the analysis replay runs beside the parse (PrefixReplay) and this is called after each chunk with the
+   * part read so far, valid during the call; with null, once, when an event went back in time (what the
+   * earlier calls showed may not hold; the replay then runs after the parse as without this option). The
+   * model is the same as without it. On two threads (openTraceParallel) it is called after each part the
+   * replay took while it streams. The extension's worker shows the view of the part read so far.
+   */
+  onPrefix?: (prefix: TracePrefix | null) => void;
 }
 
 /** Thrown when OpenOptions.isCancelled asked to stop. */
@@ -68,17 +80,32 @@ export async function openTrace(sources: InputSource[], opts: OpenOptions = {}):
   let done = 0;
   let lines = 0;
   const t0 = performance.now();
+  const prefix = opts.onPrefix && opts.recordOwnership && sources.length === 1 ? new PrefixReplay(builder, opts.rules, total, opts.onPrefix) : undefined;
+  const parsed = prefix && ((): void => prefix.chunkParsed(done));
   for (const src of sources) {
-    const r = await parseSource(builder, src, opts, (n) => {
-      done += n;
-      opts.onProgress?.(done, total);
-    });
+    const r = await parseSource(
+      builder,
+      src,
+      opts,
+      (n) => {
+        done += n;
+        opts.onProgress?.(done, total);
+      },
+      parsed,
+    );
     lines += r;
   }
   const t1 = performance.now();
   const formats = new Set(builder.files.map((f) => f.format));
   const format = formats.size === 1 ? [...formats][0] : formats.size === 0 ? 'none' : 'mixed';
   const stats = { bytes: done, lines, parseMs: Math.round(t1 - t0), analyzeMs: 0 };
+  const streamed = prefix?.finish();
+  if (streamed) {
+    // The replay's time during the parse counts as analysis, as it does when it runs after.
+    stats.parseMs = Math.round(t1 - t0 - streamed.duringParseMs);
+    stats.analyzeMs = Math.round(streamed.duringParseMs + streamed.afterParseMs);
+    return { builder, result: streamed.result, format, stats, ownershipRecording: streamed.recording };
+  }
   if (opts.deferAnalysis && !opts.recordOwnership) return deferredModel(builder, format, stats, opts.rules);
   const recording = opts.recordOwnership ? new OwnershipRecorder(builder.events.length) : undefined;
   const result = new Replay(builder, opts.rules, recording).run();
@@ -108,8 +135,8 @@ function deferredModel(builder: TraceBuilder, format: string, stats: TraceModel[
   return model;
 }
 
-/** Parse one file into the builder; returns its line count. */
-export async function parseSource(builder: TraceBuilder, src: InputSource, opts: OpenOptions, progress: (n: number) => void): Promise<number> {
+/** Parse one file into the builder; returns its line count. `parsed` is called after each chunk's lines are parsed. */
+export async function parseSource(builder: TraceBuilder, src: InputSource, opts: OpenOptions, progress: (n: number) => void, parsed?: () => void): Promise<number> {
   const pending: Uint8Array[] = [];
   let pendingBytes = 0;
   let reader: LineReader | null = null;
@@ -163,6 +190,7 @@ export async function parseSource(builder: TraceBuilder, src: InputSource, opts:
     if (rejected) continue;
     if (reader) {
       (reader as LineReader).feed(chunk);
+      parsed?.();
       continue;
     }
     // Kept past the next read: copied, since the source may reuse the chunk's buffer (a Node Buffer's

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import type { HostToWebview, ViewInit, WebviewToHost } from '../protocol/view';
+import type { HostToWebview, PartialView, ViewInit, WebviewToHost } from '../protocol/view';
 import type { TraceDigest } from '../protocol/worker';
 import { DETECT_HEAD_BYTES, TRACE_LANGUAGES } from './logic/languages';
 import { isLargeTraceTab } from './logic/tabTraces';
@@ -30,6 +30,8 @@ interface OpenView {
   opened: number;
   /** Its first chart data was sent (logged once). */
   charted: boolean;
+  /** A view of the part read so far was sent (logged once). */
+  partial: boolean;
 }
 
 /**
@@ -52,6 +54,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
       onSettings((s) => provider.settingsChanged(s)),
       vscode.window.registerCustomEditorProvider(TraceEditorProvider.viewType, provider, { webviewOptions: { retainContextWhenHidden: false }, supportsMultipleEditorsPerDocument: true }),
       store.onDidChange((id) => provider.traceChanged(id)),
+      store.onDidChangePartial((id) => provider.partialChanged(id)),
       vscode.window.onDidChangeTextEditorSelection((e) => provider.cursorMoved(e.textEditor)),
       vscode.commands.registerCommand('pageledger.openMerged', (uris?: vscode.Uri[]) => provider.openMerged(uris)),
       vscode.window.onDidChangeActiveTextEditor((e) => e && provider.showBeside(e)),
@@ -101,7 +104,7 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     const traceId = traceIdFor(paths);
     const webview = panel.webview;
     const post = (m: HostToWebview): void => void webview.postMessage(finiteForWebview(m));
-    const view: OpenView = { panel, post, ready: false, opened: performance.now(), charted: false };
+    const view: OpenView = { panel, post, ready: false, opened: performance.now(), charted: false, partial: false };
     const name = paths.length === 1 ? basename(paths[0]) : `${paths.length} files`;
     this.log?.info(`${name}: ownership view opening`);
     // Load now, not when the webview says it is ready: the webview's start (its HTML and a 700 KB bundle)
@@ -129,6 +132,12 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         this.initsOf(traceId).reset(view);
         // Before init, so the first paint already has the user's colours and resolution.
         post(viewSettingsMessage(this.settings()));
+        // While the trace is read, the part read so far (the init replaces it): the last one made, and a
+        // fresh one from the worker's next chunk.
+        if (!this.store.get(traceId)?.summary) {
+          this.sendPartial(view, name, this.store.partialOf(traceId));
+          this.worker.wantPartial(traceId);
+        }
         try {
           await this.sendInit(view, traceId, await this.store.ensure(paths, 'notification'));
         } catch (e) {
@@ -157,6 +166,23 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
         // The webview keeps its own state with setState, which VS Code restores with the editor.
         return;
     }
+  }
+
+  /** Post a view of the part read so far to a ready view. */
+  private sendPartial(view: OpenView, name: string, partial: PartialView | null): void {
+    if (!view.ready || (!partial && !view.partial)) return;
+    view.post({ type: 'partial', title: name, partial });
+    if (partial && !view.partial) this.log?.info(`${name}: first partial view sent ${Math.round(performance.now() - view.opened)} ms after the view opened (${partial.events} events read)`);
+    view.partial ||= partial !== null;
+  }
+
+  /** The worker has a newer view of the part of a trace read so far: to every ready view of it not yet initialised. */
+  private partialChanged(traceId: string): void {
+    const set = this.panels.get(traceId);
+    const t = this.store.get(traceId);
+    if (!set?.size || !t || t.summary) return;
+    const partial = this.store.partialOf(traceId);
+    for (const v of set) this.sendPartial(v, t.paths.length === 1 ? basename(t.paths[0]) : `${t.paths.length} files`, partial);
   }
 
   /** Post the init of this load to a view, once (see ViewInits). */
@@ -259,6 +285,8 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
     // Ask for the init as soon as the trace is loaded, so a view whose webview is still starting gets it
     // the moment it says ready.
     if (summary) void this.initsOf(traceId).initOf(summary).catch(() => undefined);
+    // A load that starts with a view already ready (a reload after a failure): it waits for the part read.
+    else if (t.progress === 0 && !t.error && [...set].some((v) => v.ready)) this.worker.wantPartial(traceId);
     for (const v of set) {
       if (!summary) v.post({ type: 'status', progress: t.progress ?? 0, error: t.error });
       else if (v.ready) void this.sendInit(v, traceId, summary).catch(() => undefined);

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { PartialView } from '../protocol/viewData';
 import type { TraceDigest } from '../protocol/worker';
 import type { TreeTrace } from './logic/treeModel';
 import { analysisThreads, type ExtensionSettings } from './logic/settings';
@@ -14,6 +15,8 @@ export interface StoredTrace extends TreeTrace {
 interface Entry {
   trace: StoredTrace;
   loading: Promise<TraceDigest> | null;
+  /** While a first load reads: the view of the part read so far, if the worker sent one (null: withdrawn). */
+  partial: PartialView | null;
   watchers: vscode.Disposable[];
   reloadTimer?: ReturnType<typeof setTimeout>;
 }
@@ -38,6 +41,9 @@ export class TraceStore implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires with a traceId when that trace starts loading, progresses, loads, fails or closes. */
   readonly onDidChange = this.changed.event;
+  private readonly partials = new vscode.EventEmitter<string>();
+  /** Fires with a traceId when the view of the part of it read so far changed (see partialOf). */
+  readonly onDidChangePartial = this.partials.event;
 
   constructor(
     private readonly worker: WorkerClient,
@@ -65,6 +71,11 @@ export class TraceStore implements vscode.Disposable {
     return this.entries.get(traceId)?.trace;
   }
 
+  /** The view of the part of a trace read so far, while its first load reads; null when there is none. */
+  partialOf(traceId: string): PartialView | null {
+    return this.entries.get(traceId)?.partial ?? null;
+  }
+
   /** The trace showing `file`: its own single-file trace first, else a merged one holding it. */
   forFile(file: string): StoredTrace | undefined {
     const own = this.entries.get(file);
@@ -88,10 +99,12 @@ export class TraceStore implements vscode.Disposable {
     let e = this.entries.get(id);
     if (!e) {
       const title = paths.length === 1 ? path.basename(paths[0]) : `${paths.length} files: ${paths.map((p) => path.basename(p)).join(', ')}`;
-      e = { trace: { traceId: id, title, paths, summary: null, progress: 0 }, loading: null, watchers: this.watch(id, paths) };
+      e = { trace: { traceId: id, title, paths, summary: null, progress: 0 }, loading: null, partial: null, watchers: this.watch(id, paths) };
       this.entries.set(id, e);
     }
     const entry = e;
+    // A view of the part read so far only for a first load: on a reload the views keep the last full view.
+    const first = entry.trace.summary === null;
     entry.trace.error = undefined;
     entry.trace.progress = 0;
     this.changed.fire(id);
@@ -102,12 +115,17 @@ export class TraceStore implements vscode.Disposable {
         report(entry.trace.progress);
         this.changed.fire(id);
       });
+      if (first)
+        this.worker.onPartial(id, (view) => {
+          entry.partial = view;
+          this.partials.fire(id);
+        });
       const started = performance.now();
-      const { rules, analysisThreads: setting } = this.settings();
+      const { rules, analysisThreads: setting, chartResolution } = this.settings();
       const threads = analysisThreads(setting, availableParallelism());
       this.log?.info(`${entry.trace.title}: loading${threads > 1 ? ' (two threads)' : ''}`);
       try {
-        const summary = await this.worker.call('open', { traceId: id, paths, rules, cacheDir: this.cacheDir, threads });
+        const summary = await this.worker.call('open', { traceId: id, paths, rules, cacheDir: this.cacheDir, threads, ...(first ? { partial: { samples: chartResolution } } : {}) });
         entry.trace.summary = summary;
         entry.trace.progress = 1;
         this.log?.info(`${entry.trace.title}: loaded in ${Math.round(performance.now() - started)} ms (read ${summary.stats.parseMs} ms, analysed ${summary.stats.analyzeMs} ms)`);
@@ -119,6 +137,8 @@ export class TraceStore implements vscode.Disposable {
       } finally {
         sub?.dispose();
         this.worker.onProgress(id, undefined);
+        this.worker.onPartial(id, undefined);
+        entry.partial = null;
         entry.loading = null;
         this.changed.fire(id);
       }
@@ -166,6 +186,7 @@ export class TraceStore implements vscode.Disposable {
     }
     this.entries.clear();
     this.changed.dispose();
+    this.partials.dispose();
   }
 
   private watch(traceId: string, paths: string[]): vscode.Disposable[] {

@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { SCENARIOS, synthesize, type ScenarioName } from '../core/synth/scenarios';
 import { answerDiffRequest, diffViewInit } from '../core/analysis/diffView';
-import { CancelledError, type TraceModel } from '../core/trace';
+import { CancelledError, type TraceModel, type TracePrefix } from '../core/trace';
 import { fileSource } from '../node/fileSource';
 import { openTraceFiles } from '../node/openFiles';
 import type { CallMessage, HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
@@ -14,6 +14,7 @@ import { eventAtLine } from './logic/lineTime';
 import { pageHistory } from './logic/pageHistory';
 import { DiffCache } from './logic/diffCache';
 import { IdleTasks } from './logic/idleTasks';
+import { PartialViews } from './logic/partialViews';
 import { SummaryLists } from './logic/summaryPages';
 import { answerViewRequestFor, finishViewIndex, viewInitFor } from './viewBridge';
 
@@ -24,6 +25,10 @@ const PROGRESS_INTERVAL_MS = 100;
 const models = new Map<string, TraceModel>();
 const lists = new Map<string, SummaryLists>();
 const cancelled = new Set<string>();
+/** The partial views of the traces being opened. */
+const partials = new Map<string, PartialViews>();
+/** Traces a view asked a partial view of before their open began (an open waits its turn in the queue). */
+const earlyWants = new Set<string>();
 const diffs = new DiffCache(model);
 /**
  * Index writes of traces just opened, run when no call has come for a second: the open's answer, the
@@ -56,15 +61,20 @@ function model(traceId: string): TraceModel {
 type Handlers = { [M in WorkerMethod]: (p: WorkerMethods[M]['params']) => Promise<WorkerMethods[M]['result']> | WorkerMethods[M]['result'] };
 
 const handlers: Handlers = {
-  async open({ traceId, paths, rules, format, cacheDir, threads }) {
+  async open({ traceId, paths, rules, format, cacheDir, threads, partial: timing }) {
     // A cancel of an earlier load was cleared when this call arrived (below); one that came after it
     // applies to this load, even if it came before the load's turn in the queue.
     let last = 0;
     // An index still to be written for these files is written first, so that this open can load it.
     idle.flushAll();
+    // The view of the part read so far, while the rest is read (one file of a format in time order).
+    const partial = timing ? new PartialViews((view) => post({ type: 'partial', traceId, view }), timing) : undefined;
+    if (partial) partials.set(traceId, partial);
+    if (partial && earlyWants.has(traceId)) partial.want();
+    earlyWants.delete(traceId);
     // The persisted index makes a reopen of an unchanged trace a load instead of a parse; recording the
     // page changes during the analysis spares the views' ownership index a second replay (docs/performance.md).
-    const { model: m, saveIndex } = await openTraceFiles(paths.map(fileSource), {
+    const opening = openTraceFiles(paths.map(fileSource), {
       cacheDir,
       saveIndexLater: true,
       recordOwnership: true,
@@ -73,12 +83,16 @@ const handlers: Handlers = {
       rules,
       format,
       isCancelled: () => cancelled.has(traceId),
+      ...(partial ? { onPrefix: (p: TracePrefix | null) => partial.prefix(p) } : {}),
       onProgress: (bytesRead, bytesTotal) => {
         const now = Date.now();
         if (now - last < PROGRESS_INTERVAL_MS) return;
         last = now;
         post({ type: 'progress', traceId, bytesRead, bytesTotal });
       },
+    });
+    const { model: m, saveIndex } = await opening.finally(() => {
+      if (partials.get(traceId) === partial) partials.delete(traceId);
     });
     models.set(traceId, m);
     if (saveIndex) idle.add(traceId, saveIndex);
@@ -180,6 +194,12 @@ const calls = new CallQueue<CallMessage>((m) => m.method === 'viewInit' || m.met
 parentPort?.on('message', (msg: HostToWorker) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.traceId);
+    return;
+  }
+  if (msg.type === 'wantPartial') {
+    const p = partials.get(msg.traceId);
+    if (p) p.want();
+    else earlyWants.add(msg.traceId);
     return;
   }
   if (msg.method === 'open') cancelled.delete((msg.params as WorkerMethods['open']['params']).traceId);

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { PartialView } from '../protocol/viewData';
 import type { HostToWorker, WorkerMethod, WorkerMethods, WorkerToHost } from '../protocol/worker';
 
 /** A call the worker refused because the host cancelled it. */
@@ -24,6 +25,7 @@ export class WorkerClient {
   private nextCallId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly progressListeners = new Map<string, (bytesRead: number, bytesTotal: number) => void>();
+  private readonly partialListeners = new Map<string, (view: PartialView | null) => void>();
   /** Called when the worker died: the models it held are gone. */
   onCrash: (reason: string) => void = () => undefined;
   /** Lines the worker wants in the extension's log. */
@@ -54,6 +56,17 @@ export class WorkerClient {
   onProgress(traceId: string, listener: ((bytesRead: number, bytesTotal: number) => void) | undefined): void {
     if (listener) this.progressListeners.set(traceId, listener);
     else this.progressListeners.delete(traceId);
+  }
+
+  /** A view of a trace is ready to draw the part read so far: the worker sends one at its next chunk. */
+  wantPartial(traceId: string): void {
+    if (this.worker) this.send({ type: 'wantPartial', traceId });
+  }
+
+  /** Receive the views of the part of a trace read so far while it loads (one listener per trace). */
+  onPartial(traceId: string, listener: ((view: PartialView | null) => void) | undefined): void {
+    if (listener) this.partialListeners.set(traceId, listener);
+    else this.partialListeners.delete(traceId);
   }
 
   dispose(): void {
@@ -104,6 +117,10 @@ export class WorkerClient {
   private receive(m: WorkerToHost): void {
     if (m.type === 'progress') {
       this.progressListeners.get(m.traceId)?.(m.bytesRead, m.bytesTotal);
+      return;
+    }
+    if (m.type === 'partial') {
+      this.partialListeners.get(m.traceId)?.(m.view);
       return;
     }
     if (m.type === 'log') {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { OwnershipRecorder } from '../core/analysis/ownershipIndex';
 import { Replay, type ReplayResult } from '../core/analysis/replay';
+import { recordedPrefix } from '../core/analysis/prefixReplay';
 import { NATIVE_HEADER } from '../core/formats/native';
 import { detectFormat, formatByName } from '../core/formats/registry';
 import { TraceBuilder } from '../core/model/traceBuilder';
@@ -336,6 +337,20 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   let replay: Replay | null = null;
   // The replay advances while every event so far is in time order and the layout it read is complete.
   let streaming = true;
+  /** A prefix was shown (OpenOptions.onPrefix): an event back in time withdraws it. */
+  let shown = false;
+  /** The part read so far, for OpenOptions.onPrefix, while the replay streams (a format in time order). */
+  const showPrefix = (): void => {
+    const rec = recording;
+    if (!opts.onPrefix || !rec || !format.timeOrdered) return;
+    if (streaming) {
+      shown = true;
+      opts.onPrefix(recordedPrefix(builder, () => rec, done + (local?.read ?? 0), size));
+    } else if (shown && !builder.events.sorted) {
+      shown = false;
+      opts.onPrefix(null);
+    }
+  };
   let patched = false;
   /** The last release of a copied part's buffers (see take). */
   let released: Promise<void> = Promise.resolve();
@@ -361,6 +376,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
       replay ??= new Replay(builder, opts.rules, recording);
       replay.advance(builder.events.length);
     }
+    showPrefix();
     return true;
   };
   const progress = (): void => opts.onProgress?.(done + (local?.read ?? 0), size);
@@ -395,6 +411,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         replay ??= new Replay(builder, opts.rules, recording);
         replay.advance(builder.events.length);
       }
+      showPrefix();
       return last;
     };
     while (!range.finished) {

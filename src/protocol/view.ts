@@ -8,10 +8,10 @@
  * payload comes from the core, computed where the trace model lives, i.e. in the worker).
  */
 
-import type { ViewReply, ViewRequest, ViewInit } from './viewData';
+import type { PartialView, ViewReply, ViewRequest, ViewInit } from './viewData';
 import type { DiffReply, DiffRequest, DiffViewInit } from './diffData';
 
-export type { ViewReply, ViewRequest, ViewInit } from './viewData';
+export type { PartialView, ViewReply, ViewRequest, ViewInit } from './viewData';
 
 /** Webview → host: the page is loaded and listening. */
 export interface ReadyMessage {
@@ -79,6 +79,18 @@ export interface StatusMessage {
   error?: string;
 }
 
+/**
+ * Host → ownership webview, before `init`: the chart of the part of the trace read so far (sent when the
+ * view is ready and each time the worker has a newer one); null withdraws it (an event went back in time:
+ * the view waits for the whole trace). An `init` replaces it; once initialised, the view ignores it.
+ */
+export interface PartialMessage {
+  type: 'partial';
+  /** The view's title (the file's name), which the init would give. */
+  title: string;
+  partial: PartialView | null;
+}
+
 /** Host → ownership webview: the user's view settings; sent before `init` and again when they change. */
 export interface SettingsMessage {
   type: 'settings';
@@ -102,4 +114,4 @@ export interface DiffReplyMessage {
 }
 
 /** Everything the host sends. */
-export type HostToWebview = InitMessage | ReplyMessage | CursorMessage | StatusMessage | SettingsMessage | DiffInitMessage | DiffReplyMessage;
+export type HostToWebview = InitMessage | ReplyMessage | CursorMessage | StatusMessage | PartialMessage | SettingsMessage | DiffInitMessage | DiffReplyMessage;

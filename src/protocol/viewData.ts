@@ -110,6 +110,28 @@ export interface SeriesReply {
   unknown: Float64Array;
 }
 
+/** Owners a partial view's series keeps (the largest "Top owners" choice): the view folds the rest into "other". */
+export const PARTIAL_TOP = 16;
+
+/**
+ * The chart of the part of a trace read so far, sent a few times while the rest is read and shown until
+ * the view's init. `series` spans [times[0], times[n-1]], a range over which it is what the full view will
+ * show: every event up to its end has been read, in time order (if a later event goes back in time, the
+ * partial view is withdrawn). Its `unknown` is 0: which layout rows the rest of the trace will show is not
+ * known yet. Only one file of a format listed in time order has one (TraceFormat.timeOrdered).
+ */
+export interface PartialView {
+  bytesRead: number;
+  /** Bytes of the file (0 when unknown). */
+  bytesTotal: number;
+  /** Events read so far. */
+  events: number;
+  /** At most PARTIAL_TOP owners. */
+  series: SeriesReply;
+  /** A label for each of series.owners, in the same order. */
+  labels: string[];
+}
+
 /** A window of the page map: nx columns over t0..t1, ny rows over row space y0..y1. */
 export interface MapRequest {
   kind: 'map';

@@ -8,7 +8,7 @@ import type { AnomalyKind, RuleConfig } from '../core/analysis/anomalies';
 import type { OwnerKind } from '../core/model/owners';
 import type { AnomalySummary, OwnerSummary, SnapshotSummary, TraceSummary } from '../core/trace';
 import type { DiffReply, DiffRequest, DiffViewInit } from './diffData';
-import type { ViewInit, ViewReply, ViewRequest } from './viewData';
+import type { PartialView, ViewInit, ViewReply, ViewRequest } from './viewData';
 
 /** One span of time during which a page had one owner (or was free). */
 export interface OwnershipSpan {
@@ -109,10 +109,25 @@ export interface ListQuery {
   limit: number;
 }
 
+/**
+ * How an open shows the part read so far: series `samples` wide, the first when a view asks
+ * (WantPartialMessage) or after `firstMs` of reading, then every `everyMs` (defaults:
+ * src/extension/logic/partialViews.ts).
+ */
+export interface PartialTiming {
+  samples: number;
+  firstMs?: number;
+  everyMs?: number;
+}
+
 /** Every method the worker answers: its parameters and its result. */
 export interface WorkerMethods {
-  /** Read files from disk as one timeline and keep the model under traceId; `threads` 2 lets a second thread parse a big file. */
-  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string; threads?: 1 | 2 }; result: TraceDigest };
+  /**
+   * Read files from disk as one timeline and keep the model under traceId; `threads` 2 lets a second thread
+   * parse a big file. With `partial`, `partial` messages show the part read so far while it is read (one
+   * file of a format in time order).
+   */
+  open: { params: { traceId: string; paths: string[]; rules: RuleConfig; format?: string; cacheDir?: string; threads?: 1 | 2; partial?: PartialTiming }; result: TraceDigest };
   /** A page of the owners, most live pages first (the tree). */
   owners: { params: ListQuery & { kind?: OwnerKind }; result: ListPage<OwnerSummary> };
   /** A page of the snapshots in trace order (the tree, CodeLens per file, compare). */
@@ -159,8 +174,14 @@ export interface CancelMessage {
   traceId: string;
 }
 
+/** Host → worker: a view of this trace is ready to draw the part read so far (`open`'s partial): send one at the next chunk. */
+export interface WantPartialMessage {
+  type: 'wantPartial';
+  traceId: string;
+}
+
 /** Everything the host sends the worker. */
-export type HostToWorker = CallMessage | CancelMessage;
+export type HostToWorker = CallMessage | CancelMessage | WantPartialMessage;
 
 /** Worker → host: a call succeeded. */
 export interface ResultMessage<M extends WorkerMethod = WorkerMethod> {
@@ -185,6 +206,13 @@ export interface ProgressMessage {
   bytesTotal: number;
 }
 
+/** Worker → host: the view of the part of a trace read so far (`open`'s partialSamples); null withdraws the last one. */
+export interface PartialMessage {
+  type: 'partial';
+  traceId: string;
+  view: PartialView | null;
+}
+
 /** Worker → host: something for the extension's log (e.g. the persisted index could not be written). */
 export interface LogMessage {
   type: 'log';
@@ -192,4 +220,4 @@ export interface LogMessage {
 }
 
 /** Everything the worker sends the host. */
-export type WorkerToHost = ResultMessage | ErrorMessage | ProgressMessage | LogMessage;
+export type WorkerToHost = ResultMessage | ErrorMessage | ProgressMessage | PartialMessage | LogMessage;

@@ -10,6 +10,7 @@ import { openTrace, summarize } from '../../src/core/trace';
 import { diffSideName } from '../../src/extension/logic/diffPair';
 import { WorkerCancelledError, WorkerClient } from '../../src/extension/workerClient';
 import { fileSource } from '../../src/node/fileSource';
+import { PARTIAL_TOP, type PartialView } from '../../src/protocol/viewData';
 import { native } from '../helpers';
 
 // The worker runs as its own bundle in the extension; the test builds it the same way (scripts/build.mjs)
@@ -171,5 +172,86 @@ describe('analysis worker', () => {
     client.cancel('big');
     await expect(loading).rejects.toBeInstanceOf(WorkerCancelledError);
     await expect(client.call('pageHistory', { traceId: 'big', pfn: 1, maxTouches: 0 })).rejects.toThrow('trace big is not loaded');
+  });
+
+  it('sends the view of the part read so far while it reads, exact over its range, and none on a reopen', async () => {
+    const file = join(dir, 'partial.pltrace');
+    // About 7 MB: seven chunks of the file read, each one a partial view when the timing allows all.
+    await client.call('synth', { scenario: 'cow-snapshots', seed: 2, events: 120_000, path: file });
+    const views: (PartialView | null)[] = [];
+    let resultBefore = true;
+    client.onPartial('p1', (v) => {
+      expect(resultBefore).toBe(true);
+      views.push(v);
+    });
+    const d = await client.call('open', { traceId: 'p1', paths: [file], rules: {}, threads: 1, partial: { samples: 64, firstMs: 0, everyMs: 0 } });
+    resultBefore = false;
+    client.onPartial('p1', undefined);
+    expect(views.length).toBeGreaterThan(2);
+    expect(views).not.toContain(null);
+    const bytes = d.files[0].bytes;
+    for (const v of views) {
+      const p = v!;
+      expect([p.bytesTotal, p.series.times.length, p.labels.length]).toEqual([bytes, 64, p.series.owners.length]);
+      expect(p.bytesRead).toBeLessThanOrEqual(bytes * 0.85);
+      const n = p.series.times.length;
+      const full = await client.call('view', { traceId: 'p1', request: { kind: 'series', t0: p.series.times[0], t1: p.series.times[n - 1], n, top: PARTIAL_TOP } });
+      if (full.kind !== 'series') throw new Error(full.kind);
+      const { unknown: _u, ...shown } = full;
+      expect(p.series).toMatchObject(shown);
+      const labels = await client.call('view', { traceId: 'p1', request: { kind: 'owners', ids: [...p.series.owners] } });
+      expect(labels.kind === 'owners' && labels.labels).toEqual(p.labels);
+    }
+    // The ranges grow; the last covers most of the part of the file it was sent at.
+    const ends = views.map((v) => v!.series.times.at(-1)!);
+    expect(ends).toEqual([...ends].sort((a, b) => a - b));
+    expect(ends[0]).toBeLessThan(ends.at(-1)!);
+
+    // The same trace opened from its index: no partial view (the load takes no parse).
+    const cacheDir = join(dir, 'index-partial');
+    await client.call('open', { traceId: 'p2', paths: [file], rules: {}, cacheDir, threads: 1 });
+    await client.call('flushIndexes', {});
+    const again: unknown[] = [];
+    client.onPartial('p3', (v) => again.push(v));
+    await client.call('open', { traceId: 'p3', paths: [file], rules: {}, cacheDir, threads: 1, partial: { samples: 64, firstMs: 0, everyMs: 0 } });
+    client.onPartial('p3', undefined);
+    expect(again).toEqual([]);
+  });
+
+  it('sends a partial view when a view asks for one, even before the open began', async () => {
+    const file = join(dir, 'partial-want.pltrace');
+    await client.call('synth', { scenario: 'cow-snapshots', seed: 4, events: 120_000, path: file });
+    const views: (PartialView | null)[] = [];
+    client.onPartial('pw', (v) => views.push(v));
+    // Asked right away: the worker gets the request before the open's turn comes.
+    const opening = client.call('open', { traceId: 'pw', paths: [file], rules: {}, threads: 1, partial: { samples: 16 } });
+    client.wantPartial('pw');
+    await opening;
+    client.onPartial('pw', undefined);
+    // The first from the first chunk parsed (the first 1 MiB is read with the format detection, then 1 MiB at a time); the next a second later, if the read lasts.
+    expect(views.length).toBeGreaterThanOrEqual(1);
+    expect(views[0]!.events).toBeGreaterThan(0);
+    expect(views[0]!.bytesRead).toBeLessThanOrEqual(2 * 2 ** 20);
+    expect(views[0]!.series.times.length).toBe(16);
+    // Without asking: none.
+    const none: unknown[] = [];
+    client.onPartial('pn', (v) => none.push(v));
+    await client.call('open', { traceId: 'pn', paths: [file], rules: {}, threads: 1, partial: { samples: 16 } });
+    client.onPartial('pn', undefined);
+    expect(none).toEqual([]);
+  });
+
+  it('stops loading when cancelled after a partial view', async () => {
+    const file = join(dir, 'partial-cancel.pltrace');
+    await client.call('synth', { scenario: 'cow-snapshots', seed: 3, events: 200_000, path: file });
+    let views = 0;
+    client.onPartial('pc', () => {
+      if (views++ === 0) client.cancel('pc');
+    });
+    const loading = client.call('open', { traceId: 'pc', paths: [file], rules: {}, threads: 1, partial: { samples: 32, firstMs: 0, everyMs: 0 } });
+    await expect(loading).rejects.toBeInstanceOf(WorkerCancelledError);
+    client.onPartial('pc', undefined);
+    expect(views).toBeGreaterThanOrEqual(1);
+    await expect(client.call('pageHistory', { traceId: 'pc', pfn: 1, maxTouches: 0 })).rejects.toThrow('trace pc is not loaded');
   });
 });

@@ -15,7 +15,7 @@ import { rng } from '../helpers';
 import { synthesize } from '../../src/core/synth/scenarios';
 import { fileSource } from '../../src/node/fileSource';
 import { defaultMainShare, MIN_RECORD_SPLIT_BYTES, openTraceParallel } from '../../src/node/parallelParse';
-import { viewInit } from '../../src/core/view/viewRequests';
+import { ownershipIndexOf, viewInit } from '../../src/core/view/viewRequests';
 
 const dir = mkdtempSync(join(tmpdir(), 'pl-parallel-'));
 const workerScript = join(dir, 'parseWorker.js');
@@ -411,5 +411,54 @@ describe('parallel parse', () => {
     expect(defaultMainShare('perf-script', 1000 * MiB)).toBe(0.35);
     expect(defaultMainShare('ftrace', 256 * MiB - 1)).toBe(0);
     expect(defaultMainShare('pageledger', 611 * MiB)).toBe(0);
+  });
+});
+
+describe('the part read so far on two threads (onPrefix)', () => {
+  it('shows, as each part is replayed, what the full analysis shows over its range', async () => {
+    // Parts are whole chunks of the event store (65,536 events): 300 k events make five.
+    const parts: string[] = [];
+    synthesize({ scenario: 'cow-snapshots', seed: 6, events: 300_000 }, (x) => parts.push(x));
+    const path = writeTrace('prefix-native.pltrace', [parts.join('')]);
+    const seen: { range: [number, number]; series: unknown; bytesRead: number }[] = [];
+    const r = await openTraceParallel([fileSource(path)], {
+      workerScript,
+      minBytes: 0,
+      partEvents: 1000,
+      recordOwnership: true,
+      onPrefix: (p) => {
+        expect(p).not.toBeNull();
+        const range = p!.range();
+        if (!range) return;
+        const s = p!.series(50, 6)!;
+        seen.push({ range, series: { ...s, unknown: undefined }, bytesRead: p!.bytesRead });
+      },
+    });
+    expect(r.threads).toBe(2);
+    expect(seen.length).toBeGreaterThan(3);
+    const ix = ownershipIndexOf(r.model);
+    for (const s of seen) expect(s.series).toEqual({ ...ix.series(s.range[0], s.range[1], 50, 6), unknown: undefined });
+    expect(seen.map((s) => s.range[1])).toEqual(seen.map((s) => s.range[1]).sort((a, b) => a - b));
+    // The same model as on one thread without prefixes.
+    expect(plain(r.model)).toEqual(plain(await openTrace([fileSource(path)], { recordOwnership: true })));
+  });
+
+  it('shows nothing of a format not listed in time order, and withdraws a prefix when an event goes back in time', async () => {
+    const lines = ['pageledger-trace 1'];
+    for (let t = 1; t <= 300_000; t++) lines.push(`${t * 10} alloc pfn=${0x1000 + t} pid=${1 + (t % 7)}`);
+    lines.push('15 free pfn=0x1001');
+    for (let t = 300_001; t <= 310_000; t++) lines.push(`${t * 10} free pfn=${0x1000 + t - 5000}`);
+    const path = writeTrace('prefix-back.pltrace', lines);
+    const calls: (number | null)[] = [];
+    const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, partEvents: 500, recordOwnership: true, onPrefix: (p) => calls.push(p && p.events) });
+    expect(r.threads).toBe(2);
+    const at = calls.indexOf(null);
+    expect(at).toBeGreaterThan(2);
+    expect(calls.length).toBe(at + 1);
+    expect(plain(r.model)).toEqual(plain(await openTrace([fileSource(path)], { recordOwnership: true })));
+    const po: unknown[] = [];
+    const dump = writeTrace('prefix-po.txt', poRecords(3000, 3).map((r) => r + '\n'));
+    await openTraceParallel([fileSource(dump)], { workerScript, minBytes: 0, partEvents: 500, recordOwnership: true, onPrefix: (p) => po.push(p) });
+    expect(po).toEqual([]);
   });
 });

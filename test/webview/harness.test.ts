@@ -132,6 +132,58 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
     await page.close();
   }, 60_000);
 
+  it.each(['light', 'dark'] as const)('shows the part read so far as a chart with its progress until init, in the %s theme', async (theme) => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}?scenario=cow-snapshots&seed=1&events=20000&theme=${theme}&partial=6`);
+    await page.waitForSelector('.pl-root.pl-partial .pl-chart canvas', { timeout: 30_000 });
+    expect(await page.evaluate('window.harness.partials')).toBeGreaterThan(8);
+    // The chart is drawn: top 8 of the partial's 16 owners, other, free, and "not seen yet" hidden.
+    await page.waitForFunction(`(() => { const c = document.querySelector('.pl-chart canvas'); return c && c.width > 0; })()`);
+    expect(await drawnPixels(page, '.pl-chart canvas')).toBeGreaterThan(20_000);
+    const legend = (await page.evaluate("Array.from(document.querySelectorAll('.pl-chart-legend-item'), (b) => [b.textContent, b.getAttribute('aria-pressed')])")) as [string, string][];
+    expect(legend.length).toBe(11);
+    expect(legend.at(-1)).toEqual(['not seen yet', 'false']);
+    expect(legend.slice(0, 8).every(([t]) => !/^owner \d+/.test(t))).toBe(true);
+    // Title, progress and what the chart covers; no map yet.
+    expect(await page.textContent('.pl-title')).toBe('cow-snapshots-seed1.pltrace');
+    const text = (await page.textContent('.pl-progress-text')) ?? '';
+    expect(text).toMatch(/^Reading \d+% · [\d,]+ events so far · chart up to /);
+    const pct = Number(/Reading (\d+)%/.exec(text)![1]);
+    expect(pct).toBeGreaterThan(10);
+    expect(pct).toBeLessThan(90);
+    expect(await page.getAttribute('.pl-progress', 'aria-valuenow')).toBe(String(pct));
+    expect(await page.$('vscode-progress-ring')).not.toBeNull();
+    expect(await page.$('.pl-map-canvas')).toBeNull();
+    expect(await lowContrastText(page)).toEqual([]);
+    await page.mouse.move(5, 995);
+    await page.screenshot({ path: join(SHOTS, `partial-${theme}.png`) });
+    // The init replaces it with the full view.
+    await page.evaluate('window.harnessInit()');
+    await page.waitForFunction(DRAWN, undefined, { timeout: 30_000 });
+    expect(await page.$('.pl-partial')).toBeNull();
+    expect(await page.$('.pl-progress')).toBeNull();
+    expect(await page.evaluate('window.pageLedgerView.timeChart.chart.data.datasets.length')).toBe(11);
+    await page.screenshot({ path: join(SHOTS, `partial-then-full-${theme}.png`) });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('goes back to the progress alone when the part read so far is withdrawn, and to the error when the load fails', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    await page.goto(`${server.url}?scenario=cow-snapshots&seed=1&events=20000&theme=light&partial=3`);
+    await page.waitForSelector('.pl-root.pl-partial', { timeout: 30_000 });
+    await page.evaluate("window.postMessage({ type: 'status', progress: 0.5 }, '*')");
+    await page.waitForFunction("document.querySelector('.pl-progress').getAttribute('aria-valuenow') === '50'");
+    await page.evaluate("window.postMessage({ type: 'partial', title: 'x', partial: null }, '*')");
+    await page.waitForFunction("!document.querySelector('.pl-partial')");
+    expect(await page.textContent('#app')).toMatch(/not in time order/);
+    await page.evaluate("window.postMessage({ type: 'status', error: 'disk gone' }, '*')");
+    await page.waitForFunction("document.querySelector('#app').textContent.includes('disk gone')");
+    await page.close();
+  }, 60_000);
+
   /** Open the harness on cow-snapshots and wait until both views have drawn. */
   async function open(opts: { theme: string; width: number; height: number; scale: number }): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: opts.width, height: opts.height }, deviceScaleFactor: opts.scale });

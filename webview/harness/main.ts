@@ -4,9 +4,13 @@
  * extension's worker does. Query: ?scenario=cow-snapshots&seed=1&events=20000&theme=dark. With
  * ?text=...&name=dump.txt it opens that text as a file of that name instead (edge cases: a file of parse
  * errors, a dump at one instant). With ?remote=1 the requests go to `window.pageLedgerHost` (bound by the bench, which keeps a large model in Node).
+ * With ?partial=K (a generated trace) the trace is opened as the worker opens it, with the views of the part
+ * read so far; at `ready` the webview gets the K-th of them (the last when K is past the end) and the read
+ * share, and its init only when the page calls `window.harnessInit()`.
  */
 import type { HostToWebview, WebviewToHost } from '../../src/protocol/view';
-import type { ViewInit, ViewReply, ViewRequest } from '../../src/protocol/viewData';
+import type { PartialView, ViewInit, ViewReply, ViewRequest } from '../../src/protocol/viewData';
+import { PartialViews } from '../../src/extension/logic/partialViews';
 import { memorySource } from '../../src/core/io/memorySource';
 import { SCENARIOS, synthesize, type ScenarioName } from '../../src/core/synth/scenarios';
 import { openTrace, type TraceModel } from '../../src/core/trace';
@@ -19,11 +23,15 @@ interface HarnessLog {
   sent: WebviewToHost[];
   ready: boolean;
   initMs: number;
+  /** Partial views made by the open (?partial). */
+  partials: number;
 }
 
 declare global {
   interface Window {
     harness?: HarnessLog;
+    /** With ?partial: send the init the webview waits for. */
+    harnessInit?: () => void;
     /** Bound by the bench: answers one encoded request (see decode below). */
     pageLedgerHost?: (call: string) => Promise<string>;
   }
@@ -71,10 +79,13 @@ function remoteCore(): Core {
 async function main(): Promise<void> {
   const q = new URLSearchParams(location.search);
   applyTheme((q.get('theme') as ThemeName) ?? 'light');
-  const log: HarnessLog = { sent: [], ready: false, initMs: 0 };
+  const log: HarnessLog = { sent: [], ready: false, initMs: 0, partials: 0 };
   window.harness = log;
   const app = document.getElementById('app')!;
   let core: Core;
+  const partialAt = q.get('partial');
+  const partials: PartialView[] = [];
+  let title = '';
   if (q.get('remote') === '1') core = remoteCore();
   else if (q.get('text') !== null) {
     const name = q.get('name') ?? 'trace.pltrace';
@@ -87,7 +98,12 @@ async function main(): Promise<void> {
     app.textContent = `Generating ${scenario} seed ${seed}, ${events} events…`;
     const chunks: string[] = [];
     synthesize({ scenario, seed, events }, (c) => chunks.push(c));
-    const model = await openTrace([memorySource(`${scenario}-seed${seed}.pltrace`, chunks.join(''))]);
+    title = `${scenario}-seed${seed}.pltrace`;
+    // As the extension's worker opens it: every part read is a partial view (no wait between them).
+    const views = new PartialViews((v) => v && partials.push(v), { samples: 400, firstMs: 0, everyMs: 0 });
+    const opts = partialAt === null ? {} : { recordOwnership: true, onPrefix: views.prefix.bind(views) };
+    const model = await openTrace([memorySource(title, chunks.join(''))], opts);
+    log.partials = partials.length;
     core = localCore(model);
   }
   const t0 = performance.now();
@@ -100,7 +116,12 @@ async function main(): Promise<void> {
       log.sent.push(m);
       if (m.type === 'ready') {
         log.ready = true;
-        deliver({ type: 'init', init });
+        const partial = partialAt === null ? undefined : partials[Math.min(partials.length - 1, Number(partialAt) || 0)];
+        if (partial) {
+          deliver({ type: 'partial', title, partial });
+          deliver({ type: 'status', progress: partial.bytesRead / partial.bytesTotal });
+          window.harnessInit = () => deliver({ type: 'init', init });
+        } else deliver({ type: 'init', init });
       } else if (m.type === 'request') {
         void core.answer(m.request).then((reply) => deliver({ type: 'reply', requestId: m.requestId, reply }));
       } else if (m.type === 'state') state = m.state;

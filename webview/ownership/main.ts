@@ -11,6 +11,7 @@ import { kindColor, ownerColor, rgba, setKindColors } from './colors';
 import { formatTime, hex, traceTimeRange } from './format';
 import { HostClient } from './hostClient';
 import { parseHostMessage } from './messages';
+import { PartialChart } from './partial';
 import { OwnerLabels } from './ownerLabels';
 import { PageMap, pfnOfRow, type ColorMode, type MapView } from './pageMap';
 import { FREE, TimeChart, UNKNOWN } from './timeChart';
@@ -468,6 +469,8 @@ function main(): void {
   const api = acquireVsCodeApi();
   const client = new HostClient(api);
   let view: OwnershipView | null = null;
+  /** The chart of the part read so far, until init. */
+  let partial: PartialChart | null = null;
   let pendingCursor: number | null = null;
   // Set by init, so a late progress message cannot overwrite the view (or the empty view) with "Loading".
   let initialised = false;
@@ -481,6 +484,8 @@ function main(): void {
       case 'init':
         performance.mark('pageledger-init');
         initialised = true;
+        partial?.dispose();
+        partial = null;
         if (msg.init.events === 0) {
           view = null;
           window.pageLedgerView = undefined;
@@ -504,8 +509,34 @@ function main(): void {
         if (view) view.applySettings(msg);
         else setKindColors(msg.ownerColors);
         break;
+      case 'partial': {
+        if (initialised) break;
+        if (!msg.partial) {
+          // An event went back in time: what the chart showed may not hold. Back to the progress alone.
+          partial?.dispose();
+          partial = null;
+          root.className = '';
+          root.textContent = 'Loading the trace… (its events are not in time order: the chart comes when it is read)';
+          break;
+        }
+        if (partial) partial.update(msg.partial);
+        else {
+          setKindColors(settings.ownerColors);
+          const saved = restore(api.getState());
+          partial = new PartialChart(root, msg.title, msg.partial, saved.top, saved.hidden);
+        }
+        performance.mark('pageledger-partial');
+        break;
+      }
       case 'status':
-        if (!initialised) root.textContent = msg.error ? `Could not open the trace: ${msg.error}` : `Loading the trace… ${Math.round((msg.progress ?? 0) * 100)}%`;
+        if (initialised) break;
+        if (partial && !msg.error) partial.progress(msg.progress ?? 0);
+        else {
+          partial?.dispose();
+          partial = null;
+          root.className = '';
+          root.textContent = msg.error ? `Could not open the trace: ${msg.error}` : `Loading the trace… ${Math.round((msg.progress ?? 0) * 100)}%`;
+        }
         break;
     }
   });

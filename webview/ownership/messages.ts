@@ -2,7 +2,7 @@
  * Type guards for everything the host sends: the webview trusts no message it has not checked, since a
  * webview's message channel is the one door into it.
  */
-import type { CursorMessage, HostToWebview, InitMessage, ReplyMessage, SettingsMessage, StatusMessage } from '../../src/protocol/view';
+import type { CursorMessage, HostToWebview, InitMessage, PartialMessage, ReplyMessage, SettingsMessage, StatusMessage } from '../../src/protocol/view';
 import type { ViewInit, ViewReply } from '../../src/protocol/viewData';
 
 type Obj = Record<string, unknown>;
@@ -53,6 +53,12 @@ function isInit(v: unknown): v is ViewInit {
   );
 }
 
+function isPartial(v: unknown): boolean {
+  if (!isObj(v)) return false;
+  const s = v.series;
+  return finite(v.bytesRead) && finite(v.bytesTotal) && finite(v.events) && isViewReply(s) && s.kind === 'series' && strings(v.labels) && v.labels.length === s.owners.length;
+}
+
 /** Checks the payload shape of each reply kind (typed arrays by class, lengths where they matter). */
 export function isViewReply(v: unknown): v is ViewReply {
   if (!isObj(v)) return false;
@@ -96,6 +102,8 @@ export function parseHostMessage(data: unknown): HostToWebview | null {
       return finite(data.time) && finite(data.file) && finite(data.line) ? (data as unknown as CursorMessage) : null;
     case 'settings':
       return isObj(data.ownerColors) && Object.values(data.ownerColors).every(str) && finite(data.chartResolution) && data.chartResolution >= 1 ? (data as unknown as SettingsMessage) : null;
+    case 'partial':
+      return str(data.title) && (data.partial === null || isPartial(data.partial)) ? (data as unknown as PartialMessage) : null;
     case 'status':
       return (data.progress === undefined || finite(data.progress)) && (data.error === undefined || str(data.error)) ? (data as unknown as StatusMessage) : null;
     default:

@@ -106,8 +106,18 @@ export class TimeChart {
       this.focusedMarker = -1;
       this.chart.draw();
     });
-    window.addEventListener('mousemove', (e) => this.move(e));
-    window.addEventListener('mouseup', (e) => this.up(e));
+    window.addEventListener('mousemove', this.onMove);
+    window.addEventListener('mouseup', this.onUp);
+  }
+
+  private readonly onMove = (e: MouseEvent): void => this.move(e);
+  private readonly onUp = (e: MouseEvent): void => this.up(e);
+
+  /** Take the chart down (the partial view's chart, when the full view replaces it). */
+  dispose(): void {
+    window.removeEventListener('mousemove', this.onMove);
+    window.removeEventListener('mouseup', this.onUp);
+    this.chart.destroy();
   }
 
   /** Show a series reply. */

@@ -2,7 +2,7 @@
  * The one module that touches @vscode/webview-ui-toolkit: the views build their controls through these
  * factories, so swapping the toolkit (for @vscode-elements/elements) changes this file only.
  */
-import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption, vsCodeTextField } from '@vscode/webview-ui-toolkit';
+import { provideVSCodeDesignSystem, vsCodeButton, vsCodeCheckbox, vsCodeDropdown, vsCodeOption, vsCodeProgressRing, vsCodeTextField } from '@vscode/webview-ui-toolkit';
 
 let registered = false;
 
@@ -10,7 +10,7 @@ let registered = false;
 export function registerToolkit(): void {
   if (registered) return;
   registered = true;
-  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeTextField());
+  provideVSCodeDesignSystem().register(vsCodeButton(), vsCodeCheckbox(), vsCodeDropdown(), vsCodeOption(), vsCodeProgressRing(), vsCodeTextField());
 }
 
 /** A choice in a dropdown. */
@@ -95,4 +95,44 @@ export function checkbox(label: string, checked: boolean, onChange: (v: boolean)
   if (checked) c.setAttribute('checked', '');
   c.addEventListener('change', () => onChange(c.checked));
   return c;
+}
+
+/** A progress indicator whose share done the views set (0..1) and whose text says what is going on. */
+export interface ProgressControl {
+  element: HTMLElement;
+  set(fraction: number, text: string): void;
+}
+
+/**
+ * The toolkit's progress ring (it only spins: it has no determinate form) beside a bar of the share done,
+ * drawn in the toolkit's progress colour, and a line of text; one `progressbar` for screen readers.
+ */
+export function progress(label: string): ProgressControl {
+  const wrap = document.createElement('div');
+  wrap.className = 'pl-progress';
+  wrap.setAttribute('role', 'progressbar');
+  wrap.setAttribute('aria-label', label);
+  wrap.setAttribute('aria-valuemin', '0');
+  wrap.setAttribute('aria-valuemax', '100');
+  const ring = document.createElement('vscode-progress-ring');
+  // The ring is decoration here: the bar carries the value (the toolkit makes the ring an assertive alert).
+  ring.setAttribute('aria-hidden', 'true');
+  const track = document.createElement('div');
+  track.className = 'pl-progress-track';
+  const fill = document.createElement('div');
+  fill.className = 'pl-progress-fill';
+  track.append(fill);
+  const text = document.createElement('span');
+  text.className = 'pl-progress-text';
+  wrap.append(ring, track, text);
+  return {
+    element: wrap,
+    set(fraction: number, t: string) {
+      const pct = Math.max(0, Math.min(100, Math.round(fraction * 100)));
+      fill.style.width = `${pct}%`;
+      wrap.setAttribute('aria-valuenow', String(pct));
+      wrap.setAttribute('aria-valuetext', t);
+      text.textContent = t;
+    },
+  };
 }

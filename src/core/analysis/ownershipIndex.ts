@@ -61,6 +61,22 @@ export interface OwnershipSeries {
   unknown: Float64Array;
 }
 
+/** What `seriesOf` reads: a change log in time order, and the counts after its first changes. */
+export interface ChangeLog {
+  /** Replay position of each change's event, its new owner and the one before (-1: first sight). */
+  readonly pos: Uint32Array;
+  readonly owner: Int32Array;
+  readonly prev: Int32Array;
+  /** Owner ids run from 0 (free) to ownerCount - 1. */
+  readonly ownerCount: number;
+  /** Rows of the page map: a series' `unknown` is the rows not seen yet. */
+  readonly rows: number;
+  /** Changes with time <= t. */
+  changesUpTo(t: number): number;
+  /** Per-owner counts (0 = free) and pages seen after the first `c` changes; `counts` is overwritten. */
+  countsAt(c: number, counts: Int32Array): number;
+}
+
 /** The page-map window cells (see MapReply in src/protocol/viewData.ts for the exact meaning). */
 export interface MapCells {
   owner: Int32Array;
@@ -317,6 +333,20 @@ export class OwnershipRecorder implements ReplayObserver {
     return this.blockToggles;
   }
 
+  /** Events replayed so far. */
+  get events(): number {
+    return this.k;
+  }
+
+  /**
+   * The changes recorded so far, while the replay goes on, as a change log over `ownerCount` owners (the
+   * owner table's size now). It has no rows: which pages the rest of the trace will show is not known, so
+   * a series of it leaves `unknown` at 0. A view of the recorder's columns, valid until it records again.
+   */
+  prefix(ownerCount: number): ChangeLog {
+    return new RecordedPrefix(this.pos.subarray(0, this.n), this.owner.subarray(0, this.n), this.prev.subarray(0, this.n), this.eventTimes.subarray(0, this.k), ownerCount);
+  }
+
   /** After the last event: eventTimes holds exactly the events replayed. */
   seal(): void {
     if (this.eventTimes.length !== this.k) this.eventTimes = this.eventTimes.slice(0, this.k);
@@ -371,6 +401,42 @@ export class OwnershipRecorder implements ReplayObserver {
   }
 }
 
+/** The changes of a replay under way (OwnershipRecorder.prefix): no checkpoints, no rows. */
+class RecordedPrefix implements ChangeLog {
+  readonly rows = 0;
+  constructor(
+    readonly pos: Uint32Array,
+    readonly owner: Int32Array,
+    readonly prev: Int32Array,
+    /** Effective event times in replay order (non-decreasing). */
+    private readonly eventTimes: Float64Array,
+    readonly ownerCount: number,
+  ) {}
+
+  changesUpTo(t: number): number {
+    let lo = 0;
+    let hi = this.pos.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.eventTimes[this.pos[mid]] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  countsAt(c: number, counts: Int32Array): number {
+    counts.fill(0);
+    let seen = 0;
+    for (let k = 0; k < c; k++) {
+      const p = this.prev[k];
+      if (p >= 0) counts[p]--;
+      else seen++;
+      counts[this.owner[k]]++;
+    }
+    return seen;
+  }
+}
+
 /** First index in sorted `a[lo..hi)` with a[i] > v. */
 function upperBound(a: Float64Array, v: number, lo = 0, hi = a.length): number {
   while (lo < hi) {
@@ -392,7 +458,7 @@ export function lowerBound(a: Float64Array, v: number, lo = 0, hi = a.length): n
 }
 
 /** Ownership of every page over time; see the file comment. Build with `OwnershipIndex.build`. */
-export class OwnershipIndex {
+export class OwnershipIndex implements ChangeLog {
   /**
    * Change log in replay (time) order: the replay position of each change's event (its time is
    * eventTimes[pos], its store index order[pos]), the new owner and the one before (-1: first sight).
@@ -646,84 +712,10 @@ export class OwnershipIndex {
   }
 
   /**
-   * Pages per owner at n times evenly spread over [t0, t1] (state after every change at or before each
-   * time). The `top` owners with the largest count at any sample are kept (pinned ones first, hidden ones
-   * left in "other"), largest first, ties by id.
+   * Pages per owner at n times evenly spread over [t0, t1]: see `seriesOf`.
    */
   series(t0: number, t1: number, n: number, top: number, pinned: readonly number[] = [], hidden: readonly number[] = []): OwnershipSeries {
-    const times = new Float64Array(n);
-    for (let i = 0; i < n; i++) times[i] = n === 1 ? t1 : t0 + ((t1 - t0) * i) / (n - 1);
-    const counts = new Int32Array(this.ownerCount);
-    const start = this.changesUpTo(times[0]);
-
-    // Pass 1: each owner's largest count over the samples.
-    const peak = new Int32Array(this.ownerCount);
-    this.countsAt(start, counts);
-    peak.set(counts);
-    const touched: number[] = [];
-    const mark = new Uint8Array(this.ownerCount);
-    let c = start;
-    for (let i = 1; i < n; i++) {
-      const end = this.changesUpTo(times[i]);
-      for (; c < end; c++) {
-        const p = this.prev[c];
-        if (p >= 0) counts[p]--;
-        const o = this.owner[c];
-        counts[o]++;
-        if (!mark[o]) {
-          mark[o] = 1;
-          touched.push(o);
-        }
-      }
-      for (const o of touched) {
-        if (counts[o] > peak[o]) peak[o] = counts[o];
-        mark[o] = 0;
-      }
-      touched.length = 0;
-    }
-    const hide = new Set(hidden);
-    const chosen: number[] = [];
-    const taken = new Set<number>();
-    for (const o of pinned) {
-      if (chosen.length >= top || o <= 0 || o >= this.ownerCount || hide.has(o) || taken.has(o)) continue;
-      chosen.push(o);
-      taken.add(o);
-    }
-    const candidates: number[] = [];
-    for (let o = 1; o < this.ownerCount; o++) if (peak[o] > 0 && !hide.has(o) && !taken.has(o)) candidates.push(o);
-    candidates.sort((x, y) => peak[y] - peak[x] || x - y);
-    for (const o of candidates) {
-      if (chosen.length >= top) break;
-      chosen.push(o);
-    }
-    const owners = Uint32Array.from(chosen);
-
-    // Pass 2: the values.
-    const values = new Float64Array(owners.length * n);
-    const other = new Float64Array(n);
-    const free = new Float64Array(n);
-    const unknown = new Float64Array(n);
-    let seen = this.countsAt(start, counts);
-    c = start;
-    for (let i = 0; i < n; i++) {
-      const end = i === 0 ? start : this.changesUpTo(times[i]);
-      for (; c < end; c++) {
-        const p = this.prev[c];
-        if (p >= 0) counts[p]--;
-        else seen++;
-        counts[this.owner[c]]++;
-      }
-      let shown = 0;
-      for (let j = 0; j < owners.length; j++) {
-        const v = counts[owners[j]];
-        values[j * n + i] = v;
-        shown += v;
-      }
-      free[i] = counts[0];
-      other[i] = seen - counts[0] - shown;
-      unknown[i] = Math.max(0, this.rows - seen);
-    }
-    return { times, owners, values, other, free, unknown };
+    return seriesOf(this, t0, t1, n, top, pinned, hidden);
   }
 
   /** Rank of pfn among pages seen, -1 when never seen. */
@@ -893,6 +885,90 @@ export class OwnershipIndex {
     }
     return { owner, fill, shared };
   }
+}
+
+/**
+ * Pages per owner at n times evenly spread over [t0, t1] (state after every change at or before each
+ * time). The `top` owners with the largest count at any sample are kept (pinned ones first, hidden ones
+ * left in "other"), largest first, ties by id.
+ */
+export function seriesOf(log: ChangeLog, t0: number, t1: number, n: number, top: number, pinned: readonly number[] = [], hidden: readonly number[] = []): OwnershipSeries {
+  const times = new Float64Array(n);
+  for (let i = 0; i < n; i++) times[i] = n === 1 ? t1 : t0 + ((t1 - t0) * i) / (n - 1);
+  // Read once: the loops below run over every change of the window.
+  const prev = log.prev;
+  const owner = log.owner;
+  const counts = new Int32Array(log.ownerCount);
+  const start = log.changesUpTo(times[0]);
+
+  // Pass 1: each owner's largest count over the samples.
+  const peak = new Int32Array(log.ownerCount);
+  log.countsAt(start, counts);
+  peak.set(counts);
+  const touched: number[] = [];
+  const mark = new Uint8Array(log.ownerCount);
+  let c = start;
+  for (let i = 1; i < n; i++) {
+    const end = log.changesUpTo(times[i]);
+    for (; c < end; c++) {
+      const p = prev[c];
+      if (p >= 0) counts[p]--;
+      const o = owner[c];
+      counts[o]++;
+      if (!mark[o]) {
+        mark[o] = 1;
+        touched.push(o);
+      }
+    }
+    for (const o of touched) {
+      if (counts[o] > peak[o]) peak[o] = counts[o];
+      mark[o] = 0;
+    }
+    touched.length = 0;
+  }
+  const hide = new Set(hidden);
+  const chosen: number[] = [];
+  const taken = new Set<number>();
+  for (const o of pinned) {
+    if (chosen.length >= top || o <= 0 || o >= log.ownerCount || hide.has(o) || taken.has(o)) continue;
+    chosen.push(o);
+    taken.add(o);
+  }
+  const candidates: number[] = [];
+  for (let o = 1; o < log.ownerCount; o++) if (peak[o] > 0 && !hide.has(o) && !taken.has(o)) candidates.push(o);
+  candidates.sort((x, y) => peak[y] - peak[x] || x - y);
+  for (const o of candidates) {
+    if (chosen.length >= top) break;
+    chosen.push(o);
+  }
+  const owners = Uint32Array.from(chosen);
+
+  // Pass 2: the values.
+  const values = new Float64Array(owners.length * n);
+  const other = new Float64Array(n);
+  const free = new Float64Array(n);
+  const unknown = new Float64Array(n);
+  let seen = log.countsAt(start, counts);
+  c = start;
+  for (let i = 0; i < n; i++) {
+    const end = i === 0 ? start : log.changesUpTo(times[i]);
+    for (; c < end; c++) {
+      const p = prev[c];
+      if (p >= 0) counts[p]--;
+      else seen++;
+      counts[owner[c]]++;
+    }
+    let shown = 0;
+    for (let j = 0; j < owners.length; j++) {
+      const v = counts[owners[j]];
+      values[j * n + i] = v;
+      shown += v;
+    }
+    free[i] = counts[0];
+    other[i] = seen - counts[0] - shown;
+    unknown[i] = Math.max(0, log.rows - seen);
+  }
+  return { times, owners, values, other, free, unknown };
 }
 
 /** A typed array one and a half times as long, holding the same values first. */

@@ -28,6 +28,13 @@ export interface TraceFormat {
   detect(head: string): number;
   create(ctx: ParseContext): LineParser;
   /**
+   * Set when the tools that write the format list events in time order (the native format asks for it;
+   * ftrace, trace-cmd and perf script merge their per-CPU buffers by time): the extension then replays a
+   * file of it while reading and shows the ownership of the part read so far (OpenOptions.onPrefix).
+   * page_owner lists pages in frame order, not time order.
+   */
+  timeOrdered?: boolean;
+  /**
    * For a format whose records span several lines (page_owner): where a file may be cut so that two
    * parsers, each over its own byte range, make together what one parser makes; unset when the format is
    * line-local or cannot be cut.

@@ -937,6 +937,7 @@ export const ftraceFormat: TraceFormat = {
     return 0.5 + 0.4 * share(s, s.ftrace);
   },
   create: (ctx) => new FtraceParser(ctx),
+  timeOrdered: true,
 };
 
 /** `trace-cmd report` output: its `version = 6` / `cpus=8` header and padded event names. */
@@ -951,6 +952,7 @@ export const traceCmdFormat: TraceFormat = {
     return 0.5 + 0.4 * share(s, s.ftrace);
   },
   create: (ctx) => new FtraceParser(ctx),
+  timeOrdered: true,
 };
 
 /** `perf script` output of tracepoint events: `comm pid [cpu] time: kmem:mm_page_alloc: ...`. */
@@ -963,4 +965,5 @@ export const perfScriptFormat: TraceFormat = {
     return 0.5 + 0.4 * share(s, s.perf);
   },
   create: (ctx) => new FtraceParser(ctx),
+  timeOrdered: true,
 };

@@ -602,4 +602,5 @@ export const nativeFormat: TraceFormat = {
     return 0;
   },
   create: (ctx) => new NativeParser(ctx),
+  timeOrdered: true,
 };
