@@ -149,7 +149,7 @@ describe.skipIf(!ready)('ownership webview in the harness', () => {
     // Title, progress and what the chart covers; no map yet.
     expect(await page.textContent('.pl-title')).toBe('cow-snapshots-seed1.pltrace');
     const text = (await page.textContent('.pl-progress-text')) ?? '';
-    expect(text).toMatch(/^Reading \d+% · [\d,]+ events so far · chart up to /);
+    expect(text).toMatch(/^Reading \d+% · chart of the first [\d,]+ events, up to /);
     const pct = Number(/Reading (\d+)%/.exec(text)![1]);
     expect(pct).toBeGreaterThan(10);
     expect(pct).toBeLessThan(90);

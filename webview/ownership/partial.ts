@@ -21,8 +21,9 @@ export function foldSeries(s: SeriesReply, top: number): SeriesReply {
 /** What the progress line says: how far the read is and what the chart covers. */
 export function partialText(p: PartialView, fraction: number): string {
   const n = p.series.times.length;
-  const until = n ? ` · chart up to ${formatTime(p.series.times[n - 1])}` : '';
-  return `Reading ${Math.round(fraction * 100)}% · ${p.events.toLocaleString('en-US')} events so far${until}`;
+  const until = n ? `, up to ${formatTime(p.series.times[n - 1])}` : '';
+  // The event count is the chart's: the read goes on between two partial views.
+  return `Reading ${Math.round(fraction * 100)}% · chart of the first ${p.events.toLocaleString('en-US')} events${until}`;
 }
 
 /** The partial view in `root`, updated as newer parts arrive. */
