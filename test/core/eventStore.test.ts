@@ -274,6 +274,16 @@ describe('CompactColumn', () => {
     expect(delta.rep).toEqual([Rep.Delta16]);
     expect(delta.bytes()).toBe(CHUNK * 2 + (CHUNK / 256) * 8);
     expectExact(delta, times);
+    // Read a block at a time (the replay in store order) from the mark at or before each block: from every
+    // slot around a mark, and blocks of 4096 from any start.
+    for (const from of [1, 255, 256, 257, 511, 512, 513, 4095, 4096, 4097, 65279, 65280, 65281, CHUNK - 1]) {
+      for (const len of [1, 2, 300, 4096]) {
+        const to = Math.min(CHUNK, from + len);
+        const out = new Float64Array(to - from);
+        delta.range(from, to, out);
+        expect(firstMismatch(times, (i) => out[i - from], Array.from({ length: to - from }, (_, k) => from + k))).toBe(-1);
+      }
+    }
     expect(columnOf(times.map((x, j) => (j === 9000 ? x - 4001 : x))).rep).not.toEqual([Rep.Delta16]);
     expect(columnOf(times.map((x, j) => (j >= 9000 ? x + 65536 : x))).rep).not.toEqual([Rep.Delta16]);
     const longest = 65535 - (times[9000] - times[8999]);
