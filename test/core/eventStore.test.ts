@@ -314,6 +314,29 @@ describe('CompactColumn', () => {
   });
 });
 
+describe('EventStore byte columns', () => {
+  it('read a range of kinds and orders as get reads them, within a chunk and across chunks', () => {
+    const s = new EventStore();
+    const n = 2 * CHUNK + 300;
+    for (let i = 0; i < n; i++) {
+      const e = newEventRecord();
+      e.kind = ((i * 7) % 23) as EventKind;
+      e.order = (i * 13) % 11;
+      s.push(e, 0);
+    }
+    for (const [from, to] of [[0, n], [0, 1], [5, 4101], [CHUNK - 3, CHUNK + 5], [CHUNK - 1, 2 * CHUNK + 1], [n - 1, n], [7, 7]]) {
+      const kinds = new Uint8Array(to - from + 1).fill(99);
+      const orders = new Uint8Array(to - from + 1).fill(99);
+      s.kind.range(from, to, kinds);
+      s.orderCol.range(from, to, orders);
+      for (let i = from; i < to; i++) {
+        if (kinds[i - from] !== s.kind.get(i) || orders[i - from] !== s.orderCol.get(i)) expect([i, kinds[i - from], orders[i - from]]).toEqual([i, s.kind.get(i), s.orderCol.get(i)]);
+      }
+      expect([kinds[to - from], orders[to - from]]).toEqual([99, 99]);
+    }
+  });
+});
+
 describe('EventStore with the new forms', () => {
   it('reads back events whose line is base + slot and whose arg holds addresses, across export and resume', () => {
     const s = new EventStore();

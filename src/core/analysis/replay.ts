@@ -335,7 +335,7 @@ export class Replay {
       const k1 = Math.min(to, k0 + GATHER_BLOCK);
       const m = k1 - k0;
       if (order !== null) ev.kind.gather(order, k0, k1, g.kind);
-      else for (let k = 0; k < m; k++) g.kind[k] = ev.kind.get(k0 + k);
+      else ev.kind.range(k0, k1, g.kind);
       let need = 0;
       for (let k = 0; k < m; k++) {
         const kind = g.kind[k];
@@ -355,7 +355,7 @@ export class Replay {
         if (need & F.arg) ev.arg.gather(order, k0, k1, g.arg, grp);
         if (need & F.arg2) ev.arg2.gather(order, k0, k1, g.arg2, grp);
       } else {
-        for (let k = 0; k < m; k++) g.order[k] = ev.orderCol.get(k0 + k);
+        ev.orderCol.range(k0, k1, g.order);
         ev.time.range(k0, k1, g.time);
         if (need & F.pfn) ev.pfn.range(k0, k1, g.pfn);
         if (need & F.owner) ev.owner.range(k0, k1, g.owner);

@@ -31,6 +31,15 @@ class ByteColumn implements ColumnView {
       out[k - from] = chunks[i >>> CHUNK_BITS][i & MASK];
     }
   }
+  /** Values of the events [from, to) into out[0, to - from): a copy a chunk. */
+  range(from: number, to: number, out: Uint8Array): void {
+    for (let i = from; i < to; ) {
+      const j0 = i & MASK;
+      const j1 = Math.min(CHUNK, j0 + (to - i));
+      out.set(this.chunks[i >>> CHUNK_BITS].subarray(j0, j1), i - from);
+      i += j1 - j0;
+    }
+  }
   bytes(): number {
     return this.chunks.length * CHUNK;
   }
