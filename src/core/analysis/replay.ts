@@ -724,7 +724,10 @@ export class Replay {
   private restore(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
     const snapOwner = this.b.owners.snapshot(e.ref);
-    for (const p of this.snaps.pages(s)) {
+    const n = this.snaps.copyPages(s);
+    const pfns = this.snaps.copied;
+    for (let q = 0; q < n; q++) {
+      const p = pfns[q];
       const c = this.pages.chunk(p);
       const sl = slotOf(p);
       if (c.owner(sl) === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
@@ -735,7 +738,10 @@ export class Replay {
     const s = this.snap(e.ref, e.pid, i);
     this.snaps.live[s] = 0;
     const snapOwner = this.b.owners.snapshot(e.ref);
-    for (const p of this.snaps.pages(s)) {
+    const n = this.snaps.copyPages(s);
+    const pfns = this.snaps.copied;
+    for (let q = 0; q < n; q++) {
+      const p = pfns[q];
       const c = this.pages.chunk(p);
       const sl = slotOf(p);
       const heir = this.unref(c, sl, s);
