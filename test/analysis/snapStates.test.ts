@@ -2,6 +2,28 @@ import { describe, expect, it } from 'vitest';
 import { NumberIndex, SnapStates } from '../../src/core/analysis/snapStates';
 
 describe('SnapStates', () => {
+  it('copies a snapshot\'s pages into one array it reuses, longer lists included', () => {
+    const s = new SnapStates();
+    const a = s.index(1, 0, 0);
+    const b = s.index(2, 0, 1);
+    for (let p = 0; p < 300; p++) s.addPage(a, 1000 + p);
+    s.addPage(b, 7);
+    s.addPage(b, 5);
+    expect(s.copyPages(b)).toBe(2);
+    const small = s.copied;
+    expect([small[0], small[1]]).toEqual([7, 5]);
+    expect(s.copyPages(a)).toBe(300);
+    expect(Array.from(s.copied.subarray(0, 300))).toEqual(Array.from({ length: 300 }, (_, k) => 1000 + k));
+    expect(s.copyPages(b)).toBe(2);
+    expect([s.copied[0], s.copied[1]]).toEqual([7, 5]);
+    expect(s.copyPages(s.index(3, 0, 2))).toBe(0);
+    // pages() is still a copy of its own.
+    const own = s.pages(a);
+    s.copyPages(b);
+    expect(own.length).toBe(300);
+    expect(own[0]).toBe(1000);
+  });
+
   it('keeps each snapshot by first sighting, its pid once known, and its pages in reference order', () => {
     const s = new SnapStates();
     const a = s.index(7, 0, 10);

@@ -274,6 +274,16 @@ describe('CompactColumn', () => {
     expect(delta.rep).toEqual([Rep.Delta16]);
     expect(delta.bytes()).toBe(CHUNK * 2 + (CHUNK / 256) * 8);
     expectExact(delta, times);
+    // Read a block at a time (the replay in store order) from the mark at or before each block: from every
+    // slot around a mark, and blocks of 4096 from any start.
+    for (const from of [1, 255, 256, 257, 511, 512, 513, 4095, 4096, 4097, 65279, 65280, 65281, CHUNK - 1]) {
+      for (const len of [1, 2, 300, 4096]) {
+        const to = Math.min(CHUNK, from + len);
+        const out = new Float64Array(to - from);
+        delta.range(from, to, out);
+        expect(firstMismatch(times, (i) => out[i - from], Array.from({ length: to - from }, (_, k) => from + k))).toBe(-1);
+      }
+    }
     expect(columnOf(times.map((x, j) => (j === 9000 ? x - 4001 : x))).rep).not.toEqual([Rep.Delta16]);
     expect(columnOf(times.map((x, j) => (j >= 9000 ? x + 65536 : x))).rep).not.toEqual([Rep.Delta16]);
     const longest = 65535 - (times[9000] - times[8999]);
@@ -301,6 +311,29 @@ describe('CompactColumn', () => {
     const idx = Array.from({ length: 5000 }, (_, k) => (k * 7919 + 13) % CHUNK);
     for (const i of idx) expect(col.get(i)).toBe(v[i]);
     for (let i = 0; i < CHUNK; i += 3) expect(col.get(i)).toBe(v[i]);
+  });
+});
+
+describe('EventStore byte columns', () => {
+  it('read a range of kinds and orders as get reads them, within a chunk and across chunks', () => {
+    const s = new EventStore();
+    const n = 2 * CHUNK + 300;
+    for (let i = 0; i < n; i++) {
+      const e = newEventRecord();
+      e.kind = ((i * 7) % 23) as EventKind;
+      e.order = (i * 13) % 11;
+      s.push(e, 0);
+    }
+    for (const [from, to] of [[0, n], [0, 1], [5, 4101], [CHUNK - 3, CHUNK + 5], [CHUNK - 1, 2 * CHUNK + 1], [n - 1, n], [7, 7]]) {
+      const kinds = new Uint8Array(to - from + 1).fill(99);
+      const orders = new Uint8Array(to - from + 1).fill(99);
+      s.kind.range(from, to, kinds);
+      s.orderCol.range(from, to, orders);
+      for (let i = from; i < to; i++) {
+        if (kinds[i - from] !== s.kind.get(i) || orders[i - from] !== s.orderCol.get(i)) expect([i, kinds[i - from], orders[i - from]]).toEqual([i, s.kind.get(i), s.orderCol.get(i)]);
+      }
+      expect([kinds[to - from], orders[to - from]]).toEqual([99, 99]);
+    }
   });
 });
 

@@ -335,7 +335,7 @@ export class Replay {
       const k1 = Math.min(to, k0 + GATHER_BLOCK);
       const m = k1 - k0;
       if (order !== null) ev.kind.gather(order, k0, k1, g.kind);
-      else for (let k = 0; k < m; k++) g.kind[k] = ev.kind.get(k0 + k);
+      else ev.kind.range(k0, k1, g.kind);
       let need = 0;
       for (let k = 0; k < m; k++) {
         const kind = g.kind[k];
@@ -355,7 +355,7 @@ export class Replay {
         if (need & F.arg) ev.arg.gather(order, k0, k1, g.arg, grp);
         if (need & F.arg2) ev.arg2.gather(order, k0, k1, g.arg2, grp);
       } else {
-        for (let k = 0; k < m; k++) g.order[k] = ev.orderCol.get(k0 + k);
+        ev.orderCol.range(k0, k1, g.order);
         ev.time.range(k0, k1, g.time);
         if (need & F.pfn) ev.pfn.range(k0, k1, g.pfn);
         if (need & F.owner) ev.owner.range(k0, k1, g.owner);
@@ -724,7 +724,10 @@ export class Replay {
   private restore(e: EventRecord, i: number): void {
     const s = this.snap(e.ref, e.pid, i);
     const snapOwner = this.b.owners.snapshot(e.ref);
-    for (const p of this.snaps.pages(s)) {
+    const n = this.snaps.copyPages(s);
+    const pfns = this.snaps.copied;
+    for (let q = 0; q < n; q++) {
+      const p = pfns[q];
       const c = this.pages.chunk(p);
       const sl = slotOf(p);
       if (c.owner(sl) === snapOwner) this.setPage(c, sl, e.owner, LIVE, i);
@@ -735,7 +738,10 @@ export class Replay {
     const s = this.snap(e.ref, e.pid, i);
     this.snaps.live[s] = 0;
     const snapOwner = this.b.owners.snapshot(e.ref);
-    for (const p of this.snaps.pages(s)) {
+    const n = this.snaps.copyPages(s);
+    const pfns = this.snaps.copied;
+    for (let q = 0; q < n; q++) {
+      const p = pfns[q];
       const c = this.pages.chunk(p);
       const sl = slotOf(p);
       const heir = this.unref(c, sl, s);

@@ -176,11 +176,25 @@ export class SnapStates {
 
   /** The pages snapshot k references, in reference order (a copy: callers may change pages as they go). */
   pages(k: number): Float64Array {
-    const out = new Float64Array(this.count[k]);
+    return this.copied.slice(0, this.copyPages(k));
+  }
+
+  /**
+   * pages(k) into `copied` (valid until the next call), returning their count: no array made a call. A
+   * restore and a drop read their snapshot's pages, 200 k times in the 10 M-event native trace, where a
+   * new array each time was about 50 ms of the replay's 2.5 s.
+   */
+  copyPages(k: number): number {
+    const n = this.count[k];
+    if (this.copied.length < n) this.copied = new Float64Array(Math.max(n, this.copied.length * 2));
+    const out = this.copied;
     let at = 0;
     for (let r = this.head[k]; r !== -1; r = this.refNext[r]) out[at++] = this.refPfn[r];
-    return out;
+    return n;
   }
+
+  /** The pages the last copyPages copied, from 0. */
+  copied = new Float64Array(64);
 
   /** First report about page p for snapshot k: true once per (snapshot, page). */
   firstReport(k: number, p: number): boolean {
