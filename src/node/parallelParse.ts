@@ -153,12 +153,15 @@ class PartQueue {
   private wake: (() => void) | null = null;
   private failed: string | null = null;
   private done = false;
+  /** The last part of the worker's range has come (it may wait behind others). */
+  ended = false;
   readonly worker: Worker;
 
   constructor(script: string, req: PartRequest) {
     this.worker = new Worker(script, { workerData: req, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     this.worker.on('message', (m: PartMessage) => {
       this.parts.push(m);
+      if (m.ok && 'part' in m && m.part.end) this.ended = true;
       // A worker that holds its tail is done after its last answer, not at the end of its range.
       if (m.ok && ('part' in m ? m.part.end && !req.holdTail : 'chunks' in m ? m.last : true)) this.done = true;
       this.wake?.();
@@ -417,10 +420,10 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   let lines = 0;
   let done = 0;
   /**
-   * Append a part of range k (its lines after `lines`, its events from `first` on); false when the trace
-   * must be read on one thread.
+   * Append a part of range k (its lines after `lines`, its events from `first` on) and replay it unless
+   * `later`; false when the trace must be read on one thread.
    */
-  const take = (part: StreamPart, k: number, app: PartAppender, first: number): boolean => {
+  const take = (part: StreamPart, k: number, app: PartAppender, first: number, later = false): boolean => {
     // A later range that declares layout would have needed it while parsing the ranges before: one thread.
     if (k > 0 && part.layout) return false;
     const effect = app.append(part);
@@ -432,7 +435,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     if (effect.layout && replay) streaming = false;
     if (effect.patched) patched = true;
     if (streaming && !builder.events.sorted) streaming = false;
-    if (streaming) {
+    if (streaming && !later) {
       replay ??= new Replay(builder, opts.rules, recording);
       replay.advance(builder.events.length);
     }
@@ -487,6 +490,8 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
       restApp = new PartAppender(builder, 0);
       restApp.sameOwners(builder.owners.size, builder.owners.stringCount);
     } else q.worker.postMessage({ flush: true } satisfies TailRequest);
+    // The worker's parts taken but not replayed yet (take's `later`), while the worker copies and parses.
+    replayTo();
     for (;;) {
       const m = await q.nextChunks();
       if (opts.isCancelled?.()) throw new CancelledError();
@@ -527,7 +532,10 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
         }
         const part = await queues[k].next();
         if (opts.isCancelled?.()) throw new CancelledError();
-        if (!take(part, k, app, first)) {
+        // Once the worker is done with its range, the parts still waiting are taken without their replay,
+        // so that the worker gets the main thread's range (tailThroughWorker) before the replay catches up:
+        // at load 6.5 the main thread, behind, took the worker's last part 417 ms after it was sent.
+        if (!take(part, k, app, first, holdTail && queues[k].ended)) {
           stopAll();
           return single('layout lines after the split');
         }
