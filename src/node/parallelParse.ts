@@ -323,7 +323,8 @@ class LocalRange {
  * in time order, or layout lines come after events, the replay runs again over the whole trace in time
  * order at the end, as on one thread. The main thread's own range of a line-local format (after the
  * worker's) is copied after the worker's last chunk by the worker itself, so that the main thread takes
- * whole chunks and replays one part while the next is copied (PartRequest.holdTail).
+ * whole chunks and replays one part while the next is copied (PartRequest.holdTail); what the main
+ * thread has not parsed of its range when the worker is done with its own, the worker parses.
  */
 export async function openTraceParallel(sources: InputSource[], opts: ParallelOptions = {}): Promise<ParallelResult> {
   const single = async (why: string): Promise<ParallelResult> => ({ model: await openTrace(sources, opts), threads: 1, why });
