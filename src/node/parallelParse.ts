@@ -440,7 +440,8 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
       replay ??= new Replay(builder, opts.rules, recording);
       replay.advance(builder.events.length);
     }
-    showPrefix();
+    // A part taken for later is shown with the replay that catches up (tailThroughWorker).
+    if (!later) showPrefix();
     return true;
   };
   const progress = (): void => opts.onProgress?.(done + (local?.read ?? 0), size);
