@@ -11,6 +11,7 @@ import { CHUNK, type EventStoreData } from '../core/model/eventStore';
 import { eventBuffers, PartAppender, PartCutter, type StreamPart } from '../core/model/partStream';
 import { LineReader } from '../core/formats/lineReader';
 import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
+import type { OwnerColumns } from '../core/model/owners';
 import { fileChunks } from './fileChunks';
 import { releaseBuffers } from './releaseBuffers';
 import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
@@ -37,9 +38,31 @@ export interface PartRequest {
 
 /**
  * A parse worker's messages: parts in order, the last with `end` set; after it, with `holdTail`, the
- * answers to TailRequests, whole chunks but the last; or why it failed.
+ * answers to TailRequests, whole chunks but the last (the last a `chunks` with `last` set after a flush,
+ * or a `rest` after a rest request); or why it failed.
  */
-export type PartMessage = { ok: true; part: StreamPart } | { ok: true; chunks: EventStoreData; last: boolean } | { ok: false; message: string };
+export type PartMessage =
+  | { ok: true; part: StreamPart }
+  | { ok: true; chunks: EventStoreData; last: boolean }
+  /** The end of the rest (TailRequest `rest`): its last events, and its owners, snapshots, errors and lines. */
+  | { ok: true; rest: StreamPart }
+  | { ok: false; message: string };
+
+/**
+ * The part of the main thread's range it did not parse, for the worker to parse after the events it
+ * holds: the main thread stops when the worker is done with its own range.
+ */
+export interface RestRequest {
+  /** Byte range [start, end) of the file; start is a line start. */
+  start: number;
+  end: number;
+  /** Lines of the file before `start`. */
+  lineOffset: number;
+  /** Lines fed to the parser before the range, as line 0 (PartRequest.prime: the worker's own range had none). */
+  prime: Uint8Array[];
+  /** The main thread's owner table as it stands (every range before the rest): the rest's owners come after. */
+  owners: OwnerColumns;
+}
 
 /** What the main thread asks of a worker that kept its last partial chunk (PartRequest.holdTail). */
 export type TailRequest =
@@ -49,7 +72,9 @@ export type TailRequest =
    */
   | { events: EventStoreData; owners: Int32Array; lineOffset: number }
   /** Send back every event still held. */
-  | { flush: true };
+  | { flush: true }
+  /** Parse the rest of the main thread's range after the events held, sending whole chunks as they fill, then a `rest` message. */
+  | { rest: RestRequest };
 
 /**
  * Event chunks (of 65536 events) in a part of the main thread's own range as it is copied after the
@@ -99,6 +124,11 @@ export interface ParallelOptions extends OpenOptions {
    * thread parses (default: `mainShare` from the end).
    */
   splitAt?: number;
+  /**
+   * Tests: of a line-local file, the main thread parses at most this many bytes of its range (default:
+   * as much as it reaches before the worker is done with its own); the worker parses the rest.
+   */
+  handOverAfter?: number;
   /** Events per part a worker sends (default 131072). */
   partEvents?: number;
 }
@@ -123,14 +153,17 @@ class PartQueue {
   private wake: (() => void) | null = null;
   private failed: string | null = null;
   private done = false;
+  /** The last part of the worker's range has come (it may wait behind others). */
+  ended = false;
   readonly worker: Worker;
 
   constructor(script: string, req: PartRequest) {
     this.worker = new Worker(script, { workerData: req, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
     this.worker.on('message', (m: PartMessage) => {
       this.parts.push(m);
+      if (m.ok && 'part' in m && m.part.end) this.ended = true;
       // A worker that holds its tail is done after its last answer, not at the end of its range.
-      if (m.ok && ('part' in m ? m.part.end && !req.holdTail : m.last)) this.done = true;
+      if (m.ok && ('part' in m ? m.part.end && !req.holdTail : 'chunks' in m ? m.last : true)) this.done = true;
       this.wake?.();
     });
     this.worker.once('error', (e) => this.fail(e.message));
@@ -157,9 +190,9 @@ class PartQueue {
   }
 
   /** The next answer to a TailRequest; throws when the worker failed before sending it. */
-  async nextChunks(): Promise<{ chunks: EventStoreData; last: boolean }> {
+  async nextChunks(): Promise<{ chunks: EventStoreData; last: boolean } | { rest: StreamPart }> {
     const m = await this.nextMessage();
-    if (!('chunks' in m)) throw new WorkerFailed('a part sent after the end of the range');
+    if ('part' in m) throw new WorkerFailed('a part sent after the end of the range');
     return m;
   }
 
@@ -202,21 +235,41 @@ class LocalRange {
   private readonly cutter: PartCutter;
   read = 0;
   finished = false;
+  /** Read up to `readEnd` (before the range's end), the range waits for the worker to parse the rest (stop). */
+  paused = false;
 
-  constructor(path: string, start: number, end: number, private readonly format: TraceFormat, prime: Uint8Array[]) {
+  /** Bytes [start, end) of the file, of which this thread reads [start, readEnd) at most. */
+  constructor(
+    path: string,
+    private readonly start: number,
+    private readonly end: number,
+    private readonly format: TraceFormat,
+    prime: Uint8Array[],
+    private readonly readEnd = end,
+  ) {
     this.b.beginFile(path, format.name, end - start);
     const p = (this.parser = format.create({ builder: this.b, path }));
     for (const l of prime) p.line(l, 0, l.length, 0);
     this.reader = new LineReader((bytes, s, e, n) => p.line(bytes, s, e, n), {
       onLongLine: (n, len) => this.b.error(n, `line of ${len} bytes skipped: longer than 65536 bytes, expected one record per line`),
     });
-    this.chunks = fileChunks(path, start, end)[Symbol.asyncIterator]();
+    this.chunks = fileChunks(path, start, readEnd)[Symbol.asyncIterator]();
     this.cutter = new PartCutter(this.b);
+    this.paused = readEnd < end && readEnd <= start;
+  }
+
+  /** Whether step() would parse more. */
+  get reading(): boolean {
+    return !this.finished && !this.paused;
   }
 
   /** Parse the next chunk of the range (or finish it). */
   async step(): Promise<void> {
     const r = await this.chunks.next();
+    if (r.done && this.readEnd < this.end) {
+      this.paused = true;
+      return;
+    }
     if (r.done) {
       this.reader.end();
       this.parser.end(this.reader.lines);
@@ -233,7 +286,7 @@ class LocalRange {
   }
 
   /**
-   * Everything the range gave (after it is finished) and cutReady did not take, as parts of at most
+   * Everything the range gave (after it is finished or stopped), as parts of at most
    * LOCAL_PART_CHUNKS event chunks but the last: each is copied after the workers' ranges and its columns
    * released before the next (releaseBuffers), so the copies take the memory the range's own columns leave.
    */
@@ -242,10 +295,19 @@ class LocalRange {
     yield this.cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
   }
 
-  /** While the range is parsed: its first LOCAL_PART_CHUNKS packed chunks as a part, or null when it has fewer. */
-  cutReady(): StreamPart | null {
-    return this.b.events.length > LOCAL_PART_CHUNKS * CHUNK ? this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS) : null;
+  /**
+   * Stop parsing where the range stands (at a chunk read, perhaps inside a line): what it parsed, as
+   * parts() gives it, the last with the lines read, and where the rest begins (the start of the line
+   * it was in), for the worker to parse.
+   */
+  stop(): { parts: Generator<StreamPart>; restStart: number } {
+    this.close();
+    this.parser.end(this.reader.lines);
+    this.finished = true;
+    this.read -= this.reader.pending;
+    return { parts: this.parts(), restStart: this.start + this.read };
   }
+
 }
 
 /**
@@ -261,7 +323,8 @@ class LocalRange {
  * in time order, or layout lines come after events, the replay runs again over the whole trace in time
  * order at the end, as on one thread. The main thread's own range of a line-local format (after the
  * worker's) is copied after the worker's last chunk by the worker itself, so that the main thread takes
- * whole chunks and replays one part while the next is copied (PartRequest.holdTail).
+ * whole chunks and replays one part while the next is copied (PartRequest.holdTail); what the main
+ * thread has not parsed of its range when the worker is done with its own, the worker parses.
  */
 export async function openTraceParallel(sources: InputSource[], opts: ParallelOptions = {}): Promise<ParallelResult> {
   const single = async (why: string): Promise<ParallelResult> => ({ model: await openTrace(sources, opts), threads: 1, why });
@@ -311,7 +374,8 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     const split = share > 0 ? splitNear(at) : size;
     if (split > 0 && split < size) {
       ranges[0] = [0, split];
-      local = new LocalRange(path, split, size, format, prime);
+      const readEnd = opts.handOverAfter === undefined || recordSplit ? size : Math.min(size, split + opts.handOverAfter);
+      local = new LocalRange(path, split, size, format, prime, readEnd);
     } else if (recordSplit && share > 0) return noRecordStart(at);
   }
 
@@ -357,10 +421,10 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   let lines = 0;
   let done = 0;
   /**
-   * Append a part of range k (its lines after `lines`, its events from `first` on); false when the trace
-   * must be read on one thread.
+   * Append a part of range k (its lines after `lines`, its events from `first` on) and replay it unless
+   * `later`; false when the trace must be read on one thread.
    */
-  const take = (part: StreamPart, k: number, app: PartAppender, first: number): boolean => {
+  const take = (part: StreamPart, k: number, app: PartAppender, first: number, later = false): boolean => {
     // A later range that declares layout would have needed it while parsing the ranges before: one thread.
     if (k > 0 && part.layout) return false;
     const effect = app.append(part);
@@ -372,21 +436,27 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     if (effect.layout && replay) streaming = false;
     if (effect.patched) patched = true;
     if (streaming && !builder.events.sorted) streaming = false;
-    if (streaming) {
+    if (streaming && !later) {
       replay ??= new Replay(builder, opts.rules, recording);
       replay.advance(builder.events.length);
     }
-    showPrefix();
+    // A part taken for later is shown with the replay that catches up (tailThroughWorker).
+    if (!later) showPrefix();
     return true;
   };
   const progress = (): void => opts.onProgress?.(done + (local?.read ?? 0), size);
   /**
-   * The main thread's own range, after the worker's (holdTail): its owners, snapshots and errors are
-   * appended here, its events sent to the worker, which copies them after the last chunk of its own
-   * range that was not full and sends back whole chunks, taken here as they are and replayed while the
-   * worker copies the next part; when the worker was done first, the range's parse goes on meanwhile, a
-   * part sent as soon as it has LOCAL_PART_CHUNKS chunks. Copied here, the main thread's 0.35 of kmem-1
-   * (2.8 M events) took 0.2-0.4 s after the worker was done, before its replay.
+   * The main thread's own range, after the worker's (holdTail), once the worker is done with its own:
+   * the main thread stops parsing it there (at the end of the last chunk read, perhaps inside a line).
+   * What it parsed goes on as before: its owners, snapshots and errors are appended here, its events
+   * sent to the worker in parts of LOCAL_PART_CHUNKS chunks, which the worker copies after the last
+   * chunk of its own range that was not full, sending back whole chunks, taken here as they are and
+   * replayed while the worker copies the next part. The worker then parses the rest of the range into
+   * the same event store, with a copy of this thread's owner table (so the owners it adds get the ids
+   * one pass gives them) and the file's line numbers, sending whole chunks as they fill, and at its end
+   * the rest's owners, snapshots and errors. Before, the main thread parsed its range to the end: in
+   * about half of the runs of kmem-1 it had about 100 MB left when the worker was done, and the worker
+   * waited.
    */
   const tailThroughWorker = async (range: LocalRange, q: PartQueue): Promise<void> => {
     // The worker holds events with its own owner ids only when the builder did not take its range as it came.
@@ -400,40 +470,53 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
       const request: TailRequest = { events: part.events, owners: app.ownerMap(), lineOffset };
       q.worker.postMessage(request, eventBuffers(part.events));
     };
-    /** Take the worker's next answer and replay it; true after the last. */
-    const answer = async (): Promise<boolean> => {
-      const { chunks, last } = await q.nextChunks();
-      if (opts.isCancelled?.()) throw new CancelledError();
-      // Every answer but the last is whole chunks, and the one before it left the store on a chunk boundary.
-      if (!builder.events.adoptData(chunks)) throw new WorkerFailed('chunks off a chunk boundary');
+    const replayTo = (): void => {
       if (streaming && !builder.events.sorted) streaming = false;
       if (streaming) {
         replay ??= new Replay(builder, opts.rules, recording);
         replay.advance(builder.events.length);
       }
       showPrefix();
-      return last;
     };
-    while (!range.finished) {
-      if (q.ready()) {
-        await answer();
-        continue;
-      }
-      await range.step();
-      if (opts.isCancelled?.()) throw new CancelledError();
-      const part = range.cutReady();
-      if (part) send(part);
-    }
-    // The rest in parts too, so that the replay of each overlaps the worker's copy of the next.
-    for (const part of range.parts()) {
+    const stop = range.finished ? null : range.stop();
+    // Every part the range was cut into, so that the replay of each overlaps the worker's copy of the next.
+    // (Its bytes are counted as read by the range.)
+    for (const part of stop ? stop.parts : range.parts()) {
       send(part);
-      if (part.end) {
-        lines += part.end.lines;
-        done += part.bytes;
-      }
+      if (part.end) lines += part.end.lines;
     }
-    q.worker.postMessage({ flush: true } satisfies TailRequest);
-    while (!(await answer()));
+    let restApp: PartAppender | null = null;
+    if (stop) {
+      const rest: RestRequest = { start: stop.restStart, end: size, lineOffset: lines, prime, owners: builder.owners.columns() };
+      q.worker.postMessage({ rest } satisfies TailRequest);
+      restApp = new PartAppender(builder, 0);
+      restApp.sameOwners(builder.owners.size, builder.owners.stringCount);
+    } else q.worker.postMessage({ flush: true } satisfies TailRequest);
+    // The worker's parts taken but not replayed yet (take's `later`), while the worker copies and parses.
+    replayTo();
+    for (;;) {
+      const m = await q.nextChunks();
+      if (opts.isCancelled?.()) throw new CancelledError();
+      if ('rest' in m) {
+        const part = m.rest;
+        if (!restApp) throw new WorkerFailed('a rest sent after a flush');
+        if (part.layout) throw new LayoutAfterSplit();
+        // Owners first: the replay of the rest's events may name them.
+        const effect = restApp.append(part, false);
+        if (effect.patched) patched = true;
+        // The rest's owner ids are the builder's when the worker's copy of the table grew as the builder's did.
+        if (!restApp.adopts) throw new WorkerFailed('owner ids of the rest are not the builder\'s');
+        if (!builder.events.adoptData(part.events)) throw new WorkerFailed('chunks off a chunk boundary');
+        replayTo();
+        lines += part.end?.lines ?? 0;
+        done += part.bytes;
+        break;
+      }
+      // Every answer but the last is whole chunks, and the one before it left the store on a chunk boundary.
+      if (!builder.events.adoptData(m.chunks)) throw new WorkerFailed('chunks off a chunk boundary');
+      replayTo();
+      if (m.last) break;
+    }
     progress();
   };
   /** Whether the worker's range was taken as it came (its owner ids the builder's). */
@@ -445,13 +528,16 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
       let read = 0;
       for (;;) {
         // While the worker has nothing ready, the main thread parses its own range a chunk at a time.
-        while (local && !local.finished && !queues[k].ready()) {
+        while (local && local.reading && !queues[k].ready()) {
           await local.step();
           if (opts.isCancelled?.()) throw new CancelledError();
         }
         const part = await queues[k].next();
         if (opts.isCancelled?.()) throw new CancelledError();
-        if (!take(part, k, app, first)) {
+        // Once the worker is done with its range, the parts still waiting are taken without their replay,
+        // so that the worker gets the main thread's range (tailThroughWorker) before the replay catches up:
+        // at load 6.5 the main thread, behind, took the worker's last part 417 ms after it was sent.
+        if (!take(part, k, app, first, holdTail && queues[k].ended)) {
           stopAll();
           return single('layout lines after the split');
         }
@@ -467,6 +553,7 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
     }
     if (holdTail && local) {
       await tailThroughWorker(local, queues[0]);
+      done += local.read;
       local = null;
     }
     // The workers have sent everything: their heaps go before the last range is copied and the replay ends.

@@ -77,4 +77,27 @@ describe('LineReader', () => {
       expect(got.long).toEqual([[2, 50]]);
     }
   });
+
+  it('tells how many bytes of a line begun it holds, so a second reader from there reads on, its lines numbered from startLine', () => {
+    const all = 'one\ntwo two\n' + 'x'.repeat(40) + '\nfour\nfive';
+    const whole = read([all], asUint8, 16);
+    for (let cut = 0; cut <= all.length; cut++) {
+      const first: Got = { lines: [], classes: new Set(), long: [] };
+      const a = new LineReader((b, s, e, n) => first.lines.push([n, new TextDecoder().decode(b.subarray(s, e))]), { maxLineBytes: 16, onLongLine: (n, len) => first.long.push([n, len]) });
+      a.feed(asUint8(all.slice(0, cut)));
+      // Over-long lines being measured count as held too: the second reader measures them again.
+      const from = cut - a.pending;
+      expect(all.slice(0, from).split('\n').length - 1).toBe(a.lines);
+      const second: Got = { lines: [], classes: new Set(), long: [] };
+      const b = new LineReader((bb, s, e, n) => second.lines.push([n, new TextDecoder().decode(bb.subarray(s, e))]), {
+        maxLineBytes: 16,
+        onLongLine: (n, len) => second.long.push([n, len]),
+        startLine: a.lines,
+      });
+      b.feed(asUint8(all.slice(from)));
+      b.end();
+      expect({ cut, lines: [...first.lines, ...second.lines], long: [...first.long, ...second.long] }).toEqual({ cut, lines: whole.lines, long: whole.long });
+      expect(a.lines + b.lines).toBe(5);
+    }
+  });
 });

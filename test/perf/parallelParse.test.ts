@@ -397,6 +397,70 @@ describe('parallel parse', () => {
     }
   }, 60_000);
 
+  it('has the worker parse the rest of the main thread\'s range from where the main thread stopped, as one pass', async () => {
+    // ftrace text whose last third brings new pids, a pid first seen as <...> that gets its name, an
+    // error line and an over-long line.
+    const lines = ['# tracer: nop', '#'];
+    for (let k = 0; k < 3000; k++) {
+      const late = k >= 2000;
+      const pid = late && k % 3 === 0 ? 2000 + (k % 17) : 1000 + (k % 11);
+      const comm = pid === 1005 && k < 2500 ? '<...>' : `app${pid % 4}`;
+      const ts = `${100 + Math.floor(k / 1000)}.${String((k % 1000) * 997).padStart(6, '0')}`;
+      const pfn = (0x100000 + (k % 700)).toString(16);
+      if (k % 2) lines.push(`${comm}-${pid} [001] ..... ${ts}: mm_page_free: page=0000000000000000 pfn=0x${pfn} order=0`);
+      else lines.push(`${comm}-${pid} [000] ..... ${ts}: mm_page_alloc: page=0000000000000000 pfn=0x${pfn} order=0 migratetype=1 gfp_flags=GFP_KERNEL`);
+      if (k === 2222) lines.push('this line is not ftrace');
+      if (k === 2600) lines.push('x'.repeat(70000));
+    }
+    const text = lines.join('\n') + '\n';
+    const path = writeTrace('rest.txt', lines);
+    const one = await openTrace([fileSource(path)], { recordOwnership: true });
+    expect(one.builder.errors.length).toBe(2);
+    const split = text.indexOf('\n', Math.floor(text.length * 0.4)) + 1;
+    const range = text.length - split;
+    const lineAt = (t: string): number => split + text.indexOf('\n', t.length ? text.indexOf(t) - split : 0);
+    const longAt = text.indexOf('x'.repeat(100)) - split;
+    // Nothing parsed; one byte; in a line; at a line start; inside the over-long line; at the last byte; all of it.
+    const stops = [0, 1, 777, text.indexOf('\n', split + 5000) + 1 - split, longAt + 30000, range - 1, range, range + 10];
+    expect(lineAt('')).toBeGreaterThan(0);
+    for (const handOverAfter of stops) {
+      const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: split, mainShare: 0.5, handOverAfter, partEvents: 777, recordOwnership: true });
+      expect({ handOverAfter, threads: r.threads, why: r.why }).toEqual({ handOverAfter, threads: 2, why: undefined });
+      expect(plain(r.model)).toEqual(plain(one));
+      expect(viewInit(r.model)).toEqual(viewInit(one));
+    }
+  }, 60_000);
+
+  it('has the worker parse the rest of a main thread\'s range of several chunks, after copying what the main thread parsed', async () => {
+    const lines = ['pageledger-trace 1'];
+    const n = 6 * 65536 + 999;
+    for (let k = 0; k < n; k++) {
+      // New pids all along, so that the rest has owners of its own; pid 13 gets its comm in the rest.
+      const pid = 10 + (k % 37) + Math.floor(k / 20000);
+      const pfn = (0x100000 + (k % 50000)).toString(16);
+      const comm = pid === 13 && k < 5 * 65536 ? '' : ` comm=app${pid % 5}`;
+      if (k % 3 === 2) lines.push(`${1000 + k} free pfn=0x${pfn} order=0`);
+      else lines.push(`${1000 + k} alloc pfn=0x${pfn} order=0 pid=${pid}${comm}`);
+      if (k === 5 * 65536 + 7) lines.push('1 alloc pfn=nothex');
+    }
+    const path = writeTrace('rest.pltrace', lines);
+    const one = await openTrace([fileSource(path)], { recordOwnership: true });
+    expect(one.builder.errors.length).toBe(1);
+    const starts = [0];
+    for (const l of lines) starts.push(starts[starts.length - 1] + Buffer.byteLength(l) + 1);
+    const split = starts[1 + 65536 + 100];
+    const size = statSync(path).size;
+    // The main thread stops in its third chunk (a part of LOCAL_PART_CHUNKS and a last one to copy), or in its fifth.
+    for (const at of [2 * 65536 + 3000, 4 * 65536 + 5]) {
+      const handOverAfter = starts[1 + 65536 + 100 + at] + 9 - split;
+      expect(handOverAfter).toBeLessThan(size - split);
+      const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: split, mainShare: 0.5, handOverAfter, partEvents: 65536, recordOwnership: true });
+      expect({ at, threads: r.threads, why: r.why }).toEqual({ at, threads: 2, why: undefined });
+      expect(plain(r.model)).toEqual(plain(one));
+      expect(viewInit(r.model)).toEqual(viewInit(one));
+    }
+  }, 60_000);
+
   it('reads small files on one thread by default', async () => {
     const path = join(dir, 'small.pltrace');
     writeFileSync(path, nativeTrace());

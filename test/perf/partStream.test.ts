@@ -4,6 +4,7 @@ import { newEventRecord, type EventRecord } from '../../src/core/model/events';
 import { eventBuffers, PartAppender, PartCutter } from '../../src/core/model/partStream';
 import { releaseBuffers } from '../../src/node/parallelParse';
 import { TraceBuilder } from '../../src/core/model/traceBuilder';
+import { OwnerTable } from '../../src/core/model/owners';
 
 function rec(i: number, time = 1e9 + i * 10): EventRecord {
   const e = newEventRecord();
@@ -135,6 +136,57 @@ describe('PartCutter and PartAppender', () => {
     expect(target.errors).toEqual(reference.errors);
     expect([...target.counters]).toEqual([...reference.counters]);
     expect(target.layout.regions).toEqual(reference.layout.regions);
+  });
+});
+
+describe('a rest parsed on a copy of the receiver\'s owner table', () => {
+  it('gives the owners one pass gives: the rest\'s new owners after the table, and fields the rest adds to owners of the table', () => {
+    const reference = new TraceBuilder();
+    const target = new TraceBuilder();
+    for (const b of [reference, target]) b.beginFile('t', 'pageledger', 0);
+    // Before the rest: pid 5 without a comm, pid 6 with one, a file.
+    for (const b of [reference, target]) {
+      b.owners.process(5);
+      b.owners.process(6, 'six');
+      b.owners.file('259:1', 42);
+    }
+    const rest = new TraceBuilder();
+    rest.beginFile('t', 'pageledger', 0);
+    rest.useOwners(OwnerTable.fromColumns(target.owners.columns()));
+    const cutter = new PartCutter(rest);
+    cutter.ownersSent();
+    for (const b of [reference, rest]) {
+      // A new pid, then pid 5 learns its comm and tgid, pid 6 keeps its first comm, a new agent and file.
+      b.push({ ...rec(0), owner: b.owners.process(9, 'nine') });
+      b.push({ ...rec(1), owner: b.owners.process(5, 'five', 50) });
+      b.push({ ...rec(2), owner: b.owners.process(6, 'other') });
+      b.push({ ...rec(3), owner: b.owners.agent('numactlX') });
+      b.push({ ...rec(4), owner: b.owners.file('259:1', 43) });
+      b.error(7, 'bad');
+    }
+    const part = cutter.end(10, 5);
+    expect(part.owners.kind.length).toBe(3);
+    expect(part.end?.patches).toEqual([{ id: 2, comm: 'five', tgid: 50 }]);
+    const app = new PartAppender(target, 0);
+    app.sameOwners(target.owners.size, target.owners.stringCount);
+    expect(app.append(part, false).patched).toBe(true);
+    expect(app.adopts).toBe(true);
+    expect(target.events.adoptData(part.events)).toBe(true);
+    expect(target.owners.objects()).toEqual(reference.owners.objects());
+    expect(allEvents(target.events)).toEqual(allEvents(reference.events));
+    expect(target.errors).toEqual(reference.errors);
+    // Appended once a part came, or to a table that does not match, the ids tell.
+    expect(() => app.sameOwners(1, 0)).toThrow();
+    const other = new TraceBuilder();
+    other.owners.process(77);
+    const mismatch = new PartAppender(other, 0);
+    mismatch.sameOwners(2, 0);
+    const fresh = new TraceBuilder();
+    const c2 = new PartCutter(fresh);
+    c2.ownersSent();
+    fresh.owners.process(1);
+    mismatch.append(c2.end(0, 0), false);
+    expect(mismatch.adopts).toBe(false);
   });
 });
 

@@ -7,6 +7,11 @@ export interface LineReaderOptions {
   maxLineBytes?: number;
   /** Called once per over-long line with its number and full length. */
   onLongLine?: (lineNo: number, length: number) => void;
+  /**
+   * The number of the line before the first one read (default 0): a reader that starts inside a file
+   * (the rest of a range another thread began) numbers its lines as the file does.
+   */
+  startLine?: number;
 }
 
 /**
@@ -18,17 +23,27 @@ export class LineReader {
   private carry: Uint8Array;
   private carryLen = 0;
   private longLen = -1;
-  private lineNo = 0;
+  private lineNo: number;
   private readonly max: number;
+  private readonly startLine: number;
 
   constructor(private readonly sink: LineSink, private readonly opts: LineReaderOptions = {}) {
     this.max = opts.maxLineBytes ?? 65536;
     this.carry = new Uint8Array(Math.min(this.max, 4096));
+    this.lineNo = this.startLine = opts.startLine ?? 0;
   }
 
   /** Lines delivered so far (including skipped over-long ones). */
   get lines(): number {
-    return this.lineNo;
+    return this.lineNo - this.startLine;
+  }
+
+  /**
+   * Bytes of a line begun but not ended in what was fed so far (held, or measured as over-long): a
+   * reader of the same bytes that starts that many bytes before the end of the feed reads on from a line start.
+   */
+  get pending(): number {
+    return this.longLen >= 0 ? this.longLen : this.carryLen;
   }
 
   /**

@@ -68,6 +68,20 @@ export class PartCutter {
   constructor(private readonly b: TraceBuilder) {}
 
   /**
+   * Count the owners the builder has now as sent, with the fields they have: its table is a copy of the
+   * receiver's (TraceBuilder.useOwners), so the parts carry only the owners added after them, and patches
+   * of these (PartAppender.sameOwners on the receiving side).
+   */
+  ownersSent(): void {
+    const table = this.b.owners;
+    const n = table.size;
+    if (n > this.sent.length) this.sent = new Uint8Array(n);
+    for (let id = 0; id < n; id++) this.sent[id] = table.fieldsOf(id);
+    this.owners = n;
+    this.strings = table.stringCount;
+  }
+
+  /**
    * What was added since the last cut (events: whole chunks only, at most `maxChunks` of them, unless
    * `all`); `bytes` is how much of the range was read.
    */
@@ -196,6 +210,18 @@ export class PartAppender {
    */
   get adopts(): boolean {
     return this.identity && this.lineOffset === 0 && this.b.currentFile === 0;
+  }
+
+  /**
+   * Take the parts' first `owners` owners and `strings` owner strings as the builder's own, id for id:
+   * they come from a copy of the builder's table (PartCutter.ownersSent).
+   */
+  sameOwners(owners: number, strings: number): void {
+    if (this.mapped > 0 || this.strMap.length > 0) throw new Error('sameOwners after a part');
+    if (owners > this.map.length) this.map = new Int32Array(owners);
+    for (let id = 0; id < owners; id++) this.map[id] = id;
+    this.mapped = owners;
+    for (let s = 0; s < strings; s++) this.strMap[s] = s;
   }
 
   /** The builder's owner id of each owner id of the parts appended so far. */

@@ -67,6 +67,14 @@ export class TraceBuilder {
   }
 
   /**
+   * Go on with `table` as the owner table (before anything was interned): a worker that parses on after
+   * another thread's range takes a copy of that thread's table, so the owners it adds get the ids one pass gives.
+   */
+  useOwners(table: OwnerTable): void {
+    (this as { owners: OwnerTable }).owners = table;
+  }
+
+  /**
    * Hand the events pushed so far to the caller and go on with an empty store: a parse worker sends its
    * events off in pieces as it reads, and keeps none of them.
    */
