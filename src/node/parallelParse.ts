@@ -105,11 +105,14 @@ export interface ParallelOptions extends OpenOptions {
   parseWorkers?: 1 | 2;
   /**
    * With one parse worker, the share of the file (its end) the main thread parses itself while it
-   * waits for parts (default: 0.35 from 256 MiB, else 0; 0 for the native trace form; 0.5 for a
+   * waits for parts (default: 0.45 from 256 MiB, else 0; 0 for the native trace form; 0.5 for a
    * multi-line format). ftrace kmem 1 GB (warm page cache, idle 2 cores): 5.2 s on one thread, 4.4 s
    * with the worker alone, 3.7 s with a quarter parsed here; once the replay read pages ahead (less
    * analysis for the main thread), 3.16-3.71 s (median 3.45 s) with a quarter and 3.03-3.31 s (median
-   * 3.25 s) with 0.35, eight runs each, 0.3 and 0.4 in between, 0.45 slower; at 100 MB the main thread's own parse costs
+   * 3.25 s) with 0.35, eight runs each, 0.3 and 0.4 in between, 0.45 slower. Since the worker parses
+   * whatever the main thread has not when it is done with its own range, a larger share no longer risks
+   * leaving the worker idle: 0.45 against 0.35, 17 interleaved pairs on kmem-1 at load 2-3, medians 2.32
+   * against 2.41-2.44 s wall, 4.0-4.4 s CPU both. At 100 MB the main thread's own parse costs
    * more (its parser code compiled a second time, the copy of its events) than it saves. The native form
    * gains less (611 MB: 6.58 s with the worker alone, 6.30 s with a quarter here) and pays more memory
    * for it: its range's owner table, and its events held twice while they are copied after the worker's,
@@ -606,11 +609,11 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
 }
 
 /**
- * The share of a file the main thread parses itself by default (ParallelOptions.mainShare): 0.35 of a
+ * The share of a file the main thread parses itself by default (ParallelOptions.mainShare): 0.45 of a
  * line-local file from 256 MiB, none of a smaller one or of the native trace form (`pageledger`).
  */
 export function defaultMainShare(format: string, size: number): number {
-  return size >= 256 * 2 ** 20 && format !== 'pageledger' ? 0.35 : 0;
+  return size >= 256 * 2 ** 20 && format !== 'pageledger' ? 0.45 : 0;
 }
 
 /** Rules whose messages quote an owner's label (with its comm). */

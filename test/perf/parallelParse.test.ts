@@ -469,10 +469,10 @@ describe('parallel parse', () => {
     expect(r.why).toBe('small file');
   });
 
-  it('has the main thread parse the last 0.35 of a big line-local file itself, but not of a native trace', () => {
+  it('has the main thread parse the last 0.45 of a big line-local file itself, but not of a native trace', () => {
     const MiB = 2 ** 20;
-    expect(defaultMainShare('ftrace', 256 * MiB)).toBe(0.35);
-    expect(defaultMainShare('perf-script', 1000 * MiB)).toBe(0.35);
+    expect(defaultMainShare('ftrace', 256 * MiB)).toBe(0.45);
+    expect(defaultMainShare('perf-script', 1000 * MiB)).toBe(0.45);
     expect(defaultMainShare('ftrace', 256 * MiB - 1)).toBe(0);
     expect(defaultMainShare('pageledger', 611 * MiB)).toBe(0);
   });
