@@ -166,6 +166,8 @@ async function waitForChart(page, t0, onTick) {
         dcl: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd,
       })).catch(() => undefined);
       if (outer && w) marks.log.push(`outer webview frame: navigation ${((outer.origin - w.origin) / 1000).toFixed(2)} s before the inner's, then ${outer.res.map((r) => `${r.name} +${(r.start / 1000).toFixed(2)}-+${(r.end / 1000).toFixed(2)}`).join(', ')}, DOMContentLoaded +${((outer.dcl ?? 0) / 1000).toFixed(2)}`);
+      const sw = swSince(t0);
+      if (sw) marks.log.push(sw);
       if (w) {
         // Chromium's timeOrigin is not exactly the bench's clock (the webview's marks came out 0.2-0.3 s
         // later than the host's log lines of the same steps): the steps are given from the navigation.
@@ -181,6 +183,43 @@ async function waitForChart(page, t0, onTick) {
 }
 
 let partialShot = false;
+
+/**
+ * The service workers' steps (from Chromium's DevTools protocol) and code-server's "[Service Worker] registered"
+ * (its own worker at "/", registered by the workbench after every load), with performance.now() times. Every
+ * webview registers VS Code's webview worker with a script URL that names the webview (`id=` in swPath,
+ * lib/vscode/out/vs/workbench/contrib/webview/browser/pre/index.html line 239 in code-server 4.100.3), and
+ * code-server serves all webviews from one origin (its `webviewEndpoint`, lib/vscode/out/server-main.js), so
+ * each new webview replaces the worker of the one before; the outer frame creates the inner document only once
+ * the new worker answers, and its fake.html navigation waits until that worker is activated.
+ */
+const swEvents = [];
+async function watchServiceWorkers(workbench) {
+  const cdp = await workbench.context.newCDPSession(workbench.page);
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) {
+      if (!/\/pre\/service-worker\.js/.test(v.scriptURL)) continue;
+      const id = /[?&]id=([^&]+)/.exec(v.scriptURL)?.[1];
+      swEvents.push({ at: performance.now(), what: `webview ${v.status}`, id });
+    }
+  });
+  await cdp.send('ServiceWorker.enable');
+  workbench.page.on('console', (m) => {
+    if (m.text().includes('[Service Worker] registered')) swEvents.push({ at: performance.now(), what: 'code-server registered' });
+  });
+}
+
+/** One line on the service workers since t0: when the new webview worker installed and activated, and when
+ * code-server's own worker registration finished if that was after t0. */
+function swSince(t0) {
+  const first = (what) => swEvents.find((e) => e.at >= t0 && e.what === what);
+  const installing = first('webview installing');
+  if (!installing) return undefined;
+  const later = (what) => swEvents.find((e) => e.at >= t0 && e.what === what && e.id === installing.id);
+  const at = (e) => (e ? `+${((e.at - t0) / 1000).toFixed(2)}` : '—');
+  const cs = first('code-server registered');
+  return `webview service worker: installing ${at(installing)}, activating ${at(later('webview activating'))}, activated ${at(later('webview activated'))}${cs ? `; code-server's own worker registered ${at(cs)}` : ''}`;
+}
 
 /** One line of marks, and the extension's own log lines of the open (time from the action: message). */
 const fmt = (r) => `reading ${s(r.reading)}, part read so far shown ${s(r.partialView)}, its chart ${s(r.partial)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, full chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}${r.log?.length ? `\n      extension log: ${r.log.join('; ')}` : ''}`;
@@ -350,6 +389,7 @@ async function paletteLatency(page) {
 const results = { first: [], reopen: [], same: [] };
 try {
   wb = await h.openWorkbench(server, { viewport: { width: 1600, height: 1000 } });
+  await watchServiceWorkers(wb);
   await sleep(3000);
 
   // 1. First open in a fresh profile, as a person would: Quick Open the file. The text opens, and the
