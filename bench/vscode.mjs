@@ -166,6 +166,8 @@ async function waitForChart(page, t0, onTick) {
         dcl: performance.getEntriesByType('navigation')[0]?.domContentLoadedEventEnd,
       })).catch(() => undefined);
       if (outer && w) marks.log.push(`outer webview frame: navigation ${((outer.origin - w.origin) / 1000).toFixed(2)} s before the inner's, then ${outer.res.map((r) => `${r.name} +${(r.start / 1000).toFixed(2)}-+${(r.end / 1000).toFixed(2)}`).join(', ')}, DOMContentLoaded +${((outer.dcl ?? 0) / 1000).toFixed(2)}`);
+      const sw = swSince(t0);
+      if (sw) marks.log.push(sw);
       if (w) {
         // Chromium's timeOrigin is not exactly the bench's clock (the webview's marks came out 0.2-0.3 s
         // later than the host's log lines of the same steps): the steps are given from the navigation.
@@ -181,6 +183,44 @@ async function waitForChart(page, t0, onTick) {
 }
 
 let partialShot = false;
+
+/**
+ * The service workers' steps (from Chromium's DevTools protocol) and code-server's "[Service Worker] registered"
+ * (its own worker at "/", registered by the workbench after every load), with performance.now() times. Every
+ * webview registers VS Code's webview worker with a script URL that names the webview (`id=` in swPath,
+ * lib/vscode/out/vs/workbench/contrib/webview/browser/pre/index.html line 239 in code-server 4.100.3), and
+ * code-server serves all webviews from one origin (its `webviewEndpoint`, lib/vscode/out/server-main.js), so
+ * each new webview replaces the worker of the one before; the outer frame creates the inner document only once
+ * the new worker answers, and its fake.html navigation waits until that worker is activated.
+ */
+const swEvents = [];
+const reloadNotes = [];
+async function watchServiceWorkers(workbench) {
+  const cdp = await workbench.context.newCDPSession(workbench.page);
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => {
+    for (const v of e.versions) {
+      if (!/\/pre\/service-worker\.js/.test(v.scriptURL)) continue;
+      const id = /[?&]id=([^&]+)/.exec(v.scriptURL)?.[1];
+      swEvents.push({ at: performance.now(), what: `webview ${v.status}`, id });
+    }
+  });
+  await cdp.send('ServiceWorker.enable');
+  workbench.page.on('console', (m) => {
+    if (m.text().includes('[Service Worker] registered')) swEvents.push({ at: performance.now(), what: 'code-server registered' });
+  });
+}
+
+/** One line on the service workers since t0: when the new webview worker installed and activated, and when
+ * code-server's own worker registration finished if that was after t0. */
+function swSince(t0) {
+  const first = (what) => swEvents.find((e) => e.at >= t0 && e.what === what);
+  const installing = first('webview installing');
+  if (!installing) return undefined;
+  const later = (what) => swEvents.find((e) => e.at >= installing.at && e.what === what && e.id === installing.id) ?? swEvents.find((e) => e.at >= installing.at && e.what === what);
+  const at = (e) => (e ? `+${((e.at - t0) / 1000).toFixed(2)}` : '—');
+  const cs = first('code-server registered');
+  return `webview service worker: installing ${at(installing)}, activating ${at(later('webview activating'))}, activated ${at(later('webview activated'))}${cs ? `; code-server's own worker registered ${at(cs)}` : ''}`;
+}
 
 /** One line of marks, and the extension's own log lines of the open (time from the action: message). */
 const fmt = (r) => `reading ${s(r.reading)}, part read so far shown ${s(r.partialView)}, its chart ${s(r.partial)}, worker done ${s(r.loaded)}, view data ${s(r.view)}, full chart ${s(r.chart)}; CPU s: extension host + worker ${r.cpu.exthost.toFixed(1)}, code-server ${r.cpu.server.toFixed(1)}, chromium ${r.cpu.chromium.toFixed(1)}${r.log?.length ? `\n      extension log: ${r.log.join('; ')}` : ''}`;
@@ -301,6 +341,7 @@ async function reloadWindow() {
   const before = new Set(exthostLogs());
   await h.runCommand(wb.page, 'View: Close All Editors');
   // Wait for the new page's load event: the old page answers every locator until the reload replaces it.
+  const reloadStart = performance.now();
   const reloaded = wb.page.waitForEvent('load', { timeout: 60_000 });
   await h.runCommand(wb.page, 'Developer: Reload Window');
   await reloaded;
@@ -310,6 +351,12 @@ async function reloadWindow() {
   // at load 10 took longer than the fixed 3 s wait of before), so the open is not measured against startup.
   const t = performance.now();
   while (performance.now() - t < 60_000 && !eagerActivated(before)) await sleep(100);
+  // And until code-server's own service worker registration of this load has finished: a webview's worker
+  // registration waits for it (the webview's inner document came 3.8-5.5 s late when the view was opened
+  // before it), and after a reload it can take several seconds. The time it took is printed.
+  while (performance.now() - t < 30_000 && !swEvents.some((e) => e.at >= reloadStart && e.what === 'code-server registered')) await sleep(100);
+  const reg = swEvents.find((e) => e.at >= reloadStart && e.what === 'code-server registered');
+  reloadNotes.push(reg ? `code-server's worker registered ${s(reg.at - reloadStart)} after the reload` : 'code-server\'s worker not registered within 30 s');
   await sleep(1000);
   const hosts = extensionHosts();
   if (hosts !== 1) console.log(`  (${hosts} extension hosts running after the reload)`);
@@ -350,6 +397,7 @@ async function paletteLatency(page) {
 const results = { first: [], reopen: [], same: [] };
 try {
   wb = await h.openWorkbench(server, { viewport: { width: 1600, height: 1000 } });
+  await watchServiceWorkers(wb);
   await sleep(3000);
 
   // 1. First open in a fresh profile, as a person would: Quick Open the file. The text opens, and the
@@ -449,6 +497,7 @@ try {
   console.log(`  Quick Open, fresh window         ${quick.asked ? `no view beside the text; then Show Ownership View from the palette ${s(quick.chart)} (F1 and typing included)` : `view beside the text, chart ${s(quick.chart)} (typing included)`}`);
   console.log(`  command palette lists Page Ledger's commands: idle ${stats(idle)}; during the load ${stats(during)}, ${failed} not within 10 s${paletteFailed ? ` (first stuck at: ${paletteFailed})` : ''} (the chart took ${s(loaded.chart)} with the probes running)`);
   console.log(`  Page Ledger tree (extension host) showed the trace ${tree ? `${tree.ms.toFixed(0)} ms after the command, asked ${tree.at.toFixed(0)} ms into the load` : 'not asked (load too quick)'}; probes began 1 s after the status said reading`);
+  console.log(`  after each reload, before the open: ${reloadNotes.join('; ')}`);
   console.log(`  activation errors: ${errors.length ? errors.join('\n') : 'none'}; load average at end ${load()}`);
   await h.screenshot(wb.page, 'bench-vscode-100mb');
 } catch (e) {
