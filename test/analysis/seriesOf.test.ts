@@ -114,4 +114,19 @@ describe('seriesOf', () => {
       expect(seriesOf(log, t0, t1, n, 8)).toEqual(recount(log, t0, t1, n, 8, [], []));
     }
   });
+
+  it('picks the top owners among thousands with tied peaks, after pins (hidden, repeated, out of range ones left out)', () => {
+    const rand = rng(23);
+    const log = randomLog(rand, 20_000, 400, 3000, 400);
+    const end = log.times[log.times.length - 1];
+    for (const [top, pinned, hidden] of [
+      [16, [], []],
+      [16, [5, 5, 0, 3000, 7, 9], [7]],
+      [3, [11, 12, 13, 14], []],
+      [0, [4], []],
+      [40, [], [1, 2, 3]],
+    ] as [number, number[], number[]][]) {
+      expect(seriesOf(log, 0, end, 12, top, pinned, hidden)).toEqual(recount(log, 0, end, 12, top, pinned, hidden));
+    }
+  });
 });

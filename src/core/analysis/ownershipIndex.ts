@@ -951,22 +951,7 @@ export function seriesOf(log: ChangeLog, t0: number, t1: number, n: number, top:
     }
     touched.length = 0;
   }
-  const hide = new Set(hidden);
-  const chosen: number[] = [];
-  const taken = new Set<number>();
-  for (const o of pinned) {
-    if (chosen.length >= top || o <= 0 || o >= ownerCount || hide.has(o) || taken.has(o)) continue;
-    chosen.push(o);
-    taken.add(o);
-  }
-  const candidates: number[] = [];
-  for (let o = 1; o < ownerCount; o++) if (peak[o] > 0 && !hide.has(o) && !taken.has(o)) candidates.push(o);
-  candidates.sort((x, y) => peak[y] - peak[x] || x - y);
-  for (const o of candidates) {
-    if (chosen.length >= top) break;
-    chosen.push(o);
-  }
-  const owners = Uint32Array.from(chosen);
+  const owners = topOwners(peak, top, pinned, hidden);
 
   // Pass 2: the values, from the kept counts or from a second pass over the changes.
   const values = new Float64Array(owners.length * n);
@@ -1002,6 +987,42 @@ export function seriesOf(log: ChangeLog, t0: number, t1: number, n: number, top:
     unknown[i] = Math.max(0, log.rows - seen);
   }
   return { times, owners, values, other, free, unknown };
+}
+
+/**
+ * The owners a series shows: the pinned ones first (valid, not hidden, once each), then the others with the
+ * largest peak, largest first, ties by id, `top` in all. One pass over the owners keeping the best few in
+ * order: sorting every owner with pages took 5-6 ms of a 20 ms partial series of the VS Code bench's trace
+ * (52 k owners).
+ */
+function topOwners(peak: Int32Array, top: number, pinned: readonly number[], hidden: readonly number[]): Uint32Array {
+  const ownerCount = peak.length;
+  const skip = new Uint8Array(ownerCount);
+  for (const o of hidden) if (o >= 0 && o < ownerCount) skip[o] = 1;
+  const chosen: number[] = [];
+  for (const o of pinned) {
+    if (chosen.length >= top || o <= 0 || o >= ownerCount || skip[o]) continue;
+    chosen.push(o);
+    skip[o] = 1;
+  }
+  const room = top - chosen.length;
+  // The best `room` owners so far, best first: by peak, then by id (owners come in id order, so an owner
+  // with the peak of the last kept one comes after it).
+  const best: number[] = [];
+  if (room > 0) {
+    for (let o = 1; o < ownerCount; o++) {
+      const v = peak[o];
+      if (v <= 0 || skip[o]) continue;
+      if (best.length === room) {
+        if (v <= peak[best[room - 1]]) continue;
+        best.pop();
+      }
+      let i = best.length;
+      while (i > 0 && peak[best[i - 1]] < v) i--;
+      best.splice(i, 0, o);
+    }
+  }
+  return Uint32Array.from([...chosen, ...best]);
 }
 
 /** At most this many counts (owners x samples) kept by `seriesOf`: 64 MiB. */
