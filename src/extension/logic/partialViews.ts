@@ -10,7 +10,7 @@ import type { PartialTiming } from '../../protocol/worker';
  */
 const FIRST_MS = Infinity;
 /**
- * Then at most this often: each costs a series over every change read so far (30-40 ms at 0.5-0.9 M
+ * Then at most this often: each costs a series over every change read so far (9-13 ms at 0.7-1.2 M
  * events of that trace, `seriesOf`) and the replay of what was read since the last; a few updates are
  * enough while the full view is two seconds away.
  */
