@@ -13,7 +13,7 @@ import { LineReader } from '../core/formats/lineReader';
 import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
 import type { OwnerColumns } from '../core/model/owners';
 import { fileChunks } from './fileChunks';
-import { releaseBuffers } from './releaseBuffers';
+import { detachEarly, releaseBuffers } from './releaseBuffers';
 import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
 
 export { releaseBuffers };
@@ -396,6 +396,9 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   }
 
   const t0 = performance.now();
+  // The main thread's own range is transferred to the worker or its copied parts released: the replay and
+  // the parser are compiled knowing that buffers get detached (detachEarly).
+  if (local) detachEarly();
   const partEvents = opts.partEvents ?? 131072;
   // A line-local range of the main thread's own, after the worker's: the worker copies it after its last
   // chunk (see below). A multi-line format's range is merged with the parser's state (mergeRange) on
