@@ -396,14 +396,15 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   }
 
   const t0 = performance.now();
-  // The main thread's own range is transferred to the worker or its copied parts released: the replay and
-  // the parser are compiled knowing that buffers get detached (detachEarly).
-  if (local) detachEarly();
   const partEvents = opts.partEvents ?? 131072;
   // A line-local range of the main thread's own, after the worker's: the worker copies it after its last
   // chunk (see below). A multi-line format's range is merged with the parser's state (mergeRange) on
   // this thread instead.
   const holdTail = local !== null && !recordSplit && ranges.length === 1;
+  // The main thread's range is transferred to the worker at the hand-over, with the replay running hot:
+  // the replay and the parser are compiled knowing that buffers get detached (detachEarly). (A page_owner
+  // range's copied parts are released only after its parse, before the replay begins.)
+  if (holdTail) detachEarly();
   const queues = ranges.map(
     ([start, end], k) => new PartQueue(script, { path, start, end, format: format.name, prime: k === 0 ? [] : prime, partEvents, ...(holdTail ? { holdTail } : {}) }),
   );
