@@ -13,7 +13,7 @@ import { LineReader } from '../core/formats/lineReader';
 import type { LineParser, RangeSplit, TraceFormat } from '../core/formats/format';
 import type { OwnerColumns } from '../core/model/owners';
 import { fileChunks } from './fileChunks';
-import { releaseBuffers } from './releaseBuffers';
+import { detachEarly, releaseBuffers } from './releaseBuffers';
 import { CancelledError, openTrace, type InputSource, type OpenOptions, type TraceModel } from '../core/trace';
 
 export { releaseBuffers };
@@ -84,6 +84,14 @@ export type TailRequest =
  * of 1 chunk: 157-163 MB).
  */
 const LOCAL_PART_CHUNKS = 4;
+
+/**
+ * Event chunks in the first part of the main thread's own range sent to the worker (tailThroughWorker):
+ * the main thread has nothing to replay until the worker sends back the first chunks it copied, unless
+ * parts of the worker's range were left for later. kmem-1, two threads: the first answer came 50-68 ms
+ * after a first part of LOCAL_PART_CHUNKS chunks, with the main thread idle.
+ */
+const TAIL_FIRST_CHUNKS = 1;
 
 /** A multi-line format is read on two threads from this size on (see openTraceParallel). */
 export const MIN_RECORD_SPLIT_BYTES = 256 * 2 ** 20;
@@ -292,9 +300,14 @@ class LocalRange {
    * Everything the range gave (after it is finished or stopped), as parts of at most
    * LOCAL_PART_CHUNKS event chunks but the last: each is copied after the workers' ranges and its columns
    * released before the next (releaseBuffers), so the copies take the memory the range's own columns leave.
+   * The first part has at most `firstChunks` chunks (the last part, the rest).
    */
-  *parts(): Generator<StreamPart> {
-    while (this.b.events.length >= 2 * LOCAL_PART_CHUNKS * CHUNK) yield this.cutter.cut(this.read, false, LOCAL_PART_CHUNKS);
+  *parts(firstChunks = LOCAL_PART_CHUNKS): Generator<StreamPart> {
+    let max = firstChunks;
+    while (this.b.events.length >= (max + LOCAL_PART_CHUNKS) * CHUNK) {
+      yield this.cutter.cut(this.read, false, max);
+      max = LOCAL_PART_CHUNKS;
+    }
     yield this.cutter.end(this.read, this.reader.lines, this.format.rangeSplit?.rangeState(this.b));
   }
 
@@ -303,12 +316,12 @@ class LocalRange {
    * parts() gives it, the last with the lines read, and where the rest begins (the start of the line
    * it was in), for the worker to parse.
    */
-  stop(): { parts: Generator<StreamPart>; restStart: number } {
+  stop(firstChunks = LOCAL_PART_CHUNKS): { parts: Generator<StreamPart>; restStart: number } {
     this.close();
     this.parser.end(this.reader.lines);
     this.finished = true;
     this.read -= this.reader.pending;
-    return { parts: this.parts(), restStart: this.start + this.read };
+    return { parts: this.parts(firstChunks), restStart: this.start + this.read };
   }
 
 }
@@ -388,6 +401,10 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
   // chunk (see below). A multi-line format's range is merged with the parser's state (mergeRange) on
   // this thread instead.
   const holdTail = local !== null && !recordSplit && ranges.length === 1;
+  // The main thread's range is transferred to the worker at the hand-over, with the replay running hot:
+  // the replay and the parser are compiled knowing that buffers get detached (detachEarly). (A page_owner
+  // range's copied parts are released only after its parse, before the replay begins.)
+  if (holdTail) detachEarly();
   const queues = ranges.map(
     ([start, end], k) => new PartQueue(script, { path, start, end, format: format.name, prime: k === 0 ? [] : prime, partEvents, ...(holdTail ? { holdTail } : {}) }),
   );
@@ -481,10 +498,10 @@ export async function openTraceParallel(sources: InputSource[], opts: ParallelOp
       }
       showPrefix();
     };
-    const stop = range.finished ? null : range.stop();
+    const stop = range.finished ? null : range.stop(TAIL_FIRST_CHUNKS);
     // Every part the range was cut into, so that the replay of each overlaps the worker's copy of the next.
     // (Its bytes are counted as read by the range.)
-    for (const part of stop ? stop.parts : range.parts()) {
+    for (const part of stop ? stop.parts : range.parts(TAIL_FIRST_CHUNKS)) {
       send(part);
       if (part.end) lines += part.end.lines;
     }

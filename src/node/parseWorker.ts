@@ -15,7 +15,7 @@ import { OwnerTable } from '../core/model/owners';
 import { TraceBuilder } from '../core/model/traceBuilder';
 import { eventBuffers, PartCutter, streamPartBuffers, type StreamPart } from '../core/model/partStream';
 import { fileChunks } from './fileChunks';
-import { releaseBuffers } from './releaseBuffers';
+import { detachEarly, releaseBuffers } from './releaseBuffers';
 import type { PartMessage, PartRequest, RestRequest, TailRequest } from './parallelParse';
 
 
@@ -26,6 +26,8 @@ async function run(
 ): Promise<void> {
   const format = formatByName(req.format);
   if (!format) throw new Error(`unknown format ${req.format}`);
+  // Every part is transferred: the parser is compiled knowing that buffers get detached (detachEarly).
+  detachEarly();
   const b = new TraceBuilder();
   b.beginFile(req.path, format.name, req.end - req.start);
   const p = format.create({ builder: b, path: req.path });

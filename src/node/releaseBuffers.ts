@@ -14,3 +14,16 @@ export function releaseBuffers(buffers: ArrayBuffer[]): Promise<void> {
   port2.close();
   return closed.then(() => undefined);
 }
+
+/**
+ * Detach a small ArrayBuffer, so that the thread's first detach comes before its hot code is compiled.
+ * V8 compiles typed array access without a check for a detached buffer until the first buffer of the
+ * thread's isolate is detached (a transfer, releaseBuffers), and then drops every function compiled so,
+ * to run them unoptimized until they are compiled again. kmem-1 on two threads: the main thread's first
+ * detach was its hand-over to the worker (the transfer of its range's events), and about 40 functions of
+ * the replay and of the event store were dropped there; the worker's was its first part.
+ */
+export function detachEarly(b = new ArrayBuffer(8)): ArrayBuffer {
+  structuredClone(b, { transfer: [b] });
+  return b;
+}

@@ -450,8 +450,9 @@ describe('parallel parse', () => {
     for (const l of lines) starts.push(starts[starts.length - 1] + Buffer.byteLength(l) + 1);
     const split = starts[1 + 65536 + 100];
     const size = statSync(path).size;
-    // The main thread stops in its third chunk (a part of LOCAL_PART_CHUNKS and a last one to copy), or in its fifth.
-    for (const at of [2 * 65536 + 3000, 4 * 65536 + 5]) {
+    // The main thread stops in its third chunk, its fifth (one part to copy, of fewer than TAIL_FIRST_CHUNKS +
+    // LOCAL_PART_CHUNKS chunks), or its sixth (a first part of TAIL_FIRST_CHUNKS chunks and a last one).
+    for (const at of [2 * 65536 + 3000, 4 * 65536 + 5, 5 * 65536 + 5]) {
       const handOverAfter = starts[1 + 65536 + 100 + at] + 9 - split;
       expect(handOverAfter).toBeLessThan(size - split);
       const r = await openTraceParallel([fileSource(path)], { workerScript, minBytes: 0, splitAt: split, mainShare: 0.5, handOverAfter, partEvents: 65536, recordOwnership: true });

@@ -3,6 +3,7 @@ import { CHUNK, EventStore } from '../../src/core/model/eventStore';
 import { newEventRecord, type EventRecord } from '../../src/core/model/events';
 import { eventBuffers, PartAppender, PartCutter } from '../../src/core/model/partStream';
 import { releaseBuffers } from '../../src/node/parallelParse';
+import { detachEarly } from '../../src/node/releaseBuffers';
 import { TraceBuilder } from '../../src/core/model/traceBuilder';
 import { OwnerTable } from '../../src/core/model/owners';
 
@@ -264,5 +265,16 @@ describe('parts of bounded size', () => {
     expect(d.kind[0].length).toBe(0);
     expect(bufs.every((b) => b.byteLength === 0)).toBe(true);
     await releaseBuffers([]);
+  });
+
+  it('detachEarly detaches the buffer it is given (a new one by default) at once, and no other', () => {
+    const other = new Uint8Array(16);
+    const b = new ArrayBuffer(64);
+    const view = new Float64Array(b);
+    expect(detachEarly(b)).toBe(b);
+    expect(b.byteLength).toBe(0);
+    expect(view.length).toBe(0);
+    expect(detachEarly().byteLength).toBe(0);
+    expect(other.length).toBe(16);
   });
 });
