@@ -401,6 +401,18 @@ export class OwnershipRecorder implements ReplayObserver {
   }
 }
 
+/** Changes (replay positions `pos`, in order) whose event time in `eventTimes` is <= t. */
+function changesUpTo(pos: Uint32Array, eventTimes: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = pos.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (eventTimes[pos[mid]] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The changes of a replay under way (OwnershipRecorder.prefix): no checkpoints, no rows. */
 class RecordedPrefix implements ChangeLog {
   readonly rows = 0;
@@ -414,14 +426,7 @@ class RecordedPrefix implements ChangeLog {
   ) {}
 
   changesUpTo(t: number): number {
-    let lo = 0;
-    let hi = this.pos.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.eventTimes[this.pos[mid]] <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return changesUpTo(this.pos, this.eventTimes, t);
   }
 
   countsAt(c: number, counts: Int32Array): number {
@@ -650,14 +655,7 @@ export class OwnershipIndex implements ChangeLog {
 
   /** Changes with time <= t. */
   changesUpTo(t: number): number {
-    let lo = 0;
-    let hi = this.pos.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.eventTimes[this.pos[mid]] <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return changesUpTo(this.pos, this.eventTimes, t);
   }
 
   /** Checkpoints the index holds: ceil(changes / checkpointEvery) once all are built. */
